@@ -1,0 +1,15 @@
+//! The kernel/user ABI of sensor.
+//!
+//! Every record the eBPF programs write to the ring buffer starts with an
+//! [`event::EventHeader`] and is defined once here, `#[repr(C)]`, with its size
+//! asserted, so both sides agree on the layout by construction. Kernel struct
+//! offsets are never compiled in: userspace resolves them from the running
+//! kernel's BTF and hands them to the programs as the [`offsets::KernelOffsets`]
+//! global before load.
+#![no_std]
+
+pub mod config;
+pub mod event;
+pub mod exec;
+pub mod offsets;
+pub mod process;

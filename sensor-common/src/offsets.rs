@@ -1,0 +1,79 @@
+//! Kernel struct field offsets, resolved from the running kernel's BTF at
+//! start-up (`sensor::load::btf`) and passed to the programs as a global.
+//!
+//! Each field is the byte offset of `<struct>.<field>`, named `struct_field`.
+
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct KernelOffsets {
+    pub task_struct_pid: u32,
+    pub task_struct_tgid: u32,
+    pub task_struct_real_parent: u32,
+    pub task_struct_cred: u32,
+    pub task_struct_loginuid: u32,
+    pub task_struct_sessionid: u32,
+    pub task_struct_signal: u32,
+    pub task_struct_mm: u32,
+    pub task_struct_fs: u32,
+    pub task_struct_stack: u32,
+
+    pub cred_uid: u32,
+    pub cred_gid: u32,
+    pub cred_suid: u32,
+    pub cred_sgid: u32,
+    pub cred_euid: u32,
+    pub cred_egid: u32,
+    pub cred_fsuid: u32,
+    pub cred_fsgid: u32,
+
+    pub signal_struct_tty: u32,
+    pub tty_struct_name: u32,
+
+    pub mm_struct_exe_file: u32,
+    pub mm_struct_arg_start: u32,
+    pub mm_struct_arg_end: u32,
+
+    pub fs_struct_root: u32,
+    pub fs_struct_pwd: u32,
+    pub path_mnt: u32,
+    pub path_dentry: u32,
+
+    pub file_f_path: u32,
+    pub file_f_inode: u32,
+
+    pub dentry_d_parent: u32,
+    pub dentry_d_name: u32,
+    /// `dentry.d_hash.pprev`: NULL when the dentry is unhashed (deleted).
+    pub dentry_d_hash_pprev: u32,
+    pub qstr_name: u32,
+
+    pub vfsmount_mnt_root: u32,
+    pub mount_mnt: u32,
+    pub mount_mnt_parent: u32,
+    pub mount_mnt_mountpoint: u32,
+
+    pub inode_i_ino: u32,
+    pub inode_i_mode: u32,
+    pub inode_i_uid: u32,
+    pub inode_i_gid: u32,
+    pub inode_i_sb: u32,
+    pub super_block_s_dev: u32,
+
+    /// Offsets in `struct pt_regs` of the saved syscall arguments.
+    pub pt_regs_di: u32,
+    pub pt_regs_si: u32,
+    pub pt_regs_dx: u32,
+    pub pt_regs_r10: u32,
+    pub pt_regs_orig_ax: u32,
+    pub pt_regs_size: u32,
+}
+
+impl KernelOffsets {
+    pub const fn zeroed() -> Self {
+        // SAFETY-free: every field is a plain integer.
+        unsafe { core::mem::zeroed() }
+    }
+}
+
+#[cfg(feature = "user")]
+unsafe impl aya::Pod for KernelOffsets {}

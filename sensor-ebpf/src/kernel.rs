@@ -1,0 +1,32 @@
+//! Reading kernel memory at BTF-resolved offsets.
+
+use aya_ebpf::helpers::{bpf_probe_read_kernel, generated::bpf_probe_read_kernel_str};
+
+/// The byte offset of a kernel struct field, as resolved from BTF at start-up.
+macro_rules! off {
+    ($field:ident) => {
+        $crate::maps::global!(OFFSETS.$field) as u64
+    };
+}
+pub(crate) use off;
+
+/// Reads a `T` at `base + offset` of kernel memory.
+#[inline(always)]
+pub fn read<T>(base: u64, offset: u64) -> Result<T, i32> {
+    if base == 0 {
+        return Err(-14); // EFAULT: a NULL pointer in a chain is not worth a helper call
+    }
+    unsafe { bpf_probe_read_kernel((base + offset) as *const T) }
+}
+
+/// Copies a NUL-terminated kernel string of at most `size` bytes to `dst`;
+/// returns the bytes written, NUL included.
+#[inline(always)]
+pub fn read_str(dst: *mut u8, size: u32, src: u64) -> Result<usize, i32> {
+    let n = unsafe { bpf_probe_read_kernel_str(dst.cast(), size, src as *const _) };
+    if n < 0 {
+        Err(n as i32)
+    } else {
+        Ok(n as usize)
+    }
+}

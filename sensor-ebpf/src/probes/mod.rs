@@ -1,0 +1,2 @@
+//! One module per event family, mirrored by `sensor::decode`.
+pub mod exec;

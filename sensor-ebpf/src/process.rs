@@ -1,0 +1,50 @@
+//! The process fields of a SYSCALL record, from the current task.
+
+use aya_ebpf::helpers::{
+    bpf_get_current_cgroup_id, bpf_get_current_comm, bpf_get_current_pid_tgid,
+    generated::bpf_get_current_task,
+};
+use sensor_common::process::{ProcessInfo, TTY_NAME_LEN};
+
+use crate::kernel::{off, read, read_str};
+
+pub fn current_task() -> u64 {
+    unsafe { bpf_get_current_task() }
+}
+
+pub fn fill(p: &mut ProcessInfo, task: u64) -> Result<(), i32> {
+    let pid_tgid = bpf_get_current_pid_tgid();
+    p.pid = (pid_tgid >> 32) as u32;
+    p.tid = pid_tgid as u32;
+    p.cgroup_id = unsafe { bpf_get_current_cgroup_id() };
+    p.comm = bpf_get_current_comm().unwrap_or_default();
+
+    let parent: u64 = read(task, off!(task_struct_real_parent))?;
+    p.ppid = read(parent, off!(task_struct_tgid))?;
+
+    // The subjective credentials, as audit logs them (current_cred()).
+    let cred: u64 = read(task, off!(task_struct_cred))?;
+    p.uid = read(cred, off!(cred_uid))?;
+    p.euid = read(cred, off!(cred_euid))?;
+    p.suid = read(cred, off!(cred_suid))?;
+    p.fsuid = read(cred, off!(cred_fsuid))?;
+    p.gid = read(cred, off!(cred_gid))?;
+    p.egid = read(cred, off!(cred_egid))?;
+    p.sgid = read(cred, off!(cred_sgid))?;
+    p.fsgid = read(cred, off!(cred_fsgid))?;
+
+    p.auid = read(task, off!(task_struct_loginuid))?;
+    p.ses = read(task, off!(task_struct_sessionid))?;
+
+    p.tty[0] = 0;
+    let signal: u64 = read(task, off!(task_struct_signal))?;
+    let tty: u64 = read(signal, off!(signal_struct_tty)).unwrap_or(0);
+    if tty != 0 {
+        let _ = read_str(
+            p.tty.as_mut_ptr(),
+            TTY_NAME_LEN as u32,
+            tty + off!(tty_struct_name),
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,77 @@
+//! `sensor check`: everything start-up needs, each with its fix.
+
+use anyhow::Result;
+
+use crate::load::{self, btf, privileges, programs::PROGRAMS, tracefs, LoadOptions};
+
+pub fn check(opts: &LoadOptions) -> Result<bool> {
+    let mut ok = true;
+    let mut report = |what: &str, result: Result<String>| match result {
+        Ok(detail) => println!("{what:<12} ok: {detail}"),
+        Err(e) => {
+            ok = false;
+            println!("{what:<12} MISSING: {e:#}");
+        }
+    };
+
+    let missing = privileges::missing()?;
+    let privileged = missing.is_empty();
+    report(
+        "privileges",
+        if privileged {
+            Ok("CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN) are effective".into())
+        } else {
+            Err(anyhow::anyhow!(privileges::advice(&missing)))
+        },
+    );
+    let offsets = btf::open(&opts.btf).and_then(|b| btf::resolve(&b));
+    report(
+        "btf",
+        offsets
+            .as_ref()
+            .map(|_| {
+                format!(
+                    "{} has every struct field the programs read",
+                    opts.btf.display()
+                )
+            })
+            .map_err(|e| anyhow::anyhow!("{e:#}")),
+    );
+    let tracefs = tracefs::ensure_mounted();
+    let has_tracefs = tracefs.is_ok();
+    report("tracefs", tracefs.map(|t| t.to_string()));
+
+    let (Ok(offsets), true, true) = (offsets, privileged, has_tracefs) else {
+        for p in PROGRAMS {
+            report(
+                "program",
+                Err(anyhow::anyhow!(
+                    "{} -> {}:{} not tried: fix the above first",
+                    p.name,
+                    p.category,
+                    p.tracepoint
+                )),
+            );
+        }
+        return Ok(false);
+    };
+    // Load and attach for real: the verifier and the tracepoints have the
+    // last word. Everything is detached when `ebpf` is dropped.
+    match load::load(opts, &offsets) {
+        Err(e) => report("programs", Err(e)),
+        Ok(mut ebpf) => {
+            for p in PROGRAMS {
+                report(
+                    "program",
+                    load::attach(&mut ebpf, p).map(|()| {
+                        format!(
+                            "{} -> tracepoint {}:{} loaded and attached",
+                            p.name, p.category, p.tracepoint
+                        )
+                    }),
+                );
+            }
+        }
+    }
+    Ok(ok)
+}

@@ -1,0 +1,99 @@
+//! Command line.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use sensor_common::exec::{ARGV_CAP_DEFAULT, ARGV_CAP_MAX};
+
+use crate::load::btf::DEFAULT_BTF;
+
+#[derive(Parser)]
+#[command(
+    name = "sensor",
+    version,
+    about = "eBPF syscall audit sensor: auditd-equivalent records, without auditd.",
+    long_about = "eBPF syscall audit sensor: auditd-equivalent records, without auditd.\n\n\
+        With no command, attaches every program, writes one record per event per line to \
+        stdout and logs to stderr; `ready` is logged once everything is attached. \
+        SIGINT or SIGTERM stop it after writing what was already read."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub options: Options,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Preflight: privileges, BTF, tracefs and every program's attach point,
+    /// with the fix for whatever is missing. Exits non-zero if anything is.
+    Check,
+}
+
+#[derive(clap::Args)]
+pub struct Options {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Json, global = true)]
+    pub format: Format,
+
+    /// Kernel BTF to resolve struct offsets from.
+    #[arg(long, value_name = "PATH", default_value = DEFAULT_BTF, global = true)]
+    pub btf: PathBuf,
+
+    /// Size of the kernel-to-sensor ring buffer in bytes: a power of two,
+    /// at least one page. Larger rides out longer bursts without loss.
+    #[arg(long, value_name = "BYTES", default_value_t = 8 << 20, value_parser = ring_size, global = true)]
+    pub ring_buffer_size: u32,
+
+    /// Most bytes of an exec's argv to record; longer argv is cut and the
+    /// record says so (EXECVE.TRUNCATED).
+    #[arg(long, value_name = "BYTES", default_value_t = ARGV_CAP_DEFAULT as u32,
+          value_parser = clap::value_parser!(u32).range(1..=ARGV_CAP_MAX as i64), global = true)]
+    pub argv_max: u32,
+
+    /// Node name in every record's NODE (default: $NODE_NAME, else the host name).
+    #[arg(long, value_name = "NAME", global = true)]
+    pub node_name: Option<String>,
+
+    /// Log errors met by the kernel programs (through aya-log) to stderr.
+    #[arg(long, global = true)]
+    pub ebpf_log: bool,
+
+    /// More log output on stderr (-v debug, -vv trace).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Format {
+    /// laurel-compatible JSON, one object per event per line.
+    Json,
+}
+
+fn ring_size(s: &str) -> Result<u32, String> {
+    let n: u32 = s.parse().map_err(|e| format!("{e}"))?;
+    if n < 4096 || !n.is_power_of_two() {
+        return Err(format!("{n} is not a power of two of at least 4096"));
+    }
+    Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ring_size_must_be_a_power_of_two_page_multiple() {
+        assert_eq!(ring_size("65536"), Ok(65536));
+        assert!(ring_size("1000").is_err());
+        assert!(ring_size("2048").is_err());
+        assert!(ring_size("lots").is_err());
+    }
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,188 @@
+//! Kernel struct offsets from the running kernel's BTF: Rust eBPF has no CO-RE
+//! relocations, so the programs get every offset they use from here.
+
+use std::path::Path;
+
+use anyhow::{anyhow, bail, Context, Result};
+use btf_rs::{Btf, BtfType, Type};
+use sensor_common::offsets::KernelOffsets;
+
+pub const DEFAULT_BTF: &str = "/sys/kernel/btf/vmlinux";
+
+pub fn open(path: &Path) -> Result<Btf> {
+    Btf::from_file(path)
+        .map_err(|e| anyhow!("{e}"))
+        .with_context(|| {
+            format!(
+            "cannot read kernel BTF from {}: the sensor resolves kernel struct offsets from BTF. \
+             Use a kernel built with CONFIG_DEBUG_INFO_BTF=y (it provides {DEFAULT_BTF}), \
+             or point --btf at a BTF file made for this exact kernel",
+            path.display()
+        )
+        })
+}
+
+/// Resolves every offset the programs use; fails naming the first missing field.
+pub fn resolve(btf: &Btf) -> Result<KernelOffsets> {
+    let r = Resolver { btf };
+    Ok(KernelOffsets {
+        task_struct_pid: r.offset("task_struct", "pid")?,
+        task_struct_tgid: r.offset("task_struct", "tgid")?,
+        task_struct_real_parent: r.offset("task_struct", "real_parent")?,
+        task_struct_cred: r.offset("task_struct", "cred")?,
+        task_struct_loginuid: r
+            .offset("task_struct", "loginuid")
+            .context("the kernel lacks CONFIG_AUDIT (task_struct.loginuid): auid cannot be read")?,
+        task_struct_sessionid: r.offset("task_struct", "sessionid")?,
+        task_struct_signal: r.offset("task_struct", "signal")?,
+        task_struct_mm: r.offset("task_struct", "mm")?,
+        task_struct_fs: r.offset("task_struct", "fs")?,
+        task_struct_stack: r.offset("task_struct", "stack")?,
+        cred_uid: r.offset("cred", "uid")?,
+        cred_gid: r.offset("cred", "gid")?,
+        cred_suid: r.offset("cred", "suid")?,
+        cred_sgid: r.offset("cred", "sgid")?,
+        cred_euid: r.offset("cred", "euid")?,
+        cred_egid: r.offset("cred", "egid")?,
+        cred_fsuid: r.offset("cred", "fsuid")?,
+        cred_fsgid: r.offset("cred", "fsgid")?,
+        signal_struct_tty: r.offset("signal_struct", "tty")?,
+        tty_struct_name: r.offset("tty_struct", "name")?,
+        mm_struct_exe_file: r.offset("mm_struct", "exe_file")?,
+        mm_struct_arg_start: r.offset("mm_struct", "arg_start")?,
+        mm_struct_arg_end: r.offset("mm_struct", "arg_end")?,
+        fs_struct_root: r.offset("fs_struct", "root")?,
+        fs_struct_pwd: r.offset("fs_struct", "pwd")?,
+        path_mnt: r.offset("path", "mnt")?,
+        path_dentry: r.offset("path", "dentry")?,
+        file_f_path: r.offset("file", "f_path")?,
+        file_f_inode: r.offset("file", "f_inode")?,
+        dentry_d_parent: r.offset("dentry", "d_parent")?,
+        dentry_d_name: r.offset("dentry", "d_name")?,
+        dentry_d_hash_pprev: r.offset("dentry", "d_hash.pprev")?,
+        qstr_name: r.offset("qstr", "name")?,
+        vfsmount_mnt_root: r.offset("vfsmount", "mnt_root")?,
+        mount_mnt: r.offset("mount", "mnt")?,
+        mount_mnt_parent: r.offset("mount", "mnt_parent")?,
+        mount_mnt_mountpoint: r.offset("mount", "mnt_mountpoint")?,
+        inode_i_ino: r.offset("inode", "i_ino")?,
+        inode_i_mode: r.offset("inode", "i_mode")?,
+        inode_i_uid: r.offset("inode", "i_uid")?,
+        inode_i_gid: r.offset("inode", "i_gid")?,
+        inode_i_sb: r.offset("inode", "i_sb")?,
+        super_block_s_dev: r.offset("super_block", "s_dev")?,
+        pt_regs_di: r.offset("pt_regs", "di")?,
+        pt_regs_si: r.offset("pt_regs", "si")?,
+        pt_regs_dx: r.offset("pt_regs", "dx")?,
+        pt_regs_r10: r.offset("pt_regs", "r10")?,
+        pt_regs_orig_ax: r.offset("pt_regs", "orig_ax")?,
+        pt_regs_size: r.size("pt_regs")?,
+    })
+}
+
+struct Resolver<'a> {
+    btf: &'a Btf,
+}
+
+impl Resolver<'_> {
+    fn named_struct(&self, name: &str) -> Result<btf_rs::Struct> {
+        let types = self
+            .btf
+            .resolve_types_by_name(name)
+            .map_err(|e| anyhow!("{e}"))
+            .with_context(|| format!("struct {name} is not in the kernel's BTF"))?;
+        types
+            .into_iter()
+            .find_map(|t| match t {
+                Type::Struct(s) => Some(s),
+                _ => None,
+            })
+            .ok_or_else(|| anyhow!("struct {name} is not in the kernel's BTF"))
+    }
+
+    fn size(&self, name: &str) -> Result<u32> {
+        Ok(self.named_struct(name)?.size() as u32)
+    }
+
+    /// Byte offset of a dotted field path (`d_hash.pprev`) in `struct name`,
+    /// looking through anonymous structs and unions as C does.
+    fn offset(&self, name: &str, field_path: &str) -> Result<u32> {
+        let mut current = self.named_struct(name)?;
+        let mut total = 0;
+        let mut fields = field_path.split('.').peekable();
+        while let Some(field) = fields.next() {
+            let (offset, member_type) = self
+                .find(&current, field)?
+                .ok_or_else(|| anyhow!("the kernel's struct {name} has no field {field_path}"))?;
+            total += offset;
+            if fields.peek().is_some() {
+                current = self.as_struct(member_type).with_context(|| {
+                    format!("{name}.{field} is not a struct in the kernel's BTF")
+                })?;
+            }
+        }
+        Ok(total)
+    }
+
+    fn find(&self, s: &btf_rs::Struct, field: &str) -> Result<Option<(u32, Type)>> {
+        for member in &s.members {
+            let name = self.btf.resolve_name(member).unwrap_or_default();
+            let member_type = self
+                .btf
+                .resolve_chained_type(member)
+                .map_err(|e| anyhow!("{e}"))?;
+            let offset = member.bit_offset() / 8;
+            if name == field {
+                return Ok(Some((offset, member_type)));
+            }
+            if name.is_empty() {
+                if let Ok(inner) = self.as_struct(member_type) {
+                    if let Some((inner_offset, t)) = self.find(&inner, field)? {
+                        return Ok(Some((offset + inner_offset, t)));
+                    }
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// Follows typedefs and qualifiers down to a struct or union.
+    fn as_struct(&self, mut t: Type) -> Result<btf_rs::Struct> {
+        loop {
+            t = match t {
+                Type::Struct(s) | Type::Union(s) => return Ok(s),
+                Type::Typedef(ref inner) => self.chained(inner)?,
+                Type::Const(ref inner) | Type::Volatile(ref inner) | Type::Restrict(ref inner) => {
+                    self.chained(inner)?
+                }
+                other => bail!("a {} is not a struct", other.name()),
+            }
+        }
+    }
+
+    fn chained(&self, t: &dyn BtfType) -> Result<Type> {
+        self.btf.resolve_chained_type(t).map_err(|e| anyhow!("{e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolves_every_offset_from_the_running_kernel() {
+        let btf = open(Path::new(DEFAULT_BTF)).unwrap();
+        let offsets = resolve(&btf).unwrap();
+        // Two fields whose relative order the kernel has kept forever.
+        assert!(offsets.task_struct_tgid > offsets.task_struct_pid);
+        assert_eq!(offsets.path_mnt, 0);
+        assert_eq!(offsets.path_dentry, 8);
+        assert!(offsets.pt_regs_size >= 21 * 8);
+    }
+
+    #[test]
+    fn a_file_that_is_not_btf_is_refused_with_advice() {
+        let err = open(Path::new("/etc/hostname")).unwrap_err();
+        assert!(format!("{err:#}").contains("CONFIG_DEBUG_INFO_BTF"));
+    }
+}

@@ -1,0 +1,33 @@
+//! Stage 6, render: enriched events into output lines.
+
+pub mod encode;
+pub mod json;
+
+/// auditd's number for x86_64 (`AUDIT_ARCH_X86_64`).
+pub const ARCH_X86_64: u32 = 0xc000_003e;
+
+/// The kernel caps PROCTITLE at 128 bytes (MAX_PROCTITLE_AUDIT_LEN).
+pub const PROCTITLE_MAX: usize = 128;
+
+/// `tty` as auditd writes it: the name, or `(none)`.
+pub fn tty(raw: &[u8]) -> &[u8] {
+    let name = crate::decode::c_str(raw);
+    if name.is_empty() {
+        b"(none)"
+    } else {
+        name
+    }
+}
+
+/// `dev` as auditd writes it: `major:minor` in hex, from the kernel's dev_t.
+pub fn dev(dev: u32) -> String {
+    format!("{:02x}:{:02x}", dev >> 20, dev & 0xf_ffff)
+}
+
+pub fn syscall_name(nr: u32) -> &'static str {
+    match nr {
+        59 => "execve",
+        322 => "execveat",
+        _ => "unknown",
+    }
+}

@@ -1,0 +1,3 @@
+//! Stage 7, sink: where rendered lines go.
+
+pub mod stdout;

@@ -1,0 +1,25 @@
+//! Events on stdout, one line each (logs go to stderr).
+
+use anyhow::{Context, Result};
+use tokio::io::{AsyncWriteExt, Stdout};
+
+pub struct StdoutSink {
+    out: Stdout,
+}
+
+impl StdoutSink {
+    pub fn new() -> Self {
+        Self {
+            out: tokio::io::stdout(),
+        }
+    }
+
+    /// Writes a batch of complete lines and flushes it.
+    pub async fn write(&mut self, batch: &[u8]) -> Result<()> {
+        self.out
+            .write_all(batch)
+            .await
+            .context("writing to stdout")?;
+        self.out.flush().await.context("flushing stdout")
+    }
+}

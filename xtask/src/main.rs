@@ -1,0 +1,75 @@
+//! Developer tasks for the sensor workspace: `cargo xtask <command>`.
+//!
+//! The eBPF crate needs a nightly toolchain, `-Z build-std` and bpf-linker,
+//! while the userspace daemon embeds the resulting object at build time.
+//! Doing this by hand is error-prone, so every command here first makes sure
+//! the toolchain is in place (`setup`) and then chains the builds in order.
+
+mod build;
+mod cmd;
+mod run;
+mod setup;
+mod test;
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "cargo xtask",
+    about = "Build, run and test the eBPF audit sensor"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Install the build prerequisites (LLVM 22, rust-src, bpf-linker) if missing.
+    Setup,
+    /// Build the eBPF object (target/bpfel-unknown-none/release/sensor).
+    BuildEbpf,
+    /// Build the eBPF object and the userspace sensor (target/release/sensor).
+    Build,
+    /// Build, then run the sensor (needs root or CAP_BPF+CAP_PERFMON).
+    Run {
+        /// Arguments passed to the sensor, after `--`.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    /// Build, then run all workspace tests including the privileged integration tests (root).
+    Test {
+        /// Extra `cargo test` arguments, after `--`; a further `--` passes arguments to the test harness.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    /// Run clippy with `-D warnings` on the userspace crates and on the eBPF crate.
+    Clippy,
+}
+
+fn main() -> ExitCode {
+    // Print the error chain ourselves: returning the error from main would
+    // dump an anyhow backtrace whenever RUST_BACKTRACE is set, burying the
+    // message that tells the user what to do.
+    match dispatch(Cli::parse().command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn dispatch(command: Command) -> Result<()> {
+    match command {
+        Command::Setup => setup::setup(),
+        Command::BuildEbpf => build::build_ebpf().map(drop),
+        Command::Build => build::build().map(drop),
+        Command::Run { args } => run::run(&args),
+        Command::Test { args } => test::test(&args),
+        Command::Clippy => build::clippy(),
+    }
+}

@@ -1,0 +1,146 @@
+//! Idempotent installation of the eBPF build prerequisites.
+//!
+//! Each step checks first and only installs what is missing, so running it
+//! before every build costs a few quick queries.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use anyhow::{bail, Result};
+
+use crate::cmd::{self, output};
+
+/// Debian packages needed to build bpf-linker against the system LLVM 22
+/// (which matches the LLVM of the installed nightly).
+const DEB_PACKAGES: &[&str] = &["llvm-22-dev", "libpolly-22-dev", "libzstd-dev"];
+
+/// bpf-linker release line that supports LLVM 22.
+const BPF_LINKER_VERSION: &str = "0.13";
+const LLVM_PREFIX: &str = "/usr/lib/llvm-22";
+
+pub fn setup() -> Result<()> {
+    deb_packages()?;
+    rust_src()?;
+    bpf_linker()?;
+    Ok(())
+}
+
+fn deb_installed(pkg: &str) -> bool {
+    output(Command::new("dpkg-query").args(["-W", "-f=${Status}", pkg]))
+        .is_some_and(|s| s.trim() == "install ok installed")
+}
+
+fn deb_packages() -> Result<()> {
+    let mut missing = Vec::new();
+    for pkg in DEB_PACKAGES {
+        if deb_installed(pkg) {
+            eprintln!("setup: {pkg} already installed");
+        } else {
+            missing.push(*pkg);
+        }
+    }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let list = missing.join(" ");
+    if output(Command::new("apt-get").arg("--version")).is_none() {
+        bail!("missing packages {list} and apt-get is not available: install them (or their equivalent for LLVM 22) by hand");
+    }
+    if !cmd::is_root() {
+        bail!("missing packages {list}: run `sudo apt-get install -y {list}` or rerun this command as root");
+    }
+    eprintln!("setup: installing {list}");
+    cmd::run(
+        Command::new("apt-get").arg("update"),
+        "check network access and the apt sources",
+    )?;
+    cmd::run(
+        Command::new("apt-get")
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .args(["install", "-y"])
+            .args(&missing),
+        "check that these packages exist in the configured apt sources (LLVM 22 may need apt.llvm.org)",
+    )
+}
+
+/// True if rustup has a plain `nightly` toolchain (the one `+nightly` picks),
+/// as opposed to only dated nightlies.
+fn has_nightly() -> bool {
+    output(Command::new("rustup").args(["toolchain", "list"])).is_some_and(|list| {
+        list.lines().any(|l| {
+            let name = l.split_whitespace().next().unwrap_or("");
+            name == "nightly"
+                || name
+                    .strip_prefix("nightly-")
+                    .is_some_and(|rest| !rest.starts_with(|c: char| c.is_ascii_digit()))
+        })
+    })
+}
+
+fn rust_src() -> Result<()> {
+    // Never install a toolchain here: RUSTUP_AUTO_INSTALL may be 0 and a
+    // different nightly could have an LLVM that bpf-linker does not match.
+    if !has_nightly() {
+        bail!("no nightly Rust toolchain is installed; the eBPF crate needs one (with LLVM 22): install it with rustup, then rerun");
+    }
+    let installed = output(Command::new("rustup").args([
+        "component",
+        "list",
+        "--toolchain",
+        "nightly",
+        "--installed",
+    ]))
+    .unwrap_or_default();
+    if installed.lines().any(|l| l.trim().starts_with("rust-src")) {
+        eprintln!("setup: rust-src (nightly) already installed");
+        return Ok(());
+    }
+    eprintln!("setup: installing rust-src for nightly");
+    cmd::run(
+        Command::new("rustup").args(["component", "add", "rust-src", "--toolchain", "nightly"]),
+        "rust-src is needed for -Z build-std=core; check network access",
+    )
+}
+
+/// `$CARGO_HOME/bin`, where `cargo install` puts binaries.
+pub fn cargo_bin_dir() -> Option<PathBuf> {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))?;
+    Some(home.join("bin"))
+}
+
+fn bpf_linker_version() -> Option<String> {
+    let candidates = std::iter::once(PathBuf::from("bpf-linker"))
+        .chain(cargo_bin_dir().map(|d| d.join("bpf-linker")));
+    for bin in candidates {
+        if let Some(out) = output(Command::new(&bin).arg("--version")) {
+            // Prints e.g. "bpf-linker 0.13.0".
+            return out.split_whitespace().nth(1).map(str::to_owned);
+        }
+    }
+    None
+}
+
+fn bpf_linker() -> Result<()> {
+    match bpf_linker_version() {
+        Some(v) if v.starts_with(&format!("{BPF_LINKER_VERSION}.")) => {
+            eprintln!("setup: bpf-linker {v} already installed");
+            return Ok(());
+        }
+        Some(v) => {
+            eprintln!("setup: bpf-linker {v} found, installing {BPF_LINKER_VERSION} instead")
+        }
+        None => eprintln!("setup: installing bpf-linker {BPF_LINKER_VERSION}"),
+    }
+    // LLVM_PREFIX makes it link the Debian LLVM 22; without it the build
+    // looks in /usr and does not find libLLVM.
+    cmd::run(
+        Command::new("cargo")
+            .env("LLVM_PREFIX", LLVM_PREFIX)
+            .args(["install", "bpf-linker", "--version"])
+            .arg(format!("^{BPF_LINKER_VERSION}"))
+            .args(["--no-default-features", "--features", "llvm-22"]),
+        "check network access and that llvm-22-dev is installed",
+    )
+}
