@@ -64,13 +64,13 @@ pub fn enter(ctx: &TracePointContext, task: u64, nr: u32, declared_args: usize) 
         pending.regs_ok = 1;
     }
     let tid = bpf_get_current_pid_tgid() as u32;
-    PENDING.insert(&tid, &pending, 0).map_err(|e| e as i32)
+    PENDING.insert(tid, pending, 0)
 }
 
 /// Takes what `enter` saved for thread `tid`.
 pub fn take(tid: u32) -> Option<Pending> {
-    let pending = unsafe { *PENDING.get(&tid)? };
-    let _ = PENDING.remove(&tid);
+    let pending = unsafe { *PENDING.get(tid)? };
+    let _ = PENDING.remove(tid);
     Some(pending)
 }
 

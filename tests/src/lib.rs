@@ -1,1 +1,191 @@
+//! Harness for the privileged integration tests: runs the real sensor
+//! binary (built by `cargo xtask test`, path in $SENSOR_BIN) against the
+//! running kernel and collects what it writes.
 
+use std::{
+    io::{BufRead, BufReader},
+    path::PathBuf,
+    process::{Child, Command, Stdio},
+    sync::{mpsc, Arc, Mutex},
+    thread,
+    time::{Duration, Instant},
+};
+
+use anyhow::{bail, Context, Result};
+use serde_json::Value;
+
+/// The sensor binary under test.
+pub fn sensor_bin() -> PathBuf {
+    std::env::var_os("SENSOR_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../target/release/sensor"
+            ))
+        })
+}
+
+pub struct Sensor {
+    child: Child,
+    lines: Arc<Mutex<Vec<String>>>,
+    stdout: Option<thread::JoinHandle<()>>,
+    stderr: Arc<Mutex<String>>,
+}
+
+impl Sensor {
+    /// Starts the sensor and waits until it logs `ready`.
+    pub fn start(args: &[&str]) -> Result<Self> {
+        let mut child = Command::new(sensor_bin())
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .with_context(|| format!("starting {}", sensor_bin().display()))?;
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let out = BufReader::new(child.stdout.take().unwrap());
+        let sink = lines.clone();
+        let stdout = thread::spawn(move || {
+            for line in out.lines().map_while(Result::ok) {
+                sink.lock().unwrap().push(line);
+            }
+        });
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let (ready_tx, ready_rx) = mpsc::channel();
+        let err = BufReader::new(child.stderr.take().unwrap());
+        let log = stderr.clone();
+        thread::spawn(move || {
+            for line in err.lines().map_while(Result::ok) {
+                if line.contains("ready") {
+                    let _ = ready_tx.send(());
+                }
+                let mut log = log.lock().unwrap();
+                log.push_str(&line);
+                log.push('\n');
+            }
+        });
+        let mut sensor = Self {
+            child,
+            lines,
+            stdout: Some(stdout),
+            stderr,
+        };
+        if ready_rx.recv_timeout(Duration::from_secs(60)).is_err() {
+            let _ = sensor.child.kill();
+            bail!(
+                "the sensor never became ready; stderr:\n{}",
+                sensor.stderr()
+            );
+        }
+        Ok(sensor)
+    }
+
+    pub fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    /// Waits until an event matching `pred` arrives, returning it.
+    pub fn wait_for(&self, what: &str, pred: impl Fn(&Value) -> bool) -> Result<Value> {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Some(v) = self.events().into_iter().find(|v| pred(v)) {
+                return Ok(v);
+            }
+            thread::sleep(Duration::from_millis(50));
+        }
+        bail!(
+            "no event for {what} within 20 s; stderr:\n{}",
+            self.stderr()
+        )
+    }
+
+    /// Every event written so far, each line parsed (a line that is not
+    /// JSON fails the test).
+    pub fn events(&self) -> Vec<Value> {
+        self.lines
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+            .collect()
+    }
+
+    /// SIGINT, then waits for a clean exit; returns every event.
+    pub fn stop(mut self) -> Result<Vec<Value>> {
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGINT) };
+        let status = self.child.wait()?;
+        if let Some(t) = self.stdout.take() {
+            let _ = t.join();
+        }
+        if !status.success() {
+            bail!(
+                "the sensor exited with {status}; stderr:\n{}",
+                self.stderr()
+            );
+        }
+        Ok(self.events())
+    }
+}
+
+impl Drop for Sensor {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Events of `syscall` (a number) made by process `pid`.
+pub fn by_pid(events: &[Value], syscall: u64, pid: u32) -> Vec<Value> {
+    events
+        .iter()
+        .filter(|e| e["SYSCALL"]["syscall"] == syscall && e["SYSCALL"]["pid"] == pid)
+        .cloned()
+        .collect()
+}
+
+/// A unique marker for this test run, so events can't be confused with
+/// anything else on the machine.
+pub fn marker(tag: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!("sensor-test-{tag}-{}-{nanos}", std::process::id())
+}
+
+/// Forks; the child runs `child` (which must only make async-signal-safe
+/// calls: the test harness is multi-threaded) and exits 127 if it returns.
+/// Returns the child's pid once it has exited.
+pub fn fork_and(child: impl FnOnce()) -> u32 {
+    // SAFETY: the child only runs `child`, then _exit.
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0, "fork: {}", std::io::Error::last_os_error());
+    if pid == 0 {
+        child();
+        unsafe { libc::_exit(127) };
+    }
+    let mut status = 0;
+    unsafe { libc::waitpid(pid, &mut status, 0) };
+    pid as u32
+}
+
+/// A NULL-terminated argv for execve, built before forking.
+pub struct CArgv {
+    _strings: Vec<std::ffi::CString>,
+    pub ptrs: Vec<*const libc::c_char>,
+}
+
+impl CArgv {
+    pub fn new(args: &[&[u8]]) -> Self {
+        let strings: Vec<_> = args
+            .iter()
+            .map(|a| std::ffi::CString::new(*a).unwrap())
+            .collect();
+        let mut ptrs: Vec<_> = strings.iter().map(|s| s.as_ptr()).collect();
+        ptrs.push(std::ptr::null());
+        Self {
+            _strings: strings,
+            ptrs,
+        }
+    }
+}

@@ -20,8 +20,13 @@ pub struct Exec {
     pub cwd: Vec<u8>,
     /// The new image's argv (the caller's own for a failed exec).
     pub argv: Vec<Bytes>,
-    /// Bytes of argv the process has, when more than the cap was kept.
-    pub argv_truncated_from: Option<u32>,
+    /// Set when argv was longer than the cap.
+    pub argv_truncated: Option<Truncated>,
+}
+
+pub struct Truncated {
+    pub kept: u32,
+    pub total: u32,
 }
 
 pub fn decode(raw: Bytes) -> Result<Exec> {
@@ -48,7 +53,10 @@ pub fn decode(raw: Bytes) -> Result<Exec> {
         exe_inode: (e.flags & flags::HAS_INODE != 0).then_some(e.exe_inode),
         cwd: join_path(&cwd, e.flags & flags::CWD_DELETED != 0),
         argv: split_argv(&argv),
-        argv_truncated_from: (e.flags & flags::ARGV_TRUNCATED != 0).then_some(e.argv_total),
+        argv_truncated: (e.flags & flags::ARGV_TRUNCATED != 0).then_some(Truncated {
+            kept: e.argv_len,
+            total: e.argv_total,
+        }),
     })
 }
 

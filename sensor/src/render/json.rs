@@ -29,9 +29,12 @@ fn exec_records(e: &Enriched, x: &Exec, out: &mut String) {
     if x.success {
         let _ = write!(out, ",\"EXECVE\":{{\"argc\":{},\"ARGV\":", x.argv.len());
         str_list(out, x.argv.iter().map(|a| &a[..]));
-        if let Some(total) = x.argv_truncated_from {
-            let kept: usize = x.argv.iter().map(|a| a.len() + 1).sum();
-            let _ = write!(out, ",\"TRUNCATED\":{{\"KEPT\":{kept},\"TOTAL\":{total}}}");
+        if let Some(t) = &x.argv_truncated {
+            let _ = write!(
+                out,
+                ",\"TRUNCATED\":{{\"KEPT\":{},\"TOTAL\":{}}}",
+                t.kept, t.total
+            );
         }
         out.push('}');
     }
