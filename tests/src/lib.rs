@@ -111,8 +111,13 @@ impl Sensor {
     }
 
     /// SIGINT, then waits for a clean exit; returns every event.
-    pub fn stop(mut self) -> Result<Vec<Value>> {
-        unsafe { libc::kill(self.child.id() as i32, libc::SIGINT) };
+    pub fn stop(self) -> Result<Vec<Value>> {
+        self.stop_with(libc::SIGINT)
+    }
+
+    /// Sends `signal`, then waits for a clean exit; returns every event.
+    pub fn stop_with(mut self, signal: i32) -> Result<Vec<Value>> {
+        unsafe { libc::kill(self.child.id() as i32, signal) };
         let status = self.child.wait()?;
         if let Some(t) = self.stdout.take() {
             let _ = t.join();

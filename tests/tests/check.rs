@@ -70,3 +70,25 @@ fn without_privileges_the_error_names_the_missing_capabilities() {
     );
     assert!(err.contains("Run it as root"), "{err}");
 }
+
+#[test]
+fn a_missing_tracefs_is_mounted_by_the_sensor() {
+    // Detach whatever is mounted (lazily, so a tracer using it is not
+    // disturbed): the sensor must mount tracefs itself, as in a fresh
+    // DaemonSet container.
+    for dir in ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"] {
+        let dir = std::ffi::CString::new(dir).unwrap();
+        while unsafe { libc::umount2(dir.as_ptr(), libc::MNT_DETACH) } == 0 {}
+    }
+    assert!(!std::path::Path::new("/sys/kernel/tracing/events").exists());
+    let out = Command::new(sensor_bin()).arg("check").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains(
+            "tracefs      ok: was not mounted; the sensor mounted it at /sys/kernel/tracing"
+        ),
+        "{text}"
+    );
+    assert!(std::path::Path::new("/sys/kernel/tracing/events").is_dir());
+}

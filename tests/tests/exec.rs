@@ -246,3 +246,13 @@ fn the_default_cap_keeps_64_kib_of_argv_whole() {
     assert_eq!(e["EXECVE"]["ARGV"][1], long.as_str());
     assert!(e["EXECVE"].get("TRUNCATED").is_none());
 }
+
+#[test]
+fn sigterm_stops_cleanly_after_writing_what_was_read() {
+    let sensor = Sensor::start(&[]).unwrap();
+    let pid = Command::new("/bin/true").spawn().unwrap().id();
+    // No waiting for the event: it must be written on the way out.
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let events = sensor.stop_with(libc::SIGTERM).unwrap();
+    only(by_pid(&events, EXECVE, pid), "the exec before SIGTERM");
+}
