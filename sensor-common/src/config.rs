@@ -9,7 +9,14 @@ pub struct SensorConfig {
     pub argv_cap: u32,
     /// Non-zero: the programs log their errors through aya-log (`--ebpf-log`).
     pub diagnostics: u32,
-    pub _pad: u32,
+    /// Non-zero: record every mmap, not only PROT_EXEC ones.
+    pub mmap_all: u32,
+    /// Most data bytes per TTY record (at most `tty::TTY_DATA_CAP`).
+    pub tty_cap: u32,
+    /// Offset of `group_dead` in the `sched_process_exit` record, 0 where
+    /// the kernel's tracepoint lacks it (before 6.x: then the leader's exit
+    /// stands for the process's).
+    pub exit_group_dead_offset: u32,
 }
 
 impl SensorConfig {
@@ -18,7 +25,9 @@ impl SensorConfig {
             self_tgid: 0,
             argv_cap: 0,
             diagnostics: 0,
-            _pad: 0,
+            mmap_all: 0,
+            tty_cap: 0,
+            exit_group_dead_offset: 0,
         }
     }
 }

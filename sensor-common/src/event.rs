@@ -5,13 +5,54 @@
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EventKind {
     Exec = 1,
+    /// socket(2): a SYSCALL record only.
+    Socket = 2,
+    Setsockopt = 3,
+    Mmap = 4,
+    /// connect, accept, accept4, bind: a SYSCALL and a SOCKADDR record.
+    Sockaddr = 5,
+    Fork = 6,
+    Exit = 7,
+    Tty = 8,
+    Login = 9,
 }
+
+/// Kinds, in number order, for per-kind counters.
+pub const KINDS: [EventKind; 9] = [
+    EventKind::Exec,
+    EventKind::Socket,
+    EventKind::Setsockopt,
+    EventKind::Mmap,
+    EventKind::Sockaddr,
+    EventKind::Fork,
+    EventKind::Exit,
+    EventKind::Tty,
+    EventKind::Login,
+];
+
+/// Size of per-kind counter arrays (indexed by the kind's number).
+pub const KIND_SLOTS: u32 = KINDS.len() as u32 + 1;
 
 impl EventKind {
     pub const fn from_u16(raw: u16) -> Option<Self> {
-        match raw {
-            1 => Some(Self::Exec),
-            _ => None,
+        if raw == 0 || raw as usize > KINDS.len() {
+            return None;
+        }
+        Some(KINDS[raw as usize - 1])
+    }
+
+    /// The name used in LOST records and metrics.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Exec => "exec",
+            Self::Socket => "socket",
+            Self::Setsockopt => "setsockopt",
+            Self::Mmap => "mmap",
+            Self::Sockaddr => "sockaddr",
+            Self::Fork => "fork",
+            Self::Exit => "exit",
+            Self::Tty => "tty",
+            Self::Login => "login",
         }
     }
 }

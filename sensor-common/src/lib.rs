@@ -11,5 +11,10 @@
 pub mod config;
 pub mod event;
 pub mod exec;
+pub mod lifecycle;
+pub mod login;
+pub mod mmap;
+pub mod net;
 pub mod offsets;
 pub mod process;
+pub mod tty;

@@ -16,6 +16,16 @@ pub struct KernelOffsets {
     pub task_struct_mm: u32,
     pub task_struct_fs: u32,
     pub task_struct_stack: u32,
+    pub task_struct_files: u32,
+    pub task_struct_exit_code: u32,
+
+    pub files_struct_fdt: u32,
+    pub fdtable_fd: u32,
+    pub fdtable_max_fds: u32,
+    pub file_private_data: u32,
+    pub tty_file_private_tty: u32,
+    /// `tty_struct.termios.c_lflag`
+    pub tty_struct_termios_c_lflag: u32,
 
     pub cred_uid: u32,
     pub cred_gid: u32,
@@ -57,13 +67,17 @@ pub struct KernelOffsets {
     pub inode_i_uid: u32,
     pub inode_i_gid: u32,
     pub inode_i_sb: u32,
+    pub inode_i_rdev: u32,
     pub super_block_s_dev: u32,
+    pub super_block_s_magic: u32,
 
     /// Offsets in `struct pt_regs` of the saved syscall arguments.
     pub pt_regs_di: u32,
     pub pt_regs_si: u32,
     pub pt_regs_dx: u32,
     pub pt_regs_r10: u32,
+    pub pt_regs_r8: u32,
+    pub pt_regs_r9: u32,
     pub pt_regs_orig_ax: u32,
     pub pt_regs_size: u32,
 }

@@ -40,15 +40,17 @@ const _: () = assert!(core::mem::size_of::<ProcessInfo>() == 112);
 pub struct SyscallInfo {
     /// x86_64 syscall number.
     pub nr: u32,
-    /// Set when a0–a3 came from the task's saved user registers (all four);
+    /// Set when the arguments came from the task's saved user registers (all six);
     /// clear when only the tracepoint's declared arguments were available.
     pub regs_ok: u32,
     /// Return value (`exit` in auditd's terms).
     pub ret: i64,
-    pub args: [u64; 4],
+    /// a0–a5; auditd shows a0–a3, some classes read the rest (mmap's fd and
+    /// offset, setsockopt's optlen).
+    pub args: [u64; 6],
 }
 
-const _: () = assert!(core::mem::size_of::<SyscallInfo>() == 48);
+const _: () = assert!(core::mem::size_of::<SyscallInfo>() == 64);
 
 /// What auditd's PATH record says of an inode.
 #[repr(C)]

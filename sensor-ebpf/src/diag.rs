@@ -1,17 +1,25 @@
-//! Kernel-side diagnostics behind `--ebpf-log`: a program that fails says
-//! which and why, instead of the event silently missing.
+//! What happens to a program's error: it is counted by event kind (the
+//! reader reports it in-band, so no event goes missing silently) and, with
+//! `--ebpf-log`, logged through aya-log naming the program.
 
 use aya_ebpf::EbpfContext;
 use aya_log_ebpf::warn;
+use sensor_common::event::EventKind;
 
-use crate::maps::global;
+use crate::maps::{global, ERRORS};
 
-/// `Err(0)` means "nothing to do" (no saved arguments for this thread), not
-/// a failure.
+/// `Err(0)` means "nothing to do" (no saved arguments for this thread, an
+/// fd that is not a terminal), not a failure.
 #[inline(always)]
-pub fn report<C: EbpfContext>(ctx: &C, program: &str, result: Result<(), i32>) {
+pub fn report<C: EbpfContext>(ctx: &C, program: &str, kind: EventKind, result: Result<(), i32>) {
     if let Err(errno) = result {
-        if errno != 0 && global!(CONFIG.diagnostics) != 0 {
+        if errno == 0 {
+            return;
+        }
+        if let Some(n) = ERRORS.get_ptr_mut(kind as u32) {
+            unsafe { *n += 1 };
+        }
+        if global!(CONFIG.diagnostics) != 0 {
             warn!(ctx, "{}: error {}", program, errno);
         }
     }

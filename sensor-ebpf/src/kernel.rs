@@ -30,3 +30,19 @@ pub fn read_str(dst: *mut u8, size: u32, src: u64) -> Result<usize, i32> {
         Ok(n as usize)
     }
 }
+
+/// The `struct file *` behind descriptor `fd` of `task`, if any.
+pub fn fd_file(task: u64, fd: u64) -> Result<u64, i32> {
+    let files: u64 = read(task, off!(task_struct_files))?;
+    let fdt: u64 = read(files, off!(files_struct_fdt))?;
+    let max_fds: u32 = read(fdt, off!(fdtable_max_fds))?;
+    if fd >= max_fds as u64 {
+        return Err(-9); // EBADF
+    }
+    let fds: u64 = read(fdt, off!(fdtable_fd))?;
+    let file: u64 = read(fds, fd * 8)?;
+    if file == 0 {
+        return Err(-9);
+    }
+    Ok(file)
+}

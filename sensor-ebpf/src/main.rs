@@ -1,5 +1,5 @@
-//! sensor's kernel programs: syscall tracepoints only (no kprobes, fentry or
-//! LSM), so the baseline loads on any kernel with CONFIG_FTRACE_SYSCALLS.
+//! sensor's kernel programs: syscall and sched tracepoints only (no
+//! kprobes, fentry or LSM), so the baseline loads on any kernel with CONFIG_FTRACE_SYSCALLS.
 //!
 //! Each entry point is thin and calls a `try_*` function of its event family
 //! in `probes/`; a tracepoint cannot fail the syscall, so errors only go to
@@ -16,14 +16,19 @@ mod probes;
 mod process;
 mod syscall;
 
-use aya_ebpf::{macros::tracepoint, programs::TracePointContext};
-use probes::exec;
+use aya_ebpf::{
+    macros::{raw_tracepoint, tracepoint},
+    programs::{RawTracePointContext, TracePointContext},
+};
+use probes::{exec, lifecycle, mmap, net, tty};
+use sensor_common::event::EventKind;
 
 #[tracepoint(category = "syscalls", name = "sys_enter_execve")]
 pub fn sys_enter_execve(ctx: TracePointContext) -> u32 {
     diag::report(
         &ctx,
         "sys_enter_execve",
+        EventKind::Exec,
         exec::try_enter(&ctx, exec::SYS_EXECVE, 3),
     );
     0
@@ -34,6 +39,7 @@ pub fn sys_enter_execveat(ctx: TracePointContext) -> u32 {
     diag::report(
         &ctx,
         "sys_enter_execveat",
+        EventKind::Exec,
         exec::try_enter(&ctx, exec::SYS_EXECVEAT, 5),
     );
     0
@@ -41,13 +47,23 @@ pub fn sys_enter_execveat(ctx: TracePointContext) -> u32 {
 
 #[tracepoint(category = "syscalls", name = "sys_exit_execve")]
 pub fn sys_exit_execve(ctx: TracePointContext) -> u32 {
-    diag::report(&ctx, "sys_exit_execve", exec::try_exit(&ctx));
+    diag::report(
+        &ctx,
+        "sys_exit_execve",
+        EventKind::Exec,
+        exec::try_exit(&ctx),
+    );
     0
 }
 
 #[tracepoint(category = "syscalls", name = "sys_exit_execveat")]
 pub fn sys_exit_execveat(ctx: TracePointContext) -> u32 {
-    diag::report(&ctx, "sys_exit_execveat", exec::try_exit(&ctx));
+    diag::report(
+        &ctx,
+        "sys_exit_execveat",
+        EventKind::Exec,
+        exec::try_exit(&ctx),
+    );
     0
 }
 
@@ -56,7 +72,223 @@ pub fn sched_process_exec(ctx: TracePointContext) -> u32 {
     diag::report(
         &ctx,
         "sched_process_exec",
+        EventKind::Exec,
         exec::try_sched_process_exec(&ctx),
+    );
+    0
+}
+
+#[tracepoint(category = "syscalls", name = "sys_enter_socket")]
+pub fn sys_enter_socket(ctx: TracePointContext) -> u32 {
+    diag::report(
+        &ctx,
+        "sys_enter_socket",
+        EventKind::Socket,
+        net::try_enter(&ctx, net::SYS_SOCKET, 3),
+    );
+    0
+}
+
+#[tracepoint(category = "syscalls", name = "sys_exit_socket")]
+pub fn sys_exit_socket(ctx: TracePointContext) -> u32 {
+    diag::report(
+        &ctx,
+        "sys_exit_socket",
+        EventKind::Socket,
+        net::try_exit_socket(&ctx),
+    );
+    0
+}
+
+#[tracepoint(category = "syscalls", name = "sys_enter_setsockopt")]
+pub fn sys_enter_setsockopt(ctx: TracePointContext) -> u32 {
+    diag::report(
+        &ctx,
+        "sys_enter_setsockopt",
+        EventKind::Setsockopt,
+        net::try_enter(&ctx, net::SYS_SETSOCKOPT, 5),
+    );
+    0
+}
+
+#[tracepoint(category = "syscalls", name = "sys_exit_setsockopt")]
+pub fn sys_exit_setsockopt(ctx: TracePointContext) -> u32 {
+    diag::report(
+        &ctx,
+        "sys_exit_setsockopt",
+        EventKind::Setsockopt,
+        net::try_exit_setsockopt(&ctx),
+    );
+    0
+}
+
+#[tracepoint(category = "syscalls", name = "sys_enter_connect")]
+pub fn sys_enter_connect(ctx: TracePointContext) -> u32 {
+    diag::report(
+        &ctx,
+        "sys_enter_connect",
+        EventKind::Sockaddr,
+        net::try_enter(&ctx, net::SYS_CONNECT, 3),
+    );
+    0
+}
+
+#[tracepoint(category = "syscalls", name = "sys_exit_connect")]
+pub fn sys_exit_connect(ctx: TracePointContext) -> u32 {
+    diag::report(
+        &ctx,
+        "sys_exit_connect",
+        EventKind::Sockaddr,
+        net::try_exit_sockaddr(&ctx),
+    );
+    0
+}
+
+#[tracepoint(category = "syscalls", name = "sys_enter_accept")]
+pub fn sys_enter_accept(ctx: TracePointContext) -> u32 {
+    diag::report(
+        &ctx,
+        "sys_enter_accept",
+        EventKind::Sockaddr,
+        net::try_enter(&ctx, net::SYS_ACCEPT, 3),
+    );
+    0
+}
+
+#[tracepoint(category = "syscalls", name = "sys_exit_accept")]
+pub fn sys_exit_accept(ctx: TracePointContext) -> u32 {
+    diag::report(
+        &ctx,
+        "sys_exit_accept",
+        EventKind::Sockaddr,
+        net::try_exit_sockaddr(&ctx),
+    );
+    0
+}
+
+#[tracepoint(category = "syscalls", name = "sys_enter_accept4")]
+pub fn sys_enter_accept4(ctx: TracePointContext) -> u32 {
+    diag::report(
+        &ctx,
+        "sys_enter_accept4",
+        EventKind::Sockaddr,
+        net::try_enter(&ctx, net::SYS_ACCEPT4, 4),
+    );
+    0
+}
+
+#[tracepoint(category = "syscalls", name = "sys_exit_accept4")]
+pub fn sys_exit_accept4(ctx: TracePointContext) -> u32 {
+    diag::report(
+        &ctx,
+        "sys_exit_accept4",
+        EventKind::Sockaddr,
+        net::try_exit_sockaddr(&ctx),
+    );
+    0
+}
+
+#[tracepoint(category = "syscalls", name = "sys_enter_bind")]
+pub fn sys_enter_bind(ctx: TracePointContext) -> u32 {
+    diag::report(
+        &ctx,
+        "sys_enter_bind",
+        EventKind::Sockaddr,
+        net::try_enter(&ctx, net::SYS_BIND, 3),
+    );
+    0
+}
+
+#[tracepoint(category = "syscalls", name = "sys_exit_bind")]
+pub fn sys_exit_bind(ctx: TracePointContext) -> u32 {
+    diag::report(
+        &ctx,
+        "sys_exit_bind",
+        EventKind::Sockaddr,
+        net::try_exit_sockaddr(&ctx),
+    );
+    0
+}
+
+#[tracepoint(category = "syscalls", name = "sys_enter_mmap")]
+pub fn sys_enter_mmap(ctx: TracePointContext) -> u32 {
+    diag::report(
+        &ctx,
+        "sys_enter_mmap",
+        EventKind::Mmap,
+        mmap::try_enter(&ctx),
+    );
+    0
+}
+
+#[tracepoint(category = "syscalls", name = "sys_exit_mmap")]
+pub fn sys_exit_mmap(ctx: TracePointContext) -> u32 {
+    diag::report(&ctx, "sys_exit_mmap", EventKind::Mmap, mmap::try_exit(&ctx));
+    0
+}
+
+#[tracepoint(category = "syscalls", name = "sys_enter_write")]
+pub fn sys_enter_write(ctx: TracePointContext) -> u32 {
+    diag::report(
+        &ctx,
+        "sys_enter_write",
+        EventKind::Tty,
+        tty::try_enter_write(&ctx),
+    );
+    0
+}
+
+#[tracepoint(category = "syscalls", name = "sys_exit_write")]
+pub fn sys_exit_write(ctx: TracePointContext) -> u32 {
+    diag::report(
+        &ctx,
+        "sys_exit_write",
+        EventKind::Tty,
+        tty::try_exit_write(&ctx),
+    );
+    0
+}
+
+#[tracepoint(category = "syscalls", name = "sys_enter_read")]
+pub fn sys_enter_read(ctx: TracePointContext) -> u32 {
+    diag::report(
+        &ctx,
+        "sys_enter_read",
+        EventKind::Tty,
+        tty::try_enter_read(&ctx),
+    );
+    0
+}
+
+#[tracepoint(category = "syscalls", name = "sys_exit_read")]
+pub fn sys_exit_read(ctx: TracePointContext) -> u32 {
+    diag::report(
+        &ctx,
+        "sys_exit_read",
+        EventKind::Tty,
+        tty::try_exit_read(&ctx),
+    );
+    0
+}
+
+#[tracepoint(category = "sched", name = "sched_process_exit")]
+pub fn sched_process_exit(ctx: TracePointContext) -> u32 {
+    diag::report(
+        &ctx,
+        "sched_process_exit",
+        EventKind::Exit,
+        lifecycle::try_exit(&ctx),
+    );
+    0
+}
+
+#[raw_tracepoint(tracepoint = "sched_process_fork")]
+pub fn sched_process_fork(ctx: RawTracePointContext) -> i32 {
+    diag::report(
+        &ctx,
+        "sched_process_fork",
+        EventKind::Fork,
+        lifecycle::try_fork(&ctx),
     );
     0
 }

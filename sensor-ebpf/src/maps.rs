@@ -6,6 +6,7 @@ use aya_ebpf::{
 };
 use sensor_common::{
     config::SensorConfig,
+    event::KIND_SLOTS,
     exec::{ExecEvent, DATA_CAP},
     offsets::KernelOffsets,
 };
@@ -35,10 +36,18 @@ pub static EVENTS: RingBuf = RingBuf::with_byte_size(4 * 1024 * 1024, 0);
 #[map]
 pub static SEQ: PerCpuArray<u64> = PerCpuArray::with_max_entries(1, 0);
 
-/// Where an exec record is assembled before output.
+/// Records the ring buffer had no room for, per CPU, by event kind.
+#[map]
+pub static DROPS: PerCpuArray<u64> = PerCpuArray::with_max_entries(KIND_SLOTS, 0);
+
+/// Events the programs failed to assemble (a kernel read failed), by kind.
+#[map]
+pub static ERRORS: PerCpuArray<u64> = PerCpuArray::with_max_entries(KIND_SLOTS, 0);
+
+/// Where a variable-length record (`T` then data) is assembled before output.
 #[repr(C)]
-pub struct ExecScratch {
-    pub event: ExecEvent,
+pub struct Scratch<T> {
+    pub event: T,
     pub data: [u8; DATA_CAP],
     /// The path walk's write position. Kept in map memory on purpose: the
     /// verifier does not track its value, so every loop iteration starts
@@ -47,11 +56,20 @@ pub struct ExecScratch {
     pub cursor: u64,
 }
 
-/// Exec records are too large for the stack and for a per-CPU value
-/// (32 KiB at most), so this is a plain array indexed by CPU id; userspace
-/// sets max_entries to the number of possible CPUs.
+/// Too large for the stack and for a per-CPU value (32 KiB at most), so a
+/// plain array indexed by CPU id; userspace sets max_entries to the number
+/// of possible CPUs. Its value is sized for the largest record head.
 #[map]
-pub static EXEC_SCRATCH: Array<ExecScratch> = Array::with_max_entries(1, 0);
+pub static SCRATCH: Array<Scratch<ExecEvent>> = Array::with_max_entries(1, 0);
+
+/// This CPU's scratch area, laid out for a `T` record.
+#[inline(always)]
+pub fn scratch<T>() -> Option<&'static mut Scratch<T>> {
+    const { assert!(core::mem::size_of::<T>() <= core::mem::size_of::<ExecEvent>()) };
+    let cpu = unsafe { aya_ebpf::helpers::generated::bpf_get_smp_processor_id() };
+    let s = SCRATCH.get_ptr_mut(cpu)?;
+    Some(unsafe { &mut *s.cast::<Scratch<T>>() })
+}
 
 /// Syscall arguments saved at entry, by thread id, until the syscall's exit.
 #[map]

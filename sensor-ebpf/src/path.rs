@@ -1,11 +1,14 @@
 //! `d_path` for tracepoints: bpf_d_path is only for fentry/LSM programs,
 //! which this kernel refuses, so walk dentries and mounts by hand.
 
-use sensor_common::exec::{NAME_CAP, PATH_CAP, PATH_DEPTH, PRE_ARGV_CAP};
+use sensor_common::{
+    exec::{NAME_CAP, PATH_CAP, PATH_DEPTH, PRE_ARGV_CAP},
+    process::InodeInfo,
+};
 
 use crate::{
     kernel::{off, read, read_str},
-    maps::ExecScratch,
+    maps::Scratch,
 };
 
 /// In: where to start writing. Out: what was written. (One struct because
@@ -26,7 +29,7 @@ pub struct Walked {
 /// in its own mount namespace. Writes at most `PATH_CAP` bytes.
 /// (The result is an out-parameter: a `Result<Walked, _>` return makes BTF
 /// the kernel refuses.)
-pub fn walk(s: &mut ExecScratch, path: u64, root: u64, walked: &mut Walked) -> Result<(), i32> {
+pub fn walk<T>(s: &mut Scratch<T>, path: u64, root: u64, walked: &mut Walked) -> Result<(), i32> {
     let start = walked.start as usize;
     let limit = start + PATH_CAP;
     let root_dentry: u64 = read(root, off!(path_dentry))?;
@@ -75,5 +78,25 @@ pub fn walk(s: &mut ExecScratch, path: u64, root: u64, walked: &mut Walked) -> R
         dentry = parent;
     }
     walked.len = unsafe { cursor.read_volatile() } - start as u64;
+    Ok(())
+}
+
+/// Walks the path of `struct file *file` into the scratch from
+/// `walked.start`, and reads its inode.
+pub fn file<T>(
+    s: &mut Scratch<T>,
+    file: u64,
+    root: u64,
+    walked: &mut Walked,
+    inode: &mut InodeInfo,
+) -> Result<(), i32> {
+    walk(s, file + off!(file_f_path), root, walked)?;
+    let i: u64 = read(file, off!(file_f_inode))?;
+    inode.ino = read(i, off!(inode_i_ino))?;
+    inode.mode = read::<u16>(i, off!(inode_i_mode))? as u32;
+    inode.uid = read(i, off!(inode_i_uid))?;
+    inode.gid = read(i, off!(inode_i_gid))?;
+    let sb: u64 = read(i, off!(inode_i_sb))?;
+    inode.dev = read(sb, off!(super_block_s_dev))?;
     Ok(())
 }

@@ -48,3 +48,10 @@ pub fn fill(p: &mut ProcessInfo, task: u64) -> Result<(), i32> {
     }
     Ok(())
 }
+
+/// The task's root (`task->fs->root`), a `struct path` address, which path
+/// walks stop at.
+pub fn root(task: u64) -> Result<u64, i32> {
+    let fs: u64 = read(task, off!(task_struct_fs))?;
+    Ok(fs + off!(fs_struct_root))
+}

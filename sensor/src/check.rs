@@ -38,18 +38,20 @@ pub fn check(opts: &LoadOptions) -> Result<bool> {
             .map_err(|e| anyhow::anyhow!("{e:#}")),
     );
     let tracefs = tracefs::ensure_mounted();
-    let has_tracefs = tracefs.is_ok();
-    report("tracefs", tracefs.map(|t| t.to_string()));
+    let tracefs_state = tracefs
+        .as_ref()
+        .map(|t| t.to_string())
+        .map_err(|e| anyhow::anyhow!("{e:#}"));
+    report("tracefs", tracefs_state);
 
-    let (Ok(offsets), true, true) = (offsets, privileged, has_tracefs) else {
+    let (Ok(offsets), true, Ok(tracefs)) = (offsets, privileged, tracefs) else {
         for p in PROGRAMS {
             report(
                 "program",
                 Err(anyhow::anyhow!(
-                    "{} -> {}:{} not tried: fix the above first",
+                    "{} -> {} not tried: fix the above first",
                     p.name,
-                    p.category,
-                    p.tracepoint
+                    p.point()
                 )),
             );
         }
@@ -57,18 +59,14 @@ pub fn check(opts: &LoadOptions) -> Result<bool> {
     };
     // Load and attach for real: the verifier and the tracepoints have the
     // last word. Everything is detached when `ebpf` is dropped.
-    match load::load(opts, &offsets) {
+    match load::load(opts, &load::Kernel { offsets, tracefs }) {
         Err(e) => report("programs", Err(e)),
         Ok(mut ebpf) => {
             for p in PROGRAMS {
                 report(
                     "program",
-                    load::attach(&mut ebpf, p).map(|()| {
-                        format!(
-                            "{} -> tracepoint {}:{} loaded and attached",
-                            p.name, p.category, p.tracepoint
-                        )
-                    }),
+                    load::attach(&mut ebpf, p)
+                        .map(|()| format!("{} -> {} loaded and attached", p.name, p.point())),
                 );
             }
         }

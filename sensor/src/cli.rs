@@ -3,7 +3,10 @@
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use sensor_common::exec::{ARGV_CAP_DEFAULT, ARGV_CAP_MAX};
+use sensor_common::{
+    exec::{ARGV_CAP_DEFAULT, ARGV_CAP_MAX},
+    tty::{TTY_DATA_CAP, TTY_DATA_DEFAULT},
+};
 
 use crate::load::btf::DEFAULT_BTF;
 
@@ -51,6 +54,27 @@ pub struct Options {
     #[arg(long, value_name = "BYTES", default_value_t = ARGV_CAP_DEFAULT as u32,
           value_parser = clap::value_parser!(u32).range(1..=ARGV_CAP_MAX as i64), global = true)]
     pub argv_max: u32,
+
+    /// Record every mmap, not only those mapping memory executable
+    /// (PROT_EXEC), which is the default and filtered in the kernel.
+    #[arg(long, global = true)]
+    pub mmap_all: bool,
+
+    /// Write fork and exit records (FORK, EXIT). They always keep the
+    /// process tree exact; this makes them part of the output too.
+    #[arg(long, global = true)]
+    pub process_events: bool,
+
+    /// Most bytes of terminal data per TTY record; the rest of a longer
+    /// read or write is counted (TRUNCATED), not kept.
+    #[arg(long, value_name = "BYTES", default_value_t = TTY_DATA_DEFAULT as u32,
+          value_parser = clap::value_parser!(u32).range(1..=TTY_DATA_CAP as i64), global = true)]
+    pub tty_max_record: u32,
+
+    /// Most bytes of terminal data kept per login session and second; the
+    /// excess is cut and counted (TRUNCATED).
+    #[arg(long, value_name = "BYTES", default_value_t = 16 * 1024, global = true)]
+    pub tty_rate: u32,
 
     /// Node name in every record's NODE (default: $NODE_NAME, else the host name).
     #[arg(long, value_name = "NAME", global = true)]

@@ -1,13 +1,16 @@
 //! sensor: eBPF syscall audit sensor.
 //!
 //! The daemon is a pipeline whose modules are named by stage:
-//! [`load`] → [`read`] → [`decode`] → [`enrich`] → [`render`] → [`sink`].
+//! [`load`] → [`read`] → [`decode`] → [`enrich`] → [`filter`] → [`render`] → [`sink`],
+//! with [`loss`] accounting for whatever a stage could not pass on.
 
 mod check;
 mod cli;
 mod decode;
 mod enrich;
+mod filter;
 mod load;
+mod loss;
 mod read;
 mod render;
 mod run;
@@ -35,6 +38,8 @@ fn main() -> std::process::ExitCode {
         ring_buffer_bytes: o.ring_buffer_size,
         argv_cap: o.argv_max,
         ebpf_log: o.ebpf_log,
+        mmap_all: o.mmap_all,
+        tty_cap: o.tty_max_record,
     };
     let result = match cli.command {
         Some(Command::Check) => check::check(&opts).map(|ok| ok.then_some(()).ok_or(1)),
@@ -42,7 +47,16 @@ fn main() -> std::process::ExitCode {
             .enable_all()
             .build()
             .map_err(anyhow::Error::from)
-            .and_then(|rt| rt.block_on(run::run(&opts, o.node_name.clone())))
+            .and_then(|rt| {
+                rt.block_on(run::run(
+                    &opts,
+                    run::PipelineOptions {
+                        node_name: o.node_name.clone(),
+                        process_events: o.process_events,
+                        tty_rate: o.tty_rate,
+                    },
+                ))
+            })
             .map(Ok),
     };
     match result {

@@ -53,7 +53,9 @@ fn drain(ring: &mut RingBuf<MapData>, out: &mut Vec<Bytes>) {
 
 /// Counts records the kernel sequenced but the reader never got.
 ///
-/// Sequence numbers are per CPU. Records of one CPU can arrive slightly out
+/// Sequence numbers are per CPU and start at 0 when the programs are
+/// loaded, so records dropped before the first one a CPU delivers count too.
+/// Records of one CPU can arrive slightly out
 /// of order (a preemptible syscall tracepoint may be overtaken between taking
 /// its number and writing), so a number below the next expected one is a late
 /// arrival and takes back one loss.
@@ -66,7 +68,7 @@ pub struct SeqTracker {
 impl SeqTracker {
     /// Notes a record; returns how many records were found missing before it.
     pub fn observe(&mut self, header: &EventHeader) -> u64 {
-        let next = self.next.entry(header.cpu).or_insert(header.seq);
+        let next = self.next.entry(header.cpu).or_insert(0);
         if header.seq >= *next {
             let gap = header.seq - *next;
             *next = header.seq + 1;
@@ -75,6 +77,16 @@ impl SeqTracker {
         } else {
             self.lost = self.lost.saturating_sub(1);
             0
+        }
+    }
+
+    /// At shutdown: records dropped after the last one each CPU delivered
+    /// leave no gap to see, so close each CPU's count against the kernel's
+    /// final sequence number (`sequenced[cpu]` = numbers taken on that CPU).
+    pub fn finish(&mut self, sequenced: &[u64]) {
+        for (cpu, &taken) in sequenced.iter().enumerate() {
+            let next = self.next.get(&(cpu as u32)).copied().unwrap_or(0);
+            self.lost += taken.saturating_sub(next);
         }
     }
 
@@ -98,12 +110,15 @@ mod tests {
     #[test]
     fn gaps_are_counted_per_cpu_and_late_arrivals_taken_back() {
         let mut t = SeqTracker::default();
-        assert_eq!(t.observe(&header(0, 10)), 0);
-        assert_eq!(t.observe(&header(1, 3)), 0);
-        assert_eq!(t.observe(&header(0, 13)), 2);
+        assert_eq!(t.observe(&header(0, 0)), 0);
+        assert_eq!(t.observe(&header(1, 3)), 3);
+        assert_eq!(t.observe(&header(0, 3)), 2);
         assert_eq!(t.observe(&header(1, 4)), 0);
-        assert_eq!(t.lost(), 2);
-        assert_eq!(t.observe(&header(0, 12)), 0);
-        assert_eq!(t.lost(), 1);
+        assert_eq!(t.lost(), 5);
+        assert_eq!(t.observe(&header(0, 2)), 0);
+        assert_eq!(t.lost(), 4);
+        // CPU 0 took numbers 0..6 (two lost at the tail), CPU 1 0..5, CPU 2 none.
+        t.finish(&[6, 5, 0]);
+        assert_eq!(t.lost(), 6);
     }
 }

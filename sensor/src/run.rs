@@ -1,33 +1,50 @@
-//! The daemon: load → read → decode → enrich → render → sink.
+//! The daemon: load → read → decode → enrich → filter → render → sink.
+
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use bytes::Bytes;
+use sensor_common::event::EventKind;
 use tokio::signal::unix::{signal, SignalKind};
 
 use crate::{
     decode,
     enrich::{self, Enricher},
+    filter::Filter,
     load::{self, programs::PROGRAMS, LoadOptions},
+    loss::LossMonitor,
     read::{Reader, SeqTracker},
     render,
     sink::stdout::StdoutSink,
 };
 
-pub async fn run(opts: &LoadOptions, node_name: Option<String>) -> Result<()> {
-    let offsets = load::preflight(opts)?;
-    let mut ebpf = load::load(opts, &offsets)?;
+/// Settings of the stages after load.
+pub struct PipelineOptions {
+    pub node_name: Option<String>,
+    pub process_events: bool,
+    pub tty_rate: u32,
+}
+
+/// How often lost-record counts are checked and reported in-band.
+const LOSS_INTERVAL: Duration = Duration::from_secs(1);
+
+pub async fn run(opts: &LoadOptions, pipeline_opts: PipelineOptions) -> Result<()> {
+    let kernel = load::preflight(opts)?;
+    let mut ebpf = load::load(opts, &kernel)?;
     if opts.ebpf_log {
         spawn_ebpf_log(&mut ebpf)?;
     }
     let mut reader = Reader::new(&mut ebpf)?;
     let mut pipeline = Pipeline {
-        enricher: Enricher::new(enrich::node_name(node_name)),
+        enricher: Enricher::new(enrich::node_name(pipeline_opts.node_name)),
+        filter: Filter::new(pipeline_opts.process_events, pipeline_opts.tty_rate),
+        loss: LossMonitor::new(&mut ebpf)?,
         seq: SeqTracker::default(),
         sink: StdoutSink::new(),
         line: String::with_capacity(4096),
         batch: Vec::with_capacity(1 << 16),
-        events: 0,
-        malformed: 0,
+        received: 0,
+        written: 0,
     };
     for program in PROGRAMS {
         load::attach(&mut ebpf, program)?;
@@ -36,6 +53,7 @@ pub async fn run(opts: &LoadOptions, node_name: Option<String>) -> Result<()> {
 
     let mut sigterm = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
     let mut sigint = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
+    let mut loss_tick = tokio::time::interval(LOSS_INTERVAL);
     let mut raw = Vec::new();
     loop {
         tokio::select! {
@@ -43,57 +61,88 @@ pub async fn run(opts: &LoadOptions, node_name: Option<String>) -> Result<()> {
                 read?;
                 pipeline.process(&mut raw).await?;
             }
+            _ = loss_tick.tick() => pipeline.report_loss().await?,
             _ = sigterm.recv() => break,
             _ = sigint.recv() => break,
         }
     }
-    // Detach first, so nothing new arrives, then write out what was read.
+    // Detach first, so nothing new arrives, give programs already running
+    // on other CPUs a moment to finish, then write out what was read.
     drop(ebpf);
+    tokio::time::sleep(Duration::from_millis(50)).await;
     reader.drain(&mut raw);
     pipeline.process(&mut raw).await?;
+    pipeline.report_loss().await?;
+    let sequenced = pipeline.loss.sequenced();
+    pipeline.seq.finish(&sequenced);
+    let t = pipeline.loss.totals;
     log::info!(
-        "stopped: {} events written, {} lost in the ring buffer, {} malformed",
-        pipeline.events,
+        "stopped: {} records received, {} written; lost: {} in the ring buffer, {} in the kernel, \
+         {} undecodable; the kernel sequenced {}, the reader saw {} missing; {} TTY bytes cut by --tty-rate",
+        pipeline.received,
+        pipeline.written,
+        t.ring_buffer,
+        t.kernel,
+        t.decode,
+        sequenced.iter().sum::<u64>(),
         pipeline.seq.lost(),
-        pipeline.malformed
+        pipeline.filter.tty_bytes_cut,
     );
     Ok(())
 }
 
 struct Pipeline {
     enricher: Enricher,
+    filter: Filter,
+    loss: LossMonitor,
     seq: SeqTracker,
     sink: StdoutSink,
     line: String,
     batch: Vec<u8>,
-    events: u64,
-    malformed: u64,
+    received: u64,
+    written: u64,
 }
 
 impl Pipeline {
     async fn process(&mut self, raw: &mut Vec<Bytes>) -> Result<()> {
         for record in raw.drain(..) {
-            let decoded = match decode::decode(record) {
+            self.received += 1;
+            let kind = record
+                .get(..2)
+                .and_then(|k| EventKind::from_u16(u16::from_le_bytes([k[0], k[1]])));
+            let mut decoded = match decode::decode(record) {
                 Ok(d) => d,
                 Err(e) => {
-                    self.malformed += 1;
+                    self.loss.undecodable(kind);
                     log::warn!("dropping a malformed record: {e:#}");
                     continue;
                 }
             };
-            let lost = self.seq.observe(&decoded.header);
-            if lost > 0 {
-                log::warn!(
-                    "{lost} records lost in the ring buffer (CPU {})",
-                    decoded.header.cpu
-                );
-            }
+            self.seq.observe(&decoded.header);
+            let keep = self.filter.keep(&mut decoded);
             let enriched = self.enricher.enrich(&decoded);
-            self.line.clear();
-            render::json::render(&enriched, &mut self.line);
-            self.batch.extend_from_slice(self.line.as_bytes());
-            self.events += 1;
+            if keep {
+                self.line.clear();
+                render::json::render(&enriched, &mut self.line);
+                self.batch.extend_from_slice(self.line.as_bytes());
+                self.written += 1;
+            }
         }
+        self.flush().await
+    }
+
+    async fn report_loss(&mut self) -> Result<()> {
+        if let Some(lost) = self.loss.poll() {
+            log::warn!("{} records lost since the last report", lost.total());
+            let id = self.enricher.next_id(self.enricher.now_boot_ns());
+            self.line.clear();
+            render::json::render_lost(id, self.enricher.node(), &lost, &mut self.line);
+            self.batch.extend_from_slice(self.line.as_bytes());
+        }
+        self.flush().await
+    }
+
+    async fn flush(&mut self) -> Result<()> {
         if !self.batch.is_empty() {
             self.sink.write(&self.batch).await?;
             self.batch.clear();

@@ -116,7 +116,13 @@ impl Sensor {
     }
 
     /// Sends `signal`, then waits for a clean exit; returns every event.
-    pub fn stop_with(mut self, signal: i32) -> Result<Vec<Value>> {
+    pub fn stop_with(self, signal: i32) -> Result<Vec<Value>> {
+        Ok(self.stop_with_log(signal)?.0)
+    }
+
+    /// Sends `signal`, waits for a clean exit; returns every event and
+    /// everything the sensor logged.
+    pub fn stop_with_log(mut self, signal: i32) -> Result<(Vec<Value>, String)> {
         unsafe { libc::kill(self.child.id() as i32, signal) };
         let status = self.child.wait()?;
         if let Some(t) = self.stdout.take() {
@@ -128,7 +134,9 @@ impl Sensor {
                 self.stderr()
             );
         }
-        Ok(self.events())
+        // The stderr reader may still be on the last lines.
+        thread::sleep(Duration::from_millis(100));
+        Ok((self.events(), self.stderr()))
     }
 }
 
@@ -137,6 +145,20 @@ impl Drop for Sensor {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The events whose record `record` (an object such as `"EXIT"`, or a
+/// list such as `"TTY"`) has `field` equal to `value`.
+pub fn with(events: &[Value], record: &str, field: &str, value: impl Into<Value>) -> Vec<Value> {
+    let value = value.into();
+    events
+        .iter()
+        .filter(|e| match &e[record] {
+            Value::Array(items) => items.iter().any(|r| r[field] == value),
+            r => r[field] == value,
+        })
+        .cloned()
+        .collect()
 }
 
 /// Events of `syscall` (a number) made by process `pid`.
@@ -169,6 +191,22 @@ pub fn fork_and(child: impl FnOnce()) -> u32 {
         child();
         unsafe { libc::_exit(127) };
     }
+    let mut status = 0;
+    unsafe { libc::waitpid(pid, &mut status, 0) };
+    pid as u32
+}
+
+/// Forks; the child runs `child` (async-signal-safe calls only) and exits
+/// 0, while the parent runs `parent` with the child's pid, then waits for it.
+pub fn fork_and_wait(child: impl FnOnce(), parent: impl FnOnce(u32)) -> u32 {
+    // SAFETY: the child only runs `child`, then _exit.
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0, "fork: {}", std::io::Error::last_os_error());
+    if pid == 0 {
+        child();
+        unsafe { libc::_exit(0) };
+    }
+    parent(pid as u32);
     let mut status = 0;
     unsafe { libc::waitpid(pid, &mut status, 0) };
     pid as u32

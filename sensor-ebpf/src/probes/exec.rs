@@ -1,26 +1,23 @@
 //! execve / execveat (see `sensor_common::exec` for where each part comes from).
 
 use aya_ebpf::{
-    helpers::{
-        bpf_get_current_pid_tgid,
-        generated::{bpf_get_smp_processor_id, bpf_probe_read_user, bpf_probe_read_user_str},
-    },
+    helpers::generated::{bpf_probe_read_user, bpf_probe_read_user_str},
     programs::TracePointContext,
     EbpfContext,
 };
 use sensor_common::{
     event::EventKind,
-    exec::{flags, ARGV_CAP_MAX, PATH_CAP, PRE_ARGV_CAP},
-    process::{InodeInfo, SyscallInfo},
+    exec::{flags, ExecEvent, ARGV_CAP_MAX, PATH_CAP, PRE_ARGV_CAP},
+    process::InodeInfo,
 };
 
 use crate::{
     emit,
     kernel::{off, read, read_str},
-    maps::{global, ExecScratch, EXEC_SCRATCH},
+    maps::{global, scratch, Scratch},
     path::{self, Walked},
     process,
-    syscall::{self, Pending, EXIT_RET},
+    syscall::{self, Pending},
 };
 
 pub const SYS_EXECVE: u32 = 59;
@@ -37,8 +34,7 @@ pub fn try_enter(ctx: &TracePointContext, nr: u32, declared_args: usize) -> Resu
 /// A failed exec: the successful ones were recorded, and their saved
 /// arguments taken, at `sched_process_exec`.
 pub fn try_exit(ctx: &TracePointContext) -> Result<(), i32> {
-    let pending = syscall::take(bpf_get_current_pid_tgid() as u32).ok_or(0)?;
-    let ret: i64 = unsafe { ctx.read_at(EXIT_RET)? };
+    let (pending, ret) = syscall::take_exit(ctx)?;
     if ret >= 0 {
         return Ok(());
     }
@@ -64,16 +60,10 @@ pub fn try_sched_process_exec(ctx: &TracePointContext) -> Result<(), i32> {
 /// `filename` is the name as passed: the caller's pointer for a failed exec
 /// (its memory is intact), `bprm->filename` in kernel memory for a success.
 fn record(pending: &Pending, ret: i64, filename: u64, mut fl: u32) -> Result<(), i32> {
-    let cpu = unsafe { bpf_get_smp_processor_id() };
-    let s: &mut ExecScratch = unsafe { &mut *EXEC_SCRATCH.get_ptr_mut(cpu).ok_or(-1)? };
+    let s: &mut Scratch<ExecEvent> = scratch().ok_or(-1)?;
     let task = process::current_task();
     process::fill(&mut s.event.process, task)?;
-    s.event.syscall = SyscallInfo {
-        nr: pending.nr,
-        regs_ok: pending.regs_ok,
-        ret,
-        args: pending.args,
-    };
+    s.event.syscall = syscall::info(pending, ret);
     let data = s.data.as_mut_ptr();
 
     let n = if fl & flags::SUCCESS != 0 {
@@ -87,8 +77,7 @@ fn record(pending: &Pending, ret: i64, filename: u64, mut fl: u32) -> Result<(),
     }
     let mut pos = filename_len;
 
-    let fs: u64 = read(task, off!(task_struct_fs))?;
-    let root = fs + off!(fs_struct_root);
+    let root = process::root(task)?;
     let mm: u64 = read(task, off!(task_struct_mm))?;
 
     s.event.exe_inode = InodeInfo::default();
@@ -99,16 +88,16 @@ fn record(pending: &Pending, ret: i64, filename: u64, mut fl: u32) -> Result<(),
             start: pos as u64,
             ..Default::default()
         };
-        path::walk(s, exe_file + off!(file_f_path), root, &mut exe)?;
+        let mut inode = InodeInfo::default();
+        path::file(s, exe_file, root, &mut exe, &mut inode)?;
+        s.event.exe_inode = inode;
+        fl |= flags::HAS_INODE;
         exe_len = exe.len as usize;
         if exe.truncated != 0 {
             fl |= flags::EXE_TRUNCATED;
         }
         if exe.deleted != 0 {
             fl |= flags::EXE_DELETED;
-        }
-        if read_inode(&mut s.event.exe_inode, read(exe_file, off!(file_f_inode))?).is_ok() {
-            fl |= flags::HAS_INODE;
         }
     }
     pos += exe_len;
@@ -117,6 +106,7 @@ fn record(pending: &Pending, ret: i64, filename: u64, mut fl: u32) -> Result<(),
         start: pos as u64,
         ..Default::default()
     };
+    let fs: u64 = read(task, off!(task_struct_fs))?;
     path::walk(s, fs + off!(fs_struct_pwd), root, &mut cwd)?;
     if cwd.truncated != 0 {
         fl |= flags::CWD_TRUNCATED;
@@ -141,6 +131,7 @@ fn record(pending: &Pending, ret: i64, filename: u64, mut fl: u32) -> Result<(),
     if pos > PRE_ARGV_CAP {
         return Err(-7);
     }
+    let data = s.data.as_mut_ptr();
     if argv_len > 0
         && unsafe {
             bpf_probe_read_user(data.add(pos).cast(), argv_len as u32, arg_start as *const _)
@@ -162,16 +153,6 @@ fn record(pending: &Pending, ret: i64, filename: u64, mut fl: u32) -> Result<(),
         EventKind::Exec,
         pending.ts_boot_ns,
         len,
-        core::mem::size_of::<ExecScratch>(),
+        core::mem::size_of::<Scratch<ExecEvent>>(),
     )
-}
-
-fn read_inode(info: &mut InodeInfo, inode: u64) -> Result<(), i32> {
-    info.ino = read(inode, off!(inode_i_ino))?;
-    info.mode = read::<u16>(inode, off!(inode_i_mode))? as u32;
-    info.uid = read(inode, off!(inode_i_uid))?;
-    info.gid = read(inode, off!(inode_i_gid))?;
-    let sb: u64 = read(inode, off!(inode_i_sb))?;
-    info.dev = read(sb, off!(super_block_s_dev))?;
-    Ok(())
 }

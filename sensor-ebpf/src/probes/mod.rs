@@ -1,2 +1,7 @@
 //! One module per event family, mirrored by `sensor::decode`.
 pub mod exec;
+pub mod lifecycle;
+pub mod login;
+pub mod mmap;
+pub mod net;
+pub mod tty;

@@ -1,17 +1,16 @@
 //! Exec records (layout in `sensor_common::exec`).
 
-use anyhow::{ensure, Result};
+use anyhow::Result;
 use bytes::Bytes;
 use sensor_common::{
     exec::{flags, ExecEvent},
-    process::{InodeInfo, ProcessInfo, SyscallInfo},
+    process::InodeInfo,
 };
 
-use super::{c_str, read_struct};
+use super::{c_str, join_path, read_struct, Call, Trailer};
 
 pub struct Exec {
-    pub process: ProcessInfo,
-    pub syscall: SyscallInfo,
+    pub call: Call,
     pub success: bool,
     /// The program as named by the caller.
     pub filename: Bytes,
@@ -31,22 +30,17 @@ pub struct Truncated {
 
 pub fn decode(raw: Bytes) -> Result<Exec> {
     let e: ExecEvent = read_struct(&raw)?;
-    let mut data = raw.slice(std::mem::size_of::<ExecEvent>()..);
-    let mut take = |len: u32, what: &str| -> Result<Bytes> {
-        ensure!(
-            len as usize <= data.len(),
-            "exec record: {what} of {len} bytes overruns the record"
-        );
-        Ok(data.split_to(len as usize))
-    };
-    let filename = take(e.filename_len, "filename")?;
-    let exe = take(e.exe_len, "exe")?;
-    let cwd = take(e.cwd_len, "cwd")?;
-    let argv = take(e.argv_len, "argv")?;
+    let mut data = Trailer::after::<ExecEvent>(raw);
+    let filename = data.take(e.filename_len, "exec filename")?;
+    let exe = data.take(e.exe_len, "exec exe")?;
+    let cwd = data.take(e.cwd_len, "exec cwd")?;
+    let argv = data.take(e.argv_len, "exec argv")?;
 
     Ok(Exec {
-        process: e.process,
-        syscall: e.syscall,
+        call: Call {
+            process: e.process,
+            syscall: e.syscall,
+        },
         success: e.flags & flags::SUCCESS != 0,
         filename: filename.slice_ref(c_str(&filename)),
         exe: join_path(&exe, e.flags & flags::EXE_DELETED != 0),
@@ -60,29 +54,9 @@ pub fn decode(raw: Bytes) -> Result<Exec> {
     })
 }
 
-/// Path components arrive leaf first, each NUL-terminated.
-fn join_path(components: &[u8], deleted: bool) -> Vec<u8> {
-    let mut path = Vec::with_capacity(components.len() + 1);
-    for c in components
-        .split(|&b| b == 0)
-        .rev()
-        .filter(|c| !c.is_empty())
-    {
-        path.push(b'/');
-        path.extend_from_slice(c);
-    }
-    if path.is_empty() {
-        path.push(b'/');
-    }
-    if deleted {
-        path.extend_from_slice(b" (deleted)");
-    }
-    path
-}
-
 /// argv is NUL-separated, each argument NUL-terminated (the last one may be
 /// cut short by the cap).
-fn split_argv(argv: &Bytes) -> Vec<Bytes> {
+pub fn split_argv(argv: &Bytes) -> Vec<Bytes> {
     let body = argv.strip_suffix(&[0]).unwrap_or(argv);
     if body.is_empty() {
         return Vec::new();
@@ -93,13 +67,6 @@ fn split_argv(argv: &Bytes) -> Vec<Bytes> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn paths_are_rebuilt_from_leaf_first_components() {
-        assert_eq!(join_path(b"curl\0bin\0usr\0", false), b"/usr/bin/curl");
-        assert_eq!(join_path(b"", false), b"/");
-        assert_eq!(join_path(b"memfd:x\0", true), b"/memfd:x (deleted)");
-    }
 
     #[test]
     fn argv_keeps_empty_arguments_and_a_cut_last_one() {

@@ -1,19 +1,59 @@
-//! Stage 3, decode: raw ring-buffer records into typed events. Kernel data
-//! is validated, never trusted: a malformed record is an error, not a panic.
+//! Stage 3, decode: raw ring-buffer records into typed events, one module
+//! per event family (mirroring `sensor-ebpf/src/probes`). Kernel data is
+//! validated, never trusted: a malformed record is an error, not a panic.
 
 pub mod exec;
+pub mod lifecycle;
+pub mod login;
+pub mod mmap;
+pub mod net;
+pub mod tty;
 
-use anyhow::{bail, ensure, Result};
+use anyhow::{ensure, Result};
 use bytes::Bytes;
-use sensor_common::event::{EventHeader, EventKind};
+use sensor_common::{
+    event::{EventHeader, EventKind},
+    process::{ProcessInfo, SyscallInfo},
+};
 
 pub enum Event {
     Exec(exec::Exec),
+    Socket(Call),
+    Setsockopt(net::Setsockopt),
+    Sockaddr(net::Sockaddr),
+    Mmap(mmap::Mmap),
+    Fork(lifecycle::Fork),
+    Exit(lifecycle::Exit),
+    Tty(tty::Tty),
+    Login(login::Login),
+}
+
+/// The subject and the syscall of a SYSCALL record.
+pub struct Call {
+    pub process: ProcessInfo,
+    pub syscall: SyscallInfo,
 }
 
 pub struct Decoded {
     pub header: EventHeader,
     pub event: Event,
+}
+
+impl Event {
+    /// The process the event is about (for forks, the parent).
+    pub fn process(&self) -> &ProcessInfo {
+        match self {
+            Event::Exec(e) => &e.call.process,
+            Event::Socket(c) => &c.process,
+            Event::Setsockopt(e) => &e.call.process,
+            Event::Sockaddr(e) => &e.call.process,
+            Event::Mmap(e) => &e.call.process,
+            Event::Fork(e) => &e.parent,
+            Event::Exit(e) => &e.process,
+            Event::Tty(e) => &e.call.process,
+            Event::Login(e) => &e.process,
+        }
+    }
 }
 
 pub fn decode(raw: Bytes) -> Result<Decoded> {
@@ -24,9 +64,18 @@ pub fn decode(raw: Bytes) -> Result<Decoded> {
         raw.len(),
         header.size
     );
-    let event = match EventKind::from_u16(header.kind) {
+    let kind = EventKind::from_u16(header.kind);
+    let event = match kind {
         Some(EventKind::Exec) => Event::Exec(exec::decode(raw)?),
-        None => bail!("unknown event kind {}", header.kind),
+        Some(EventKind::Socket) => Event::Socket(net::decode_call(&raw)?),
+        Some(EventKind::Setsockopt) => Event::Setsockopt(net::decode_setsockopt(raw)?),
+        Some(EventKind::Sockaddr) => Event::Sockaddr(net::decode_sockaddr(raw)?),
+        Some(EventKind::Mmap) => Event::Mmap(mmap::decode(raw)?),
+        Some(EventKind::Fork) => Event::Fork(lifecycle::decode_fork(&raw)?),
+        Some(EventKind::Exit) => Event::Exit(lifecycle::decode_exit(&raw)?),
+        Some(EventKind::Tty) => Event::Tty(tty::decode(raw)?),
+        Some(EventKind::Login) => Event::Login(login::decode(&raw)?),
+        None => anyhow::bail!("unknown event kind {}", header.kind),
     };
     Ok(Decoded { header, event })
 }
@@ -45,7 +94,85 @@ pub fn read_struct<T: Copy>(raw: &[u8]) -> Result<T> {
     Ok(unsafe { std::ptr::read_unaligned(raw.as_ptr().cast::<T>()) })
 }
 
+/// The first `len` bytes of the `cap`-byte array field at `offset` in the
+/// record, as a slice of it (no copy).
+pub fn field(raw: &Bytes, offset: usize, cap: usize, len: u32, what: &str) -> Result<Bytes> {
+    ensure!(
+        len as usize <= cap,
+        "{what}: length {len} exceeds its {cap} bytes"
+    );
+    ensure!(offset + cap <= raw.len(), "{what}: the record is too short");
+    Ok(raw.slice(offset..offset + len as usize))
+}
+
+/// The variable data after a record's fixed part `T`, split into fields
+/// of the given lengths.
+pub struct Trailer {
+    data: Bytes,
+}
+
+impl Trailer {
+    pub fn after<T>(raw: Bytes) -> Self {
+        Self {
+            data: raw.slice(std::mem::size_of::<T>().min(raw.len())..),
+        }
+    }
+
+    pub fn take(&mut self, len: u32, what: &str) -> Result<Bytes> {
+        ensure!(
+            len as usize <= self.data.len(),
+            "{what} of {len} bytes overruns the record"
+        );
+        Ok(self.data.split_to(len as usize))
+    }
+}
+
 /// A NUL-terminated string as the kernel wrote it, without its NUL.
 pub fn c_str(raw: &[u8]) -> &[u8] {
     raw.iter().position(|&b| b == 0).map_or(raw, |n| &raw[..n])
+}
+
+/// Path components arrive leaf first, each NUL-terminated.
+pub fn join_path(components: &[u8], deleted: bool) -> Vec<u8> {
+    let mut path = Vec::with_capacity(components.len() + 1);
+    for c in components
+        .split(|&b| b == 0)
+        .rev()
+        .filter(|c| !c.is_empty())
+    {
+        path.push(b'/');
+        path.extend_from_slice(c);
+    }
+    if path.is_empty() {
+        path.push(b'/');
+    }
+    if deleted {
+        path.extend_from_slice(b" (deleted)");
+    }
+    path
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_are_rebuilt_from_leaf_first_components() {
+        assert_eq!(join_path(b"curl\0bin\0usr\0", false), b"/usr/bin/curl");
+        assert_eq!(join_path(b"", false), b"/");
+        assert_eq!(join_path(b"memfd:x\0", true), b"/memfd:x (deleted)");
+    }
+
+    #[test]
+    fn truncated_and_unknown_records_are_errors_not_panics() {
+        assert!(decode(Bytes::from_static(&[1, 0])).is_err());
+        let mut header = [0u8; 32];
+        header[0] = 200; // unknown kind
+        header[4] = 32; // size
+        assert!(decode(Bytes::copy_from_slice(&header)).is_err());
+        header[0] = 2; // socket, but no body
+        assert!(decode(Bytes::copy_from_slice(&header)).is_err());
+        header[4] = 33; // size disagrees with the record
+        assert!(decode(Bytes::copy_from_slice(&header)).is_err());
+    }
 }

@@ -30,6 +30,11 @@ fn now_ns(clock: libc::clockid_t) -> i128 {
     ts.tv_sec as i128 * 1_000_000_000 + ts.tv_nsec as i128
 }
 
+/// `CLOCK_BOOTTIME` now, the clock the kernel stamps records with.
+pub fn boot_ns() -> u64 {
+    now_ns(libc::CLOCK_BOOTTIME) as u64
+}
+
 impl Clock {
     pub fn new() -> Self {
         Self {

@@ -1,12 +1,12 @@
 //! Stage 4, enrich: what the kernel record does not carry: wall-clock time
-//! and serial (the event ID), the node, user and group names, and the parent
-//! process.
+//! and serial (the event ID), the node, user and group names, and what is
+//! known of the process and its parent.
 
 pub mod clock;
 pub mod names;
 pub mod processes;
 
-use crate::decode::{Decoded, Event};
+use crate::decode::Decoded;
 
 pub use clock::EventId;
 pub use names::Names;
@@ -26,7 +26,9 @@ pub struct Enriched<'a> {
     pub id: EventId,
     pub node: &'a str,
     pub names: &'a Names,
-    pub parent: Option<&'a ProcessEntry>,
+    /// The process the event is about, as the process table knows it.
+    pub subject: Option<ProcessEntry>,
+    pub parent: Option<ProcessEntry>,
 }
 
 impl Enricher {
@@ -40,21 +42,33 @@ impl Enricher {
         }
     }
 
-    pub fn enrich<'a>(&'a mut self, decoded: &'a Decoded) -> Enriched<'a> {
+    /// The next event ID for a record stamped `ts_boot_ns`.
+    pub fn next_id(&mut self, ts_boot_ns: u64) -> EventId {
         self.serial += 1;
-        let id = self.clock.id(decoded.header.ts_boot_ns, self.serial);
-        let Event::Exec(exec) = &decoded.event;
-        let parent_pid = exec.process.ppid;
-        if exec.success {
-            self.processes.exec(exec);
-        }
+        self.clock.id(ts_boot_ns, self.serial)
+    }
+
+    /// The boot-clock time now, for records the sensor makes itself.
+    pub fn now_boot_ns(&self) -> u64 {
+        clock::boot_ns()
+    }
+
+    pub fn node(&self) -> &str {
+        &self.node
+    }
+
+    pub fn enrich<'a>(&'a mut self, decoded: &'a Decoded) -> Enriched<'a> {
+        let id = self.next_id(decoded.header.ts_boot_ns);
+        self.processes.observe(&decoded.event);
         self.names.refresh_if_changed();
+        let process = decoded.event.process();
         Enriched {
             decoded,
             id,
             node: &self.node,
             names: &self.names,
-            parent: self.processes.get(parent_pid),
+            subject: self.processes.get(process.pid),
+            parent: self.processes.get(process.ppid),
         }
     }
 }

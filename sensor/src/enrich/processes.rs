@@ -1,68 +1,128 @@
-//! What is known of each live process: seeded from /proc at start (so the
-//! parents of the first events are known) and updated by exec events.
+//! What is known of each live process: seeded from /proc at start (so
+//! processes older than the sensor are known), then kept exact by the
+//! kernel's fork, exec and exit events. Non-exec records take their `exe`
+//! and PROCTITLE from here.
 
 use std::collections::HashMap;
 
-use crate::decode::exec::Exec;
+use bytes::Bytes;
 
-/// Bound on remembered processes: exits are not tracked yet, so old pids
-/// are dropped wholesale when the table fills.
-const CAPACITY: usize = 1 << 16;
+use crate::{
+    decode::{c_str, exec::split_argv, Event},
+    render::PROCTITLE_MAX,
+};
 
+/// Bound on remembered processes, should exits be missed (a full ring).
+const CAPACITY: usize = 1 << 17;
+
+#[derive(Clone)]
 pub struct ProcessEntry {
     pub comm: Vec<u8>,
     pub exe: Vec<u8>,
     pub ppid: u32,
+    /// The command line as PROCTITLE holds it (cut at 128 bytes).
+    pub proctitle: Vec<Bytes>,
 }
 
 #[derive(Default)]
 pub struct Processes {
     by_pid: HashMap<u32, ProcessEntry>,
+    /// An exited process stays until the next event, so its exit record
+    /// can still name it.
+    exited: Option<u32>,
 }
 
 impl Processes {
     pub fn snapshot() -> Self {
         let mut table = Self::default();
         let Ok(all) = procfs::process::all_processes() else {
-            log::warn!("cannot list /proc: parents of early events will lack exe and comm");
+            log::warn!("cannot list /proc: processes older than the sensor will lack exe and comm");
             return table;
         };
         for process in all.flatten() {
-            let Ok(stat) = process.stat() else { continue };
-            let exe = process
-                .exe()
-                .map(|p| p.into_os_string().into_encoded_bytes())
-                .unwrap_or_default();
-            table.by_pid.insert(
-                stat.pid as u32,
-                ProcessEntry {
-                    comm: stat.comm.into_bytes(),
-                    exe,
-                    ppid: stat.ppid as u32,
-                },
-            );
+            if let Some(entry) = from_proc(process.pid() as u32) {
+                table.by_pid.insert(process.pid() as u32, entry);
+            }
         }
         table
     }
 
-    pub fn exec(&mut self, exec: &Exec) {
+    /// Updates the table with what `event` says about processes.
+    pub fn observe(&mut self, event: &Event) {
+        if let Some(pid) = self.exited.take() {
+            self.by_pid.remove(&pid);
+        }
         if self.by_pid.len() >= CAPACITY {
             self.by_pid.clear();
         }
-        let p = &exec.process;
-        self.by_pid.insert(
-            p.pid,
-            ProcessEntry {
-                comm: crate::decode::c_str(&p.comm).to_vec(),
-                exe: exec.exe.clone(),
-                ppid: p.ppid,
-            },
-        );
+        match event {
+            Event::Exec(exec) if exec.success => {
+                let p = &exec.call.process;
+                self.by_pid.insert(
+                    p.pid,
+                    ProcessEntry {
+                        comm: c_str(&p.comm).to_vec(),
+                        exe: exec.exe.clone(),
+                        ppid: p.ppid,
+                        proctitle: proctitle(&exec.argv),
+                    },
+                );
+            }
+            Event::Fork(fork) => {
+                let parent = &fork.parent;
+                let mut child = self.get(parent.pid).unwrap_or_else(|| ProcessEntry {
+                    comm: c_str(&parent.comm).to_vec(),
+                    exe: Vec::new(),
+                    ppid: parent.ppid,
+                    proctitle: Vec::new(),
+                });
+                child.ppid = parent.pid;
+                self.by_pid.insert(fork.child_pid, child);
+            }
+            Event::Exit(exit) => self.exited = Some(exit.process.pid),
+            _ => {}
+        }
     }
 
-    pub fn get(&self, pid: u32) -> Option<&ProcessEntry> {
-        self.by_pid.get(&pid)
+    /// The entry of `pid`, from /proc when the table has not seen it.
+    pub fn get(&mut self, pid: u32) -> Option<ProcessEntry> {
+        if let std::collections::hash_map::Entry::Vacant(slot) = self.by_pid.entry(pid) {
+            slot.insert(from_proc(pid)?);
+        }
+        self.by_pid.get(&pid).cloned()
     }
+}
+
+fn from_proc(pid: u32) -> Option<ProcessEntry> {
+    let process = procfs::process::Process::new(pid as i32).ok()?;
+    let stat = process.stat().ok()?;
+    let exe = process
+        .exe()
+        .map(|p| p.into_os_string().into_encoded_bytes())
+        .unwrap_or_default();
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    Some(ProcessEntry {
+        comm: stat.comm.into_bytes(),
+        exe,
+        ppid: stat.ppid as u32,
+        proctitle: proctitle(&split_argv(&Bytes::from(cmdline))),
+    })
+}
+
+/// The arguments as the kernel's PROCTITLE record holds them: the command
+/// line cut at 128 bytes.
+pub fn proctitle(argv: &[Bytes]) -> Vec<Bytes> {
+    let mut left = PROCTITLE_MAX;
+    argv.iter()
+        .map_while(|a| {
+            if left == 0 {
+                return None;
+            }
+            let take = a.len().min(left);
+            left = left.saturating_sub(a.len() + 1);
+            Some(a.slice(..take))
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -71,7 +131,7 @@ mod tests {
 
     #[test]
     fn the_snapshot_knows_this_process_and_its_parent() {
-        let table = Processes::snapshot();
+        let mut table = Processes::snapshot();
         let me = table.get(std::process::id()).expect("this test process");
         let exe = std::env::current_exe()
             .unwrap()
@@ -80,5 +140,15 @@ mod tests {
         assert_eq!(me.exe, exe);
         assert_eq!(me.ppid, std::os::unix::process::parent_id());
         assert!(table.get(me.ppid).is_some());
+    }
+
+    #[test]
+    fn proctitle_is_cut_at_128_bytes_like_the_kernel() {
+        let argv = vec![Bytes::from(vec![b'a'; 100]), Bytes::from(vec![b'b'; 100])];
+        let cut = proctitle(&argv);
+        assert_eq!(cut.len(), 2);
+        assert_eq!(cut[0].len() + 1 + cut[1].len(), PROCTITLE_MAX);
+        let short = vec![Bytes::from_static(b"ls"), Bytes::from_static(b"-l")];
+        assert_eq!(proctitle(&short), short);
     }
 }

@@ -10,12 +10,12 @@ use std::path::PathBuf;
 
 use anyhow::{anyhow, bail, Context, Result};
 use aya::{
-    programs::{ProgramError, TracePoint},
+    programs::{ProgramError, RawTracePoint, TracePoint},
     Ebpf, EbpfLoader,
 };
 use sensor_common::{config::SensorConfig, offsets::KernelOffsets};
 
-use programs::{Program, PROGRAMS};
+use programs::{Attach, Program, PROGRAMS};
 
 /// The eBPF object, embedded at build time (see build.rs).
 static OBJECT: &[u8] = aya::include_bytes_aligned!(env!("SENSOR_EBPF_OBJECT"));
@@ -25,10 +25,18 @@ pub struct LoadOptions {
     pub ring_buffer_bytes: u32,
     pub argv_cap: u32,
     pub ebpf_log: bool,
+    pub mmap_all: bool,
+    pub tty_cap: u32,
+}
+
+/// What start-up learns about the running kernel.
+pub struct Kernel {
+    pub offsets: KernelOffsets,
+    pub tracefs: tracefs::Tracefs,
 }
 
 /// Checks privileges, resolves offsets and makes sure tracefs is there.
-pub fn preflight(opts: &LoadOptions) -> Result<KernelOffsets> {
+pub fn preflight(opts: &LoadOptions) -> Result<Kernel> {
     let missing = privileges::missing()?;
     if !missing.is_empty() {
         bail!(privileges::advice(&missing));
@@ -36,51 +44,61 @@ pub fn preflight(opts: &LoadOptions) -> Result<KernelOffsets> {
     let offsets = btf::resolve(&btf::open(&opts.btf)?)?;
     let tracefs = tracefs::ensure_mounted()?;
     log::debug!("tracefs {tracefs}");
-    Ok(offsets)
+    Ok(Kernel { offsets, tracefs })
 }
 
 /// Loads every program into the kernel (not attached yet).
-pub fn load(opts: &LoadOptions, offsets: &KernelOffsets) -> Result<Ebpf> {
+pub fn load(opts: &LoadOptions, kernel: &Kernel) -> Result<Ebpf> {
     let config = SensorConfig {
         self_tgid: std::process::id(),
         argv_cap: opts.argv_cap,
         diagnostics: opts.ebpf_log as u32,
-        _pad: 0,
+        mmap_all: opts.mmap_all as u32,
+        tty_cap: opts.tty_cap,
+        exit_group_dead_offset: kernel
+            .tracefs
+            .field_offset("sched/sched_process_exit", "group_dead")
+            .unwrap_or(0),
     };
     let cpus = aya::util::nr_cpus().map_err(|(what, e)| anyhow!("{what}: {e}"))? as u32;
     let mut ebpf = EbpfLoader::new()
         .override_global("CONFIG", &config, true)
-        .override_global("OFFSETS", offsets, true)
+        .override_global("OFFSETS", &kernel.offsets, true)
         .map_max_entries("EVENTS", opts.ring_buffer_bytes)
-        .map_max_entries("EXEC_SCRATCH", cpus)
+        .map_max_entries("SCRATCH", cpus)
         .load(OBJECT)
         .context("loading the eBPF object (maps and programs)")?;
     for program in PROGRAMS {
-        tracepoint(&mut ebpf, program)?
-            .load()
-            .map_err(|e| verifier_error(program, e))?;
+        let loaded = match program.attach {
+            Attach::Tracepoint(_) => typed::<TracePoint>(&mut ebpf, program)?.load(),
+            Attach::RawTracepoint => typed::<RawTracePoint>(&mut ebpf, program)?.load(),
+        };
+        loaded.map_err(|e| verifier_error(program, e))?;
     }
     Ok(ebpf)
 }
 
-/// Attaches one loaded program to its tracepoint.
+/// Attaches one loaded program.
 pub fn attach(ebpf: &mut Ebpf, program: &Program) -> Result<()> {
-    tracepoint(ebpf, program)?
-        .attach(program.category, program.tracepoint)
-        .with_context(|| {
-            format!(
-                "attaching {} to the tracepoint {}:{}",
-                program.name, program.category, program.tracepoint
-            )
-        })?;
-    Ok(())
+    let attached = match program.attach {
+        Attach::Tracepoint(category) => typed::<TracePoint>(ebpf, program)?
+            .attach(category, program.name)
+            .map(drop),
+        Attach::RawTracepoint => typed::<RawTracePoint>(ebpf, program)?
+            .attach(program.name)
+            .map(drop),
+    };
+    attached.with_context(|| format!("attaching {} to the {}", program.name, program.point()))
 }
 
-fn tracepoint<'a>(ebpf: &'a mut Ebpf, program: &Program) -> Result<&'a mut TracePoint> {
+fn typed<'a, P>(ebpf: &'a mut Ebpf, program: &Program) -> Result<&'a mut P>
+where
+    &'a mut P: TryFrom<&'a mut aya::programs::Program, Error = ProgramError>,
+{
     ebpf.program_mut(program.name)
         .with_context(|| format!("program {} is missing from the eBPF object", program.name))?
         .try_into()
-        .with_context(|| format!("program {} is not a tracepoint", program.name))
+        .with_context(|| format!("program {} is not of the expected type", program.name))
 }
 
 /// Names the program the verifier rejected and keeps the log's last lines,

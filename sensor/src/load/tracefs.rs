@@ -13,6 +13,39 @@ pub enum Tracefs {
     MountedNow(&'static str),
 }
 
+impl Tracefs {
+    fn dir(&self) -> &'static str {
+        match self {
+            Tracefs::Mounted(p) | Tracefs::MountedNow(p) => p,
+        }
+    }
+
+    /// The offset of `field` in tracepoint `event`'s record (`sched/sched_process_exit`),
+    /// from its format file; `None` where this kernel's tracepoint lacks it.
+    pub fn field_offset(&self, event: &str, field: &str) -> Option<u32> {
+        let format = std::fs::read_to_string(
+            Path::new(self.dir())
+                .join("events")
+                .join(event)
+                .join("format"),
+        )
+        .ok()?;
+        parse_offset(&format, field)
+    }
+}
+
+/// `field:bool group_dead; offset:32; size:1;…` (tab-separated) → 32.
+fn parse_offset(format: &str, field: &str) -> Option<u32> {
+    format.lines().find_map(|line| {
+        let mut parts = line.trim().split(';');
+        let decl = parts.next()?.strip_prefix("field:")?;
+        if decl.rsplit(' ').next()? != field {
+            return None;
+        }
+        parts.next()?.trim().strip_prefix("offset:")?.parse().ok()
+    })
+}
+
 impl std::fmt::Display for Tracefs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -48,4 +81,21 @@ pub fn ensure_mounted() -> Result<Tracefs> {
         );
     }
     Ok(Tracefs::MountedNow(TRACEFS))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_offsets_come_from_the_format_file() {
+        let format = "name: sched_process_exit\nformat:\n\
+            \tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n\
+            \tfield:char comm[16];\toffset:8;\tsize:16;\tsigned:0;\n\
+            \tfield:bool group_dead;\toffset:32;\tsize:1;\tsigned:0;\n";
+        assert_eq!(parse_offset(format, "group_dead"), Some(32));
+        assert_eq!(parse_offset(format, "common_type"), Some(0));
+        assert_eq!(parse_offset(format, "comm"), None); // an array: "comm[16]"
+        assert_eq!(parse_offset(format, "missing"), None);
+    }
 }

@@ -1,105 +1,219 @@
 //! The laurel-compatible JSON layout (one object per event per line).
 //!
-//! auditd's own fields keep their lower-case names and meanings; interpreted
-//! values (ARCH, SYSCALL, AUID, UID…) and the sensor's enrichment are
-//! ALL-CAPS, so they never collide with an auditd field.
+//! auditd's own records and fields keep their names and meanings; the
+//! interpreted values (ARCH, SYSCALL, AUID, DOMAIN…) and the sensor's own
+//! records and additions are ALL-CAPS, so they never collide with an auditd
+//! field.
 
-use std::fmt::Write;
+use std::fmt::{Display, Write};
 
-use super::{dev, encode::json_str, syscall_name, tty, ARCH_X86_64, PROCTITLE_MAX};
+use super::{dev, encode::json_str, names, sockaddr, tty, ARCH_X86_64};
 use crate::{
-    decode::{c_str, exec::Exec, Event},
-    enrich::Enriched,
+    decode::{
+        c_str,
+        exec::Exec,
+        lifecycle::{Exit, Fork},
+        login::Login,
+        mmap::Mmap,
+        net::{Setsockopt, Sockaddr},
+        tty::Tty,
+        Call, Event,
+    },
+    enrich::{Enriched, EventId},
+    loss::Lost,
 };
 
-/// The key of the built-in exec rule (rule files come with `--rules`).
-const EXEC_KEY: &[u8] = b"exec";
+/// Writes one JSON object; keys in the order they are added.
+pub struct Obj<'a> {
+    out: &'a mut String,
+    first: bool,
+}
+
+impl<'a> Obj<'a> {
+    pub fn open(out: &'a mut String) -> Self {
+        out.push('{');
+        Self { out, first: true }
+    }
+
+    fn key(&mut self, key: &str) {
+        if !self.first {
+            self.out.push(',');
+        }
+        self.first = false;
+        let _ = write!(self.out, "\"{key}\":");
+    }
+
+    pub fn num(&mut self, key: &str, value: impl Display) {
+        self.key(key);
+        let _ = write!(self.out, "{value}");
+    }
+
+    pub fn str(&mut self, key: &str, value: &[u8]) {
+        self.key(key);
+        json_str(self.out, value);
+    }
+
+    pub fn object(&mut self, key: &str) -> Obj<'_> {
+        self.key(key);
+        Obj::open(self.out)
+    }
+
+    pub fn list(&mut self, key: &str) -> List<'_> {
+        self.key(key);
+        self.out.push('[');
+        List {
+            out: self.out,
+            first: true,
+        }
+    }
+
+    pub fn end(self) {
+        self.out.push('}');
+    }
+}
+
+pub struct List<'a> {
+    out: &'a mut String,
+    first: bool,
+}
+
+impl List<'_> {
+    fn sep(&mut self) {
+        if !self.first {
+            self.out.push(',');
+        }
+        self.first = false;
+    }
+
+    pub fn str(&mut self, value: &[u8]) {
+        self.sep();
+        json_str(self.out, value);
+    }
+
+    pub fn object(&mut self) -> Obj<'_> {
+        self.sep();
+        Obj::open(self.out)
+    }
+
+    pub fn end(self) {
+        self.out.push(']');
+    }
+}
+
+/// The default keys, one per class, until rule files give their own.
+mod key {
+    pub const EXEC: &str = "exec";
+    pub const SOCKET: &str = "socket";
+    pub const NETWORK: &str = "network";
+    pub const MMAP: &str = "mmap";
+}
 
 pub fn render(e: &Enriched, out: &mut String) {
-    let _ = write!(out, "{{\"ID\":\"{}\",\"NODE\":", e.id);
-    json_str(out, e.node.as_bytes());
+    let mut top = header(out, e.id, e.node);
     match &e.decoded.event {
-        Event::Exec(exec) => exec_records(e, exec, out),
+        Event::Exec(x) => exec(&mut top, e, x),
+        Event::Socket(c) => {
+            syscall(&mut top, e, c, Record::new(key::SOCKET), |s| {
+                socket_names(s, c)
+            });
+            proctitle(&mut top, e);
+        }
+        Event::Setsockopt(x) => setsockopt(&mut top, e, x),
+        Event::Sockaddr(x) => sockaddr_call(&mut top, e, x),
+        Event::Mmap(x) => mmap(&mut top, e, x),
+        Event::Fork(x) => fork(&mut top, e, x),
+        Event::Exit(x) => exit(&mut top, e, x),
+        Event::Tty(x) => tty_record(&mut top, e, x),
+        Event::Login(x) => login(&mut top, e, x),
     }
-    out.push_str("}\n");
+    top.end();
+    out.push('\n');
 }
 
-fn exec_records(e: &Enriched, x: &Exec, out: &mut String) {
-    syscall(e, x, out);
-    if x.success {
-        let _ = write!(out, ",\"EXECVE\":{{\"argc\":{},\"ARGV\":", x.argv.len());
-        str_list(out, x.argv.iter().map(|a| &a[..]));
-        if let Some(t) = &x.argv_truncated {
-            let _ = write!(
-                out,
-                ",\"TRUNCATED\":{{\"KEPT\":{},\"TOTAL\":{}}}",
-                t.kept, t.total
-            );
+/// The sensor's own LOST record: what was lost, where, of which kind.
+pub fn render_lost(id: EventId, node: &str, lost: &Lost, out: &mut String) {
+    let mut top = header(out, id, node);
+    let mut l = top.object("LOST");
+    l.num("total", lost.total());
+    for (stage, counts) in lost.stages() {
+        let mut s = l.object(stage);
+        for (kind, n) in counts {
+            s.num(kind, n);
         }
-        out.push('}');
+        s.end();
     }
-    out.push_str(",\"CWD\":{\"cwd\":");
-    json_str(out, &x.cwd);
-    out.push_str("},\"PATH\":[{\"item\":0,\"name\":");
-    json_str(out, &x.filename);
-    match &x.exe_inode {
-        Some(i) if x.success => {
-            let _ = write!(
-                out,
-                ",\"inode\":{},\"dev\":\"{}\",\"mode\":\"0o{:o}\",\"ouid\":{},\"ogid\":{},\"nametype\":\"NORMAL\"",
-                i.ino,
-                dev(i.dev),
-                i.mode,
-                i.uid,
-                i.gid
-            );
-        }
-        _ => out.push_str(",\"nametype\":\"UNKNOWN\""),
-    }
-    out.push_str("}],\"PROCTITLE\":{\"ARGV\":");
-    str_list(out, proctitle(&x.argv));
-    out.push('}');
+    l.end();
+    top.end();
+    out.push('\n');
 }
 
-fn syscall(e: &Enriched, x: &Exec, out: &mut String) {
-    let p = &x.process;
-    let s = &x.syscall;
-    let _ = write!(
-        out,
-        ",\"SYSCALL\":{{\"arch\":\"0x{ARCH_X86_64:x}\",\"syscall\":{},\"success\":\"{}\",\"exit\":{},\"items\":1,\
-         \"ppid\":{},\"pid\":{},\"auid\":{},\"uid\":{},\"gid\":{},\"euid\":{},\"suid\":{},\"fsuid\":{},\
-         \"egid\":{},\"sgid\":{},\"fsgid\":{},\"tty\":",
-        s.nr,
-        if s.ret >= 0 { "yes" } else { "no" },
-        s.ret,
-        p.ppid,
-        p.pid,
-        p.auid,
-        p.uid,
-        p.gid,
-        p.euid,
-        p.suid,
-        p.fsuid,
-        p.egid,
-        p.sgid,
-        p.fsgid
-    );
-    json_str(out, tty(&p.tty));
-    let _ = write!(out, ",\"ses\":{},\"comm\":", p.ses);
-    json_str(out, c_str(&p.comm));
-    out.push_str(",\"exe\":");
-    json_str(out, &x.exe);
-    out.push_str(",\"key\":");
-    json_str(out, EXEC_KEY);
-    let _ = write!(
-        out,
-        ",\"ARGV\":[\"0x{:x}\",\"0x{:x}\",\"0x{:x}\",\"0x{:x}\"],\"ARCH\":\"x86_64\",\"SYSCALL\":\"{}\"",
-        s.args[0],
-        s.args[1],
-        s.args[2],
-        s.args[3],
-        syscall_name(s.nr)
-    );
+fn header<'a>(out: &'a mut String, id: EventId, node: &str) -> Obj<'a> {
+    let mut top = Obj::open(out);
+    top.str("ID", id.to_string().as_bytes());
+    top.str("NODE", node.as_bytes());
+    top
+}
+
+/// What varies between classes' SYSCALL records.
+struct Record<'a> {
+    key: &'a str,
+    items: u32,
+    /// The exe, when the event knows it better than the process table.
+    exe: Option<&'a [u8]>,
+}
+
+impl<'a> Record<'a> {
+    fn new(key: &'a str) -> Self {
+        Self {
+            key,
+            items: 0,
+            exe: None,
+        }
+    }
+}
+
+fn syscall(top: &mut Obj, e: &Enriched, call: &Call, r: Record, interpret: impl FnOnce(&mut Obj)) {
+    let p = &call.process;
+    let sc = &call.syscall;
+    let mut s = top.object("SYSCALL");
+    s.str("arch", format!("0x{ARCH_X86_64:x}").as_bytes());
+    s.num("syscall", sc.nr);
+    s.str("success", if sc.ret >= 0 { b"yes" } else { b"no" });
+    s.num("exit", sc.ret);
+    s.num("items", r.items);
+    s.num("ppid", p.ppid);
+    s.num("pid", p.pid);
+    s.num("auid", p.auid);
+    s.num("uid", p.uid);
+    s.num("gid", p.gid);
+    s.num("euid", p.euid);
+    s.num("suid", p.suid);
+    s.num("fsuid", p.fsuid);
+    s.num("egid", p.egid);
+    s.num("sgid", p.sgid);
+    s.num("fsgid", p.fsgid);
+    s.str("tty", tty(&p.tty));
+    s.num("ses", p.ses);
+    s.str("comm", c_str(&p.comm));
+    if let Some(exe) = r.exe.or(e.subject.as_ref().map(|s| &s.exe[..])) {
+        s.str("exe", exe);
+    }
+    s.str("key", r.key.as_bytes());
+    let mut argv = s.list("ARGV");
+    for a in &sc.args[..4] {
+        argv.str(format!("0x{a:x}").as_bytes());
+    }
+    argv.end();
+    s.str("ARCH", b"x86_64");
+    s.str("SYSCALL", names::syscall(sc.nr).as_bytes());
+    ids(&mut s, e, p);
+    interpret(&mut s);
+    parent(&mut s, e);
+    s.end();
+}
+
+/// The interpreted user and group names.
+fn ids(s: &mut Obj, e: &Enriched, p: &sensor_common::process::ProcessInfo) {
     let n = e.names;
     for (field, name) in [
         ("AUID", n.user(p.auid)),
@@ -112,59 +226,223 @@ fn syscall(e: &Enriched, x: &Exec, out: &mut String) {
         ("SGID", n.group(p.sgid)),
         ("FSGID", n.group(p.fsgid)),
     ] {
-        let _ = write!(out, ",\"{field}\":");
-        json_str(out, name.as_bytes());
+        s.str(field, name.as_bytes());
     }
-    if let Some(parent) = e.parent {
-        out.push_str(",\"PPID\":{\"comm\":");
-        json_str(out, &parent.comm);
-        out.push_str(",\"exe\":");
-        json_str(out, &parent.exe);
-        let _ = write!(out, ",\"ppid\":{}}}", parent.ppid);
-    }
-    out.push('}');
 }
 
-fn str_list<'a>(out: &mut String, items: impl Iterator<Item = &'a [u8]>) {
-    out.push('[');
-    for (i, item) in items.enumerate() {
-        if i > 0 {
-            out.push(',');
+fn parent(s: &mut Obj, e: &Enriched) {
+    if let Some(parent) = &e.parent {
+        let mut pp = s.object("PPID");
+        pp.str("comm", &parent.comm);
+        pp.str("exe", &parent.exe);
+        pp.num("ppid", parent.ppid);
+        pp.end();
+    }
+}
+
+fn str_list<'a>(obj: &mut Obj, key: &str, items: impl Iterator<Item = &'a [u8]>) {
+    let mut l = obj.list(key);
+    for item in items {
+        l.str(item);
+    }
+    l.end();
+}
+
+/// PROCTITLE of the process as the table knows it (exec has its own).
+fn proctitle(top: &mut Obj, e: &Enriched) {
+    if let Some(subject) = e.subject.as_ref().filter(|s| !s.proctitle.is_empty()) {
+        let mut p = top.object("PROCTITLE");
+        str_list(&mut p, "ARGV", subject.proctitle.iter().map(|a| &a[..]));
+        p.end();
+    }
+}
+
+fn exec(top: &mut Obj, e: &Enriched, x: &Exec) {
+    let r = Record {
+        key: key::EXEC,
+        items: 1,
+        exe: Some(&x.exe),
+    };
+    syscall(top, e, &x.call, r, |_| {});
+    if x.success {
+        let mut ex = top.object("EXECVE");
+        ex.num("argc", x.argv.len());
+        str_list(&mut ex, "ARGV", x.argv.iter().map(|a| &a[..]));
+        if let Some(t) = &x.argv_truncated {
+            let mut tr = ex.object("TRUNCATED");
+            tr.num("KEPT", t.kept);
+            tr.num("TOTAL", t.total);
+            tr.end();
         }
-        json_str(out, item);
+        ex.end();
     }
-    out.push(']');
+    let mut cwd = top.object("CWD");
+    cwd.str("cwd", &x.cwd);
+    cwd.end();
+    let mut paths = top.list("PATH");
+    let mut item = paths.object();
+    item.num("item", 0);
+    item.str("name", &x.filename);
+    match &x.exe_inode {
+        Some(i) if x.success => inode(&mut item, i),
+        _ => item.str("nametype", b"UNKNOWN"),
+    }
+    item.end();
+    paths.end();
+    let mut p = top.object("PROCTITLE");
+    str_list(
+        &mut p,
+        "ARGV",
+        crate::enrich::processes::proctitle(&x.argv)
+            .iter()
+            .map(|a| &a[..]),
+    );
+    p.end();
 }
 
-/// The arguments as the kernel's PROCTITLE record holds them: the command
-/// line cut at 128 bytes.
-fn proctitle(argv: &[bytes::Bytes]) -> impl Iterator<Item = &[u8]> {
-    let mut left = PROCTITLE_MAX;
-    argv.iter().map_while(move |a| {
-        if left == 0 {
-            return None;
-        }
-        let take = a.len().min(left);
-        left = left.saturating_sub(a.len() + 1);
-        Some(&a[..take])
-    })
+/// A PATH item's inode fields.
+fn inode(item: &mut Obj, i: &sensor_common::process::InodeInfo) {
+    item.num("inode", i.ino);
+    item.str("dev", dev(i.dev).as_bytes());
+    item.str("mode", format!("0o{:o}", i.mode).as_bytes());
+    item.num("ouid", i.uid);
+    item.num("ogid", i.gid);
+    item.str("nametype", b"NORMAL");
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use bytes::Bytes;
+fn socket_names(s: &mut Obj, c: &Call) {
+    let [domain, kind, protocol, ..] = c.syscall.args;
+    s.str("DOMAIN", names::named(names::FAMILIES, domain).as_bytes());
+    s.str("TYPE", names::sock_type(kind).as_bytes());
+    s.str("PROTOCOL", names::protocol(domain, protocol).as_bytes());
+}
 
-    #[test]
-    fn proctitle_is_cut_at_128_bytes_like_the_kernel() {
-        let argv = vec![Bytes::from(vec![b'a'; 100]), Bytes::from(vec![b'b'; 100])];
-        let cut: Vec<&[u8]> = proctitle(&argv).collect();
-        assert_eq!(cut.len(), 2);
-        assert_eq!(cut[0].len() + 1 + cut[1].len(), PROCTITLE_MAX);
-        let short = vec![Bytes::from_static(b"ls"), Bytes::from_static(b"-l")];
-        assert_eq!(
-            proctitle(&short).collect::<Vec<_>>(),
-            vec![&b"ls"[..], b"-l"]
-        );
+fn setsockopt(top: &mut Obj, e: &Enriched, x: &Setsockopt) {
+    syscall(top, e, &x.call, Record::new(key::SOCKET), |_| {});
+    let [_, level, optname, _, optlen, _] = x.call.syscall.args;
+    let mut o = top.object("SOCKOPT");
+    o.str("LEVEL", names::named(names::LEVELS, level).as_bytes());
+    o.str("OPTNAME", names::sockopt(level, optname).as_bytes());
+    o.num("OPTLEN", optlen as u32);
+    o.str("OPTVAL", sockaddr::hex(&x.optval).as_bytes());
+    o.end();
+    proctitle(top, e);
+}
+
+fn sockaddr_call(top: &mut Obj, e: &Enriched, x: &Sockaddr) {
+    syscall(top, e, &x.call, Record::new(key::NETWORK), |_| {});
+    if !x.addr.is_empty() {
+        let mut list = top.list("SOCKADDR");
+        let mut item = list.object();
+        item.str("saddr", sockaddr::hex(&x.addr).as_bytes());
+        sockaddr::interpret(&mut item, &x.addr);
+        item.end();
+        list.end();
     }
+    proctitle(top, e);
+}
+
+fn mmap(top: &mut Obj, e: &Enriched, x: &Mmap) {
+    let r = Record {
+        items: x.file.is_some() as u32,
+        ..Record::new(key::MMAP)
+    };
+    syscall(top, e, &x.call, r, |_| {});
+    let [_, _, prot, flags, fd, _] = x.call.syscall.args;
+    let mut m = top.object("MMAP");
+    m.num("fd", fd as i32);
+    m.str("flags", format!("0x{flags:x}").as_bytes());
+    m.str(
+        "PROT",
+        names::flags(names::PROT, prot, "PROT_NONE").as_bytes(),
+    );
+    m.str("FLAGS", names::flags(names::MAP, flags, "0").as_bytes());
+    m.end();
+    if let Some(file) = &x.file {
+        let mut paths = top.list("PATH");
+        let mut item = paths.object();
+        item.num("item", 0);
+        item.str("name", &file.path);
+        inode(&mut item, &file.inode);
+        item.end();
+        paths.end();
+    }
+    proctitle(top, e);
+}
+
+fn fork(top: &mut Obj, e: &Enriched, x: &Fork) {
+    let mut f = top.object("FORK");
+    f.num("ppid", x.parent.pid);
+    f.num("pid", x.child_pid);
+    f.num("auid", x.parent.auid);
+    f.num("uid", x.parent.uid);
+    f.num("ses", x.parent.ses);
+    f.str("comm", c_str(&x.parent.comm));
+    if let Some(subject) = &e.subject {
+        f.str("exe", &subject.exe);
+    }
+    f.end();
+}
+
+fn exit(top: &mut Obj, e: &Enriched, x: &Exit) {
+    let p = &x.process;
+    let mut f = top.object("EXIT");
+    f.num("pid", p.pid);
+    f.num("ppid", p.ppid);
+    f.num("auid", p.auid);
+    f.num("uid", p.uid);
+    f.num("ses", p.ses);
+    f.str("comm", c_str(&p.comm));
+    if let Some(subject) = &e.subject {
+        f.str("exe", &subject.exe);
+    }
+    if let Some(status) = x.status() {
+        f.num("status", status);
+    }
+    if let Some(signal) = x.signal() {
+        f.num("signal", signal);
+    }
+    f.end();
+}
+
+fn tty_record(top: &mut Obj, e: &Enriched, x: &Tty) {
+    let p = &x.call.process;
+    let mut list = top.list("TTY");
+    let mut t = list.object();
+    t.num("pid", p.pid);
+    t.num("uid", p.uid);
+    t.num("auid", p.auid);
+    t.num("ses", p.ses);
+    t.num("major", x.major);
+    t.num("minor", x.minor);
+    t.str("comm", c_str(&p.comm));
+    t.str("data", &x.data);
+    t.str("tty", tty(&p.tty));
+    t.str("DIRECTION", if x.input { b"input" } else { b"output" });
+    if (x.data.len() as u32) < x.total {
+        let mut tr = t.object("TRUNCATED");
+        tr.num("KEPT", x.data.len());
+        tr.num("TOTAL", x.total);
+        tr.end();
+    }
+    t.str("AUID", e.names.user(p.auid).as_bytes());
+    t.end();
+    list.end();
+}
+
+fn login(top: &mut Obj, e: &Enriched, x: &Login) {
+    let p = &x.process;
+    let mut l = top.object("LOGIN");
+    l.num("pid", p.pid);
+    l.num("uid", p.uid);
+    l.num("old-auid", x.old_auid);
+    l.num("auid", p.auid);
+    l.str("tty", tty(&p.tty));
+    l.num("old-ses", x.old_ses);
+    l.num("ses", p.ses);
+    l.num("res", x.success as u8);
+    l.str("UID", e.names.user(p.uid).as_bytes());
+    l.str("OLD-AUID", e.names.user(x.old_auid).as_bytes());
+    l.str("AUID", e.names.user(p.auid).as_bytes());
+    l.end();
 }

@@ -2,6 +2,8 @@
 
 pub mod encode;
 pub mod json;
+pub mod names;
+pub mod sockaddr;
 
 /// auditd's number for x86_64 (`AUDIT_ARCH_X86_64`).
 pub const ARCH_X86_64: u32 = 0xc000_003e;
@@ -22,12 +24,4 @@ pub fn tty(raw: &[u8]) -> &[u8] {
 /// `dev` as auditd writes it: `major:minor` in hex, from the kernel's dev_t.
 pub fn dev(dev: u32) -> String {
     format!("{:02x}:{:02x}", dev >> 20, dev & 0xf_ffff)
-}
-
-pub fn syscall_name(nr: u32) -> &'static str {
-    match nr {
-        59 => "execve",
-        322 => "execveat",
-        _ => "unknown",
-    }
 }

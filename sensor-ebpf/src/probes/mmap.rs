@@ -1,0 +1,71 @@
+//! mmap (`sensor_common::mmap`): PROT_EXEC mappings by default, filtered
+//! at entry so the rest cost no more than the tracepoint.
+
+use aya_ebpf::programs::TracePointContext;
+use sensor_common::{
+    event::EventKind,
+    mmap::{flags, MmapEvent, MAP_ANONYMOUS, PROT_EXEC},
+    process::InodeInfo,
+};
+
+use crate::{
+    emit,
+    kernel::fd_file,
+    maps::{global, scratch, Scratch},
+    path::{self, Walked},
+    process, syscall,
+};
+
+pub const SYS_MMAP: u32 = 9;
+const ARG_PROT: usize = 2;
+
+pub fn try_enter(ctx: &TracePointContext) -> Result<(), i32> {
+    let prot = syscall::arg(ctx, ARG_PROT)?;
+    if prot & PROT_EXEC == 0 && global!(CONFIG.mmap_all) == 0 {
+        return Ok(());
+    }
+    syscall::enter(ctx, process::current_task(), SYS_MMAP, 6)
+}
+
+pub fn try_exit(ctx: &TracePointContext) -> Result<(), i32> {
+    let (pending, ret) = syscall::take_exit(ctx)?;
+    let s: &mut Scratch<MmapEvent> = scratch().ok_or(-1)?;
+    let task = process::current_task();
+    process::fill(&mut s.event.process, task)?;
+    s.event.syscall = syscall::info(&pending, ret);
+    s.event.inode = InodeInfo::default();
+    s.event.flags = 0;
+    s.event.path_len = 0;
+
+    let (map_flags, fd) = (pending.args[3], pending.args[4]);
+    if map_flags & MAP_ANONYMOUS == 0 && (fd as i32) >= 0 {
+        if let Ok(file) = fd_file(task, fd as i32 as u64) {
+            let mut walked = Walked::default();
+            let mut inode = InodeInfo::default();
+            path::file(s, file, process::root(task)?, &mut walked, &mut inode)?;
+            let e = &mut s.event;
+            e.inode = inode;
+            e.path_len = walked.len as u32;
+            e.flags = flags::HAS_FILE
+                | if walked.truncated != 0 {
+                    flags::PATH_TRUNCATED
+                } else {
+                    0
+                }
+                | if walked.deleted != 0 {
+                    flags::DELETED
+                } else {
+                    0
+                };
+        }
+    }
+    let e = &mut s.event;
+    let len = core::mem::size_of_val(e) + e.path_len as usize;
+    emit::output(
+        &mut e.header,
+        EventKind::Mmap,
+        pending.ts_boot_ns,
+        len,
+        core::mem::size_of::<Scratch<MmapEvent>>(),
+    )
+}

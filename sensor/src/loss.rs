@@ -1,0 +1,134 @@
+//! Loss accounting: nothing is lost silently.
+//!
+//! The kernel counts, per CPU and event kind, the records the ring buffer
+//! had no room for (`DROPS`) and the events a program failed to assemble
+//! (`ERRORS`); the pipeline counts records it could not decode. Every second
+//! (and at shutdown) what is new goes out in-band as a LOST record. The
+//! per-CPU sequence numbers (`read::SeqTracker`) are the independent check:
+//! at the end, records received plus ring-buffer drops equal records the
+//! kernel sequenced.
+
+use anyhow::{Context, Result};
+use aya::{
+    maps::{MapData, PerCpuArray},
+    Ebpf,
+};
+use sensor_common::event::{EventKind, KINDS, KIND_SLOTS};
+
+type Counts = Vec<(&'static str, u64)>;
+
+/// What was lost since the last report, by stage and kind.
+#[derive(Default)]
+pub struct Lost {
+    ring_buffer: Counts,
+    kernel: Counts,
+    decode: Counts,
+}
+
+impl Lost {
+    pub fn total(&self) -> u64 {
+        self.stages()
+            .flat_map(|(_, c)| c.iter().map(|(_, n)| n))
+            .sum()
+    }
+
+    /// The stages with any loss: `ring_buffer`, `kernel`, `decode`.
+    pub fn stages(&self) -> impl Iterator<Item = (&'static str, &Counts)> {
+        [
+            ("ring_buffer", &self.ring_buffer),
+            ("kernel", &self.kernel),
+            ("decode", &self.decode),
+        ]
+        .into_iter()
+        .filter(|(_, c)| !c.is_empty())
+    }
+}
+
+/// Running totals, for the final report and metrics.
+#[derive(Default, Clone, Copy)]
+pub struct Totals {
+    pub ring_buffer: u64,
+    pub kernel: u64,
+    pub decode: u64,
+}
+
+pub struct LossMonitor {
+    drops: PerCpuArray<MapData, u64>,
+    errors: PerCpuArray<MapData, u64>,
+    seq: PerCpuArray<MapData, u64>,
+    reported_drops: [u64; KIND_SLOTS as usize],
+    reported_errors: [u64; KIND_SLOTS as usize],
+    /// Undecodable records by kind name, not yet reported.
+    decode: Vec<(&'static str, u64)>,
+    pub totals: Totals,
+}
+
+fn per_cpu(ebpf: &mut Ebpf, name: &str) -> Result<PerCpuArray<MapData, u64>> {
+    let map = ebpf
+        .take_map(name)
+        .with_context(|| format!("the {name} map is missing"))?;
+    PerCpuArray::try_from(map).with_context(|| format!("{name} is not a per-CPU array"))
+}
+
+fn sum(map: &PerCpuArray<MapData, u64>, index: u32) -> u64 {
+    map.get(&index, 0).map(|v| v.iter().sum()).unwrap_or(0)
+}
+
+impl LossMonitor {
+    /// Takes the counter maps, so they outlive the programs at shutdown.
+    pub fn new(ebpf: &mut Ebpf) -> Result<Self> {
+        Ok(Self {
+            drops: per_cpu(ebpf, "DROPS")?,
+            errors: per_cpu(ebpf, "ERRORS")?,
+            seq: per_cpu(ebpf, "SEQ")?,
+            reported_drops: [0; KIND_SLOTS as usize],
+            reported_errors: [0; KIND_SLOTS as usize],
+            decode: Vec::new(),
+            totals: Totals::default(),
+        })
+    }
+
+    /// A record that could not be decoded (its kind, if the header said).
+    pub fn undecodable(&mut self, kind: Option<EventKind>) {
+        let name = kind.map_or("unknown", EventKind::name);
+        match self.decode.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, count)) => *count += 1,
+            None => self.decode.push((name, 1)),
+        }
+        self.totals.decode += 1;
+    }
+
+    /// What was lost since the last call, if anything.
+    pub fn poll(&mut self) -> Option<Lost> {
+        let mut lost = Lost {
+            decode: std::mem::take(&mut self.decode),
+            ..Default::default()
+        };
+        for kind in KINDS {
+            let slot = kind as usize;
+            let drops = sum(&self.drops, slot as u32);
+            if drops > self.reported_drops[slot] {
+                let new = drops - self.reported_drops[slot];
+                lost.ring_buffer.push((kind.name(), new));
+                self.totals.ring_buffer += new;
+                self.reported_drops[slot] = drops;
+            }
+            let errors = sum(&self.errors, slot as u32);
+            if errors > self.reported_errors[slot] {
+                let new = errors - self.reported_errors[slot];
+                lost.kernel.push((kind.name(), new));
+                self.totals.kernel += new;
+                self.reported_errors[slot] = errors;
+            }
+        }
+        (lost.total() > 0).then_some(lost)
+    }
+
+    /// Records the kernel has sequenced (written or dropped) so far, per CPU.
+    pub fn sequenced(&self) -> Vec<u64> {
+        self.seq
+            .get(&0, 0)
+            .map(|v| v.iter().copied().collect())
+            .unwrap_or_default()
+    }
+}

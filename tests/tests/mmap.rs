@@ -1,0 +1,102 @@
+//! The mmap programs: PROT_EXEC mappings by default, every one with --mmap-all.
+
+use std::{fs, os::fd::AsRawFd, os::unix::fs::MetadataExt};
+
+use sensor_tests::{by_pid, Sensor};
+use serde_json::Value;
+
+const MMAP: u64 = 9;
+
+/// Lengths no one else maps: page multiples derived from the test's pid.
+fn unique_len(n: u64) -> usize {
+    ((std::process::id() as u64 % 1000 + 1000 * n + 7) * 4096) as usize
+}
+
+fn map(len: usize, prot: i32, flags: i32, fd: i32) {
+    let addr = unsafe { libc::mmap(std::ptr::null_mut(), len, prot, flags, fd, 0) };
+    assert_ne!(addr, libc::MAP_FAILED);
+    unsafe { libc::munmap(addr, len) };
+}
+
+fn of_len(events: &[Value], len: usize) -> Vec<Value> {
+    let a1 = format!("0x{len:x}");
+    by_pid(events, MMAP, std::process::id())
+        .into_iter()
+        .filter(|e| e["SYSCALL"]["ARGV"][1] == a1.as_str())
+        .collect()
+}
+
+#[test]
+fn an_executable_file_mapping_is_recorded_with_its_path() {
+    let sensor = Sensor::start(&[]).unwrap();
+    let file = fs::File::open("/bin/true").unwrap();
+    let (exec_len, data_len) = (unique_len(1), unique_len(2));
+    // Not executable: filtered in the kernel by default.
+    map(
+        data_len,
+        libc::PROT_READ,
+        libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+        -1,
+    );
+    map(
+        exec_len,
+        libc::PROT_READ | libc::PROT_EXEC,
+        libc::MAP_PRIVATE,
+        file.as_raw_fd(),
+    );
+    let a1 = format!("0x{exec_len:x}");
+    sensor
+        .wait_for("the exec mapping", |e| {
+            e["SYSCALL"]["ARGV"][1] == a1.as_str()
+        })
+        .unwrap();
+    let events = sensor.stop().unwrap();
+
+    assert!(
+        of_len(&events, data_len).is_empty(),
+        "a non-executable mapping was recorded"
+    );
+    let found = of_len(&events, exec_len);
+    assert_eq!(found.len(), 1);
+    let e = &found[0];
+    assert_eq!(e["SYSCALL"]["success"], "yes");
+    assert_eq!(e["SYSCALL"]["items"], 1);
+    assert_eq!(e["MMAP"]["fd"], file.as_raw_fd());
+    assert_eq!(e["MMAP"]["PROT"], "PROT_READ|PROT_EXEC");
+    assert_eq!(e["MMAP"]["FLAGS"], "MAP_PRIVATE");
+    let meta = fs::metadata("/bin/true").unwrap();
+    let path = &e["PATH"][0];
+    assert_eq!(
+        path["name"],
+        fs::canonicalize("/bin/true").unwrap().to_str().unwrap()
+    );
+    assert_eq!(path["inode"], meta.ino());
+    assert_eq!(
+        e["SYSCALL"]["exe"],
+        std::env::current_exe().unwrap().to_str().unwrap()
+    );
+}
+
+#[test]
+fn mmap_all_records_anonymous_and_non_executable_mappings() {
+    let sensor = Sensor::start(&["--mmap-all"]).unwrap();
+    let len = unique_len(3);
+    map(
+        len,
+        libc::PROT_READ | libc::PROT_WRITE,
+        libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+        -1,
+    );
+    let a1 = format!("0x{len:x}");
+    sensor
+        .wait_for("the anonymous mapping", |e| {
+            e["SYSCALL"]["ARGV"][1] == a1.as_str()
+        })
+        .unwrap();
+    let events = sensor.stop().unwrap();
+    let e = &of_len(&events, len)[0];
+    assert_eq!(e["MMAP"]["PROT"], "PROT_READ|PROT_WRITE");
+    assert_eq!(e["MMAP"]["FLAGS"], "MAP_PRIVATE|MAP_ANONYMOUS");
+    assert_eq!(e["SYSCALL"]["items"], 0);
+    assert!(e.get("PATH").is_none());
+}

@@ -1,0 +1,188 @@
+//! The socket programs: socket, setsockopt, connect, accept, accept4, bind.
+
+use std::{
+    io::ErrorKind,
+    net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream, UdpSocket},
+    os::{fd::AsRawFd, unix::net::UnixStream},
+};
+
+use sensor_tests::{by_pid, marker, Sensor};
+use serde_json::Value;
+
+const SOCKET: u64 = 41;
+const CONNECT: u64 = 42;
+const ACCEPT: u64 = 43;
+const BIND: u64 = 49;
+const ACCEPT4: u64 = 288;
+
+fn me() -> u32 {
+    std::process::id()
+}
+
+/// A loopback port nothing listens on (bound, then released).
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn saddr(e: &Value) -> &Value {
+    &e["SOCKADDR"][0]["SADDR"]
+}
+
+#[test]
+fn socket_and_setsockopt_record_their_arguments() {
+    let sensor = Sensor::start(&[]).unwrap();
+    let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let fd = udp.as_raw_fd();
+    // A value no one else sets: the test's pid in the high bits.
+    let value: i32 = 0x1000_0000 | (me() as i32 & 0xfff_ffff);
+    let rc = unsafe {
+        libc::setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_RCVBUF,
+            (&value as *const i32).cast(),
+            4,
+        )
+    };
+    assert_eq!(rc, 0);
+    let hex: String = value
+        .to_le_bytes()
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect();
+    sensor
+        .wait_for("the setsockopt", |e| e["SOCKOPT"]["OPTVAL"] == hex.as_str())
+        .unwrap();
+    let events = sensor.stop().unwrap();
+
+    let socket: Vec<Value> = by_pid(&events, SOCKET, me())
+        .into_iter()
+        .filter(|e| e["SYSCALL"]["exit"] == fd)
+        .collect();
+    let socket = socket.last().expect("the socket() call");
+    let s = &socket["SYSCALL"];
+    assert_eq!(s["success"], "yes");
+    assert_eq!(s["DOMAIN"], "AF_INET");
+    assert_eq!(s["TYPE"], "SOCK_DGRAM|SOCK_CLOEXEC");
+    assert_eq!(s["PROTOCOL"], "IPPROTO_IP");
+    assert_eq!(s["key"], "socket");
+
+    let opt = events
+        .iter()
+        .find(|e| e["SOCKOPT"]["OPTVAL"] == hex.as_str())
+        .unwrap();
+    assert_eq!(opt["SYSCALL"]["pid"], me());
+    assert_eq!(opt["SYSCALL"]["SYSCALL"], "setsockopt");
+    assert_eq!(opt["SYSCALL"]["ARGV"][0], format!("0x{fd:x}"));
+    assert_eq!(opt["SOCKOPT"]["LEVEL"], "SOL_SOCKET");
+    assert_eq!(opt["SOCKOPT"]["OPTNAME"], "SO_RCVBUF");
+    assert_eq!(opt["SOCKOPT"]["OPTLEN"], 4);
+}
+
+#[test]
+fn a_refused_inet_connect_has_its_address() {
+    let sensor = Sensor::start(&[]).unwrap();
+    let port = free_port();
+    let err = TcpStream::connect((Ipv4Addr::LOCALHOST, port)).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::ConnectionRefused);
+    sensor
+        .wait_for("the connect", |e| {
+            saddr(e)["port"] == port && e["SYSCALL"]["syscall"] == CONNECT
+        })
+        .unwrap();
+    let events = sensor.stop().unwrap();
+    let e = by_pid(&events, CONNECT, me())
+        .into_iter()
+        .find(|e| saddr(e)["port"] == port)
+        .unwrap();
+    assert_eq!(e["SYSCALL"]["success"], "no");
+    assert_eq!(e["SYSCALL"]["exit"], -libc::ECONNREFUSED as i64);
+    assert_eq!(e["SYSCALL"]["key"], "network");
+    assert_eq!(saddr(&e)["saddr_fam"], "inet");
+    assert_eq!(saddr(&e)["addr"], "127.0.0.1");
+    let raw = format!("0200{port:04X}7F000001");
+    assert!(e["SOCKADDR"][0]["saddr"]
+        .as_str()
+        .unwrap()
+        .starts_with(&raw));
+}
+
+#[test]
+fn inet6_and_unix_connects_have_their_addresses() {
+    let sensor = Sensor::start(&[]).unwrap();
+    let port = free_port();
+    assert!(TcpStream::connect(SocketAddr::from(([0, 0, 0, 0, 0, 0, 0, 1], port))).is_err());
+    let path = std::env::temp_dir().join(marker("unix"));
+    assert!(UnixStream::connect(&path).is_err());
+    let path = path.to_str().unwrap();
+    sensor
+        .wait_for("the unix connect", |e| saddr(e)["path"] == path)
+        .unwrap();
+    let events = sensor.stop().unwrap();
+    let calls = by_pid(&events, CONNECT, me());
+
+    let v6 = calls.iter().find(|e| saddr(e)["port"] == port).unwrap();
+    assert_eq!(saddr(v6)["saddr_fam"], "inet6");
+    assert_eq!(saddr(v6)["addr"], "::1");
+    assert_eq!(v6["SYSCALL"]["exit"], -libc::ECONNREFUSED as i64);
+
+    let unix = calls.iter().find(|e| saddr(e)["path"] == path).unwrap();
+    assert_eq!(saddr(unix)["saddr_fam"], "local");
+    assert_eq!(unix["SYSCALL"]["exit"], -libc::ENOENT as i64);
+}
+
+#[test]
+fn bind_has_the_local_address_and_accept_the_peers() {
+    let sensor = Sensor::start(&[]).unwrap();
+    let port = free_port();
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, port)).unwrap();
+
+    // accept4 (what std uses) and plain accept(2).
+    let first = TcpStream::connect((Ipv4Addr::LOCALHOST, port)).unwrap();
+    let (_accepted, _) = listener.accept().unwrap();
+    let second = TcpStream::connect((Ipv4Addr::LOCALHOST, port)).unwrap();
+    let mut peer: libc::sockaddr_in = unsafe { std::mem::zeroed() };
+    let mut len = std::mem::size_of_val(&peer) as libc::socklen_t;
+    let fd = unsafe {
+        libc::accept(
+            listener.as_raw_fd(),
+            (&mut peer as *mut libc::sockaddr_in).cast(),
+            &mut len,
+        )
+    };
+    assert!(fd >= 0);
+    unsafe { libc::close(fd) };
+    let (p1, p2) = (
+        first.local_addr().unwrap().port(),
+        second.local_addr().unwrap().port(),
+    );
+    sensor
+        .wait_for("the accept", |e| {
+            e["SYSCALL"]["syscall"] == ACCEPT && saddr(e)["port"] == p2
+        })
+        .unwrap();
+    let events = sensor.stop().unwrap();
+
+    let bind = by_pid(&events, BIND, me())
+        .into_iter()
+        .find(|e| saddr(e)["port"] == port)
+        .expect("the bind");
+    assert_eq!(bind["SYSCALL"]["success"], "yes");
+    assert_eq!(saddr(&bind)["addr"], "127.0.0.1");
+
+    let accept4 = by_pid(&events, ACCEPT4, me());
+    assert!(
+        accept4
+            .iter()
+            .any(|e| saddr(e)["port"] == p1 && saddr(e)["addr"] == "127.0.0.1"),
+        "no accept4 with the peer 127.0.0.1:{p1}: {accept4:#?}"
+    );
+    let accept = by_pid(&events, ACCEPT, me());
+    assert!(accept
+        .iter()
+        .any(|e| saddr(e)["port"] == p2 && e["SYSCALL"]["exit"] == fd));
+}
