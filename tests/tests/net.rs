@@ -112,6 +112,46 @@ fn a_refused_inet_connect_has_its_address() {
 }
 
 #[test]
+fn a_non_blocking_connect_in_progress_is_recorded() {
+    let sensor = Sensor::start(&[]).unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_NONBLOCK, 0) };
+    let addr = libc::sockaddr_in {
+        sin_family: libc::AF_INET as u16,
+        sin_port: port.to_be(),
+        sin_addr: libc::in_addr {
+            s_addr: u32::from(Ipv4Addr::LOCALHOST).to_be(),
+        },
+        sin_zero: [0; 8],
+    };
+    let rc = unsafe {
+        libc::connect(
+            fd,
+            (&addr as *const libc::sockaddr_in).cast(),
+            std::mem::size_of_val(&addr) as u32,
+        )
+    };
+    let errno = std::io::Error::last_os_error().raw_os_error().unwrap();
+    unsafe { libc::close(fd) };
+    sensor
+        .wait_for("the connect", |e| {
+            saddr(e)["port"] == port && e["SYSCALL"]["syscall"] == CONNECT
+        })
+        .unwrap();
+    let events = sensor.stop().unwrap();
+    let e = by_pid(&events, CONNECT, me())
+        .into_iter()
+        .find(|e| saddr(e)["port"] == port)
+        .unwrap();
+    // A non-blocking TCP connect returns before the handshake, even on loopback.
+    assert_eq!((rc, errno), (-1, libc::EINPROGRESS));
+    assert_eq!(e["SYSCALL"]["exit"], -libc::EINPROGRESS as i64);
+    assert_eq!(e["SYSCALL"]["success"], "no");
+    assert_eq!(e["SYSCALL"]["ARGV"][0], format!("0x{fd:x}"));
+}
+
+#[test]
 fn inet6_and_unix_connects_have_their_addresses() {
     let sensor = Sensor::start(&[]).unwrap();
     let port = free_port();

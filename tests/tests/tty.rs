@@ -156,3 +156,46 @@ fn terminal_data_is_cut_per_record_and_says_so() {
         libc::close(slave);
     }
 }
+
+#[test]
+fn terminal_data_beyond_the_per_session_rate_is_cut_and_counted() {
+    let sensor = Sensor::start(&["--tty-rate", "30"]).unwrap();
+    let (mut master, mut slave) = (0, 0);
+    let rc = unsafe {
+        libc::openpty(
+            &mut master,
+            &mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    };
+    assert_eq!(rc, 0);
+    let line = format!("{:0>19}\n", std::process::id()); // 20 bytes
+    let child = fork_and_wait(
+        || unsafe {
+            libc::setsid();
+            for _ in 0..2 {
+                libc::write(slave, line.as_ptr().cast(), line.len());
+            }
+        },
+        |_| read_until(master, b"\n"),
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    let (events, log) = sensor.stop_with_log(libc::SIGINT).unwrap();
+    let records: Vec<_> = with(&events, "TTY", "pid", child)
+        .into_iter()
+        .map(|e| e["TTY"][0].clone())
+        .collect();
+    assert_eq!(records.len(), 2, "{records:#?}");
+    // The two writes are microseconds apart: one second's budget of 30.
+    assert!(records[0].get("TRUNCATED").is_none());
+    assert_eq!(records[1]["TRUNCATED"]["KEPT"], 10);
+    assert_eq!(records[1]["TRUNCATED"]["TOTAL"], 20);
+    assert_eq!(records[1]["data"], &line[..10]);
+    assert!(log.contains("10 TTY bytes cut by --tty-rate"), "{log}");
+    unsafe {
+        libc::close(master);
+        libc::close(slave);
+    }
+}
