@@ -1,5 +1,6 @@
-//! mmap. By default only mappings with PROT_EXEC are recorded (the kernel
-//! drops the rest); `SensorConfig::mmap_all` records every one.
+//! mmap. When the rules only record mappings with PROT_EXEC (the default,
+//! `-F a2&0x4`) the kernel drops the rest at entry; otherwise
+//! `SensorConfig::mmap_all` lets every one through to the rules.
 //!
 //! A file-backed mapping's record is followed by the file's path
 //! components, leaf first, each NUL-terminated (as exec's exe).

@@ -2,10 +2,22 @@
 
 use anyhow::Result;
 
-use crate::load::{self, btf, privileges, programs::PROGRAMS, tracefs, LoadOptions};
+use crate::{
+    load::{self, btf, privileges, programs::PROGRAMS, tracefs, LoadOptions},
+    rules::RuleFile,
+};
 
-pub fn check(opts: &LoadOptions) -> Result<bool> {
+pub fn check(opts: &LoadOptions, rules: &RuleFile) -> Result<bool> {
     let mut ok = true;
+    for warning in &rules.warnings {
+        println!("{:<12} skipped: {warning}", "rules");
+    }
+    println!(
+        "{:<12} ok: {} rules; they record syscalls {:?}",
+        "rules",
+        rules.rules.len(),
+        rules.syscalls()
+    );
     let mut report = |what: &str, result: Result<String>| match result {
         Ok(detail) => println!("{what:<12} ok: {detail}"),
         Err(e) => {
@@ -66,7 +78,7 @@ pub fn check(opts: &LoadOptions) -> Result<bool> {
                 report(
                     "program",
                     load::attach(&mut ebpf, p)
-                        .map(|()| format!("{} -> {} loaded and attached", p.name, p.point())),
+                        .map(|_| format!("{} -> {} loaded and attached", p.name, p.point())),
                 );
             }
         }

@@ -40,6 +40,18 @@ pub struct Options {
     #[arg(long, value_enum, default_value_t = Format::Json, global = true)]
     pub format: Format,
 
+    /// Audit rules in auditctl syntax: a file, or a directory such as
+    /// /etc/audit/rules.d (its *.rules files, in name order). Without it, the
+    /// built-in rules (rules/default.rules) record every class. SIGHUP
+    /// reloads them.
+    #[arg(long, value_name = "PATH", global = true)]
+    pub rules: Option<PathBuf>,
+
+    /// Skip rules the sensor cannot honour (file watches, syscalls it does
+    /// not trace…) with a warning each, instead of refusing to start.
+    #[arg(long, global = true)]
+    pub skip_unsupported_rules: bool,
+
     /// Kernel BTF to resolve struct offsets from.
     #[arg(long, value_name = "PATH", default_value = DEFAULT_BTF, global = true)]
     pub btf: PathBuf,
@@ -54,11 +66,6 @@ pub struct Options {
     #[arg(long, value_name = "BYTES", default_value_t = ARGV_CAP_DEFAULT as u32,
           value_parser = clap::value_parser!(u32).range(1..=ARGV_CAP_MAX as i64), global = true)]
     pub argv_max: u32,
-
-    /// Record every mmap, not only those mapping memory executable
-    /// (PROT_EXEC), which is the default and filtered in the kernel.
-    #[arg(long, global = true)]
-    pub mmap_all: bool,
 
     /// Write fork and exit records (FORK, EXIT). They always keep the
     /// process tree exact; this makes them part of the output too.
@@ -93,6 +100,8 @@ pub struct Options {
 pub enum Format {
     /// laurel-compatible JSON, one object per event per line.
     Json,
+    /// auditd's own text format, as /var/log/audit/audit.log holds it.
+    Auditd,
 }
 
 fn ring_size(s: &str) -> Result<u32, String> {

@@ -1,15 +1,23 @@
-//! Stage 5, filter: which decoded events become records.
+//! Stage 5, filter: which events become records, and with which key.
 //!
-//! Fork and exit always feed the process table (enrich) but are written
-//! only with `--process-events`. TTY data is bounded per session and second
-//! (`--tty-rate`): what is over the budget is cut, and the record says how
-//! much it carried (`total`), so truncation is counted, never silent.
+//! Syscall events go through the audit rules (auditctl syntax, evaluated as
+//! the kernel's exit filter does: first match wins, `never` excludes, no
+//! match is not recorded). Fork and exit always feed the process table
+//! (enrich) but are written only with `--process-events`. TTY data is
+//! bounded per session and second (`--tty-rate`): what is over the budget is
+//! cut, and the record says how much it carried, so truncation is counted,
+//! never silent.
 
 use std::collections::HashMap;
 
-use crate::decode::{Decoded, Event};
+use crate::{
+    decode::{Call, Decoded, Event},
+    enrich::ProcessEntry,
+    rules::{RuleFile, RuleInput},
+};
 
 pub struct Filter {
+    pub rules: RuleFile,
     process_events: bool,
     tty_rate: u32,
     /// Per session (or terminal, for processes without one): the second
@@ -18,9 +26,16 @@ pub struct Filter {
     pub tty_bytes_cut: u64,
 }
 
+/// Whether to write an event, and the key of the rule that chose it.
+pub enum Verdict<'a> {
+    Drop,
+    Keep(Option<&'a str>),
+}
+
 impl Filter {
-    pub fn new(process_events: bool, tty_rate: u32) -> Self {
+    pub fn new(rules: RuleFile, process_events: bool, tty_rate: u32) -> Self {
         Self {
+            rules,
             process_events,
             tty_rate,
             tty_budget: HashMap::new(),
@@ -28,11 +43,32 @@ impl Filter {
         }
     }
 
-    /// Whether to write `decoded`; may cut its TTY data to the budget.
-    pub fn keep(&mut self, decoded: &mut Decoded) -> bool {
+    /// Decides on `decoded` (whose process is `subject` in the process
+    /// table); may cut its TTY data to the budget.
+    pub fn verdict<'a>(
+        &'a mut self,
+        decoded: &mut Decoded,
+        subject: Option<&ProcessEntry>,
+    ) -> Verdict<'a> {
         let second = decoded.header.ts_boot_ns / 1_000_000_000;
+        let subject_exe = subject.map_or(&[][..], |s| &s.exe[..]);
+        let by_rules = |rules: &'a RuleFile, call: &Call, exe: &[u8], paths: &[&[u8]]| {
+            rules
+                .evaluate(&rule_input(call, exe, paths))
+                .map_or(Verdict::Drop, Verdict::Keep)
+        };
         match &mut decoded.event {
-            Event::Fork(_) | Event::Exit(_) => self.process_events,
+            Event::Exec(x) => by_rules(&self.rules, &x.call, &x.exe, &[&x.filename]),
+            Event::Socket(call) => by_rules(&self.rules, call, subject_exe, &[]),
+            Event::Setsockopt(x) => by_rules(&self.rules, &x.call, subject_exe, &[]),
+            Event::Sockaddr(x) => by_rules(&self.rules, &x.call, subject_exe, &[]),
+            Event::Mmap(x) => {
+                let path = x.file.as_ref().map(|f| &f.path[..]);
+                by_rules(&self.rules, &x.call, subject_exe, path.as_slice())
+            }
+            Event::Fork(_) | Event::Exit(_) if self.process_events => Verdict::Keep(None),
+            Event::Fork(_) | Event::Exit(_) => Verdict::Drop,
+            Event::Login(_) => Verdict::Keep(None),
             Event::Tty(tty) => {
                 let ses = tty.call.process.ses;
                 let key = if ses == u32::MAX {
@@ -53,9 +89,32 @@ impl Filter {
                     tty.data.truncate(left);
                 }
                 *used += tty.data.len() as u32;
-                true
+                Verdict::Keep(None)
             }
-            _ => true,
         }
+    }
+}
+
+fn rule_input<'a>(call: &Call, exe: &'a [u8], paths: &'a [&'a [u8]]) -> RuleInput<'a> {
+    let (p, s) = (&call.process, &call.syscall);
+    RuleInput {
+        syscall: s.nr,
+        success: s.ret >= 0,
+        exit: s.ret,
+        args: [s.args[0], s.args[1], s.args[2], s.args[3]],
+        pid: p.pid,
+        ppid: p.ppid,
+        uid: p.uid,
+        euid: p.euid,
+        suid: p.suid,
+        fsuid: p.fsuid,
+        gid: p.gid,
+        egid: p.egid,
+        sgid: p.sgid,
+        fsgid: p.fsgid,
+        auid: p.auid,
+        ses: p.ses,
+        exe,
+        paths,
     }
 }

@@ -1,6 +1,6 @@
 //! The daemon: load → read → decode → enrich → filter → render → sink.
 
-use std::time::Duration;
+use std::{path::PathBuf, time::Duration};
 
 use anyhow::{Context, Result};
 use bytes::Bytes;
@@ -8,27 +8,78 @@ use sensor_common::event::EventKind;
 use tokio::signal::unix::{signal, SignalKind};
 
 use crate::{
+    cli::Format,
     decode,
-    enrich::{self, Enricher},
-    filter::Filter,
-    load::{self, programs::PROGRAMS, LoadOptions},
+    enrich::{self, Enricher, Ids},
+    filter::{Filter, Verdict},
+    load::{self, Attachments, LoadOptions},
     loss::LossMonitor,
     read::{Reader, SeqTracker},
     render,
+    rules::{self, RuleFile},
     sink::stdout::StdoutSink,
 };
 
+/// SIGHUP: reads the rules again. Bad rules are refused (the old ones stay);
+/// programs are attached or detached to match. Events already read are not
+/// affected: the pipeline takes the new rules between two records.
+fn reload(
+    pipeline_opts: &PipelineOptions,
+    opts: &LoadOptions,
+    filter: &mut Filter,
+    attached: &mut Attachments,
+    ebpf: &mut aya::Ebpf,
+) {
+    let Some(path) = &pipeline_opts.rules_path else {
+        log::info!("SIGHUP: no --rules given; the built-in rules stay");
+        return;
+    };
+    let rules = match rules::load(path, pipeline_opts.skip_unsupported_rules) {
+        Ok(rules) => rules,
+        Err(e) => {
+            log::error!("SIGHUP: keeping the current rules: {e:#}");
+            return;
+        }
+    };
+    for warning in &rules.warnings {
+        log::warn!("{warning}");
+    }
+    if !opts.mmap_all && !rules.mmap_needs_only_exec() {
+        log::warn!(
+            "SIGHUP: the new rules record mmaps without PROT_EXEC, which the kernel programs \
+             loaded at start drop; restart the sensor to record them"
+        );
+    }
+    if let Err(e) = attached.sync(ebpf, &rules.syscalls()) {
+        log::error!("SIGHUP: attaching for the new rules: {e:#}");
+    }
+    filter.rules = rules;
+    log::info!(
+        "SIGHUP: rules reloaded from {}; {} programs attached",
+        path.display(),
+        attached.len()
+    );
+}
+
 /// Settings of the stages after load.
 pub struct PipelineOptions {
+    pub format: Format,
     pub node_name: Option<String>,
     pub process_events: bool,
     pub tty_rate: u32,
+    /// Where the rules came from, for SIGHUP (None: the built-in default).
+    pub rules_path: Option<PathBuf>,
+    pub skip_unsupported_rules: bool,
 }
 
 /// How often lost-record counts are checked and reported in-band.
 const LOSS_INTERVAL: Duration = Duration::from_secs(1);
 
-pub async fn run(opts: &LoadOptions, pipeline_opts: PipelineOptions) -> Result<()> {
+pub async fn run(
+    opts: &LoadOptions,
+    rules: RuleFile,
+    pipeline_opts: PipelineOptions,
+) -> Result<()> {
     let kernel = load::preflight(opts)?;
     let mut ebpf = load::load(opts, &kernel)?;
     if opts.ebpf_log {
@@ -36,8 +87,10 @@ pub async fn run(opts: &LoadOptions, pipeline_opts: PipelineOptions) -> Result<(
     }
     let mut reader = Reader::new(&mut ebpf)?;
     let mut pipeline = Pipeline {
-        enricher: Enricher::new(enrich::node_name(pipeline_opts.node_name)),
-        filter: Filter::new(pipeline_opts.process_events, pipeline_opts.tty_rate),
+        format: pipeline_opts.format,
+        enricher: Enricher::new(enrich::node_name(pipeline_opts.node_name.clone())),
+        ids: Ids::new(),
+        filter: Filter::new(rules, pipeline_opts.process_events, pipeline_opts.tty_rate),
         loss: LossMonitor::new(&mut ebpf)?,
         seq: SeqTracker::default(),
         sink: StdoutSink::new(),
@@ -46,11 +99,11 @@ pub async fn run(opts: &LoadOptions, pipeline_opts: PipelineOptions) -> Result<(
         received: 0,
         written: 0,
     };
-    for program in PROGRAMS {
-        load::attach(&mut ebpf, program)?;
-    }
-    log::info!("ready: {} programs attached", PROGRAMS.len());
+    let mut attached = Attachments::default();
+    attached.sync(&mut ebpf, &pipeline.filter.rules.syscalls())?;
+    log::info!("ready: {} programs attached", attached.len());
 
+    let mut sighup = signal(SignalKind::hangup()).context("installing the SIGHUP handler")?;
     let mut sigterm = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
     let mut sigint = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
     let mut loss_tick = tokio::time::interval(LOSS_INTERVAL);
@@ -62,6 +115,7 @@ pub async fn run(opts: &LoadOptions, pipeline_opts: PipelineOptions) -> Result<(
                 pipeline.process(&mut raw).await?;
             }
             _ = loss_tick.tick() => pipeline.report_loss().await?,
+            _ = sighup.recv() => reload(&pipeline_opts, opts, &mut pipeline.filter, &mut attached, &mut ebpf),
             _ = sigterm.recv() => break,
             _ = sigint.recv() => break,
         }
@@ -92,7 +146,9 @@ pub async fn run(opts: &LoadOptions, pipeline_opts: PipelineOptions) -> Result<(
 }
 
 struct Pipeline {
+    format: Format,
     enricher: Enricher,
+    ids: Ids,
     filter: Filter,
     loss: LossMonitor,
     seq: SeqTracker,
@@ -119,14 +175,20 @@ impl Pipeline {
                 }
             };
             self.seq.observe(&decoded.header);
-            let keep = self.filter.keep(&mut decoded);
-            let enriched = self.enricher.enrich(&decoded);
-            if keep {
-                self.line.clear();
-                render::json::render(&enriched, &mut self.line);
-                self.batch.extend_from_slice(self.line.as_bytes());
-                self.written += 1;
+            let subject = self.enricher.observe(&decoded.event);
+            let Verdict::Keep(key) = self.filter.verdict(&mut decoded, subject.as_ref()) else {
+                continue;
+            };
+            let mut enriched = self.enricher.enrich(&decoded, subject);
+            enriched.key = key;
+            enriched.id = self.ids.next(decoded.header.ts_boot_ns);
+            self.line.clear();
+            match self.format {
+                Format::Json => render::json::render(&enriched, &mut self.line),
+                Format::Auditd => render::auditd::render(&enriched, &mut self.line),
             }
+            self.batch.extend_from_slice(self.line.as_bytes());
+            self.written += 1;
         }
         self.flush().await
     }
@@ -134,9 +196,13 @@ impl Pipeline {
     async fn report_loss(&mut self) -> Result<()> {
         if let Some(lost) = self.loss.poll() {
             log::warn!("{} records lost since the last report", lost.total());
-            let id = self.enricher.next_id(self.enricher.now_boot_ns());
+            let id = self.ids.next_now();
             self.line.clear();
-            render::json::render_lost(id, self.enricher.node(), &lost, &mut self.line);
+            let node = self.enricher.node();
+            match self.format {
+                Format::Json => render::json::render_lost(id, node, &lost, &mut self.line),
+                Format::Auditd => render::auditd::render_lost(id, node, &lost, &mut self.line),
+            }
             self.batch.extend_from_slice(self.line.as_bytes());
         }
         self.flush().await

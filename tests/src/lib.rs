@@ -12,6 +12,9 @@ use std::{
 };
 
 use anyhow::{bail, Context, Result};
+
+pub mod audit_log;
+pub mod auditd;
 use serde_json::Value;
 
 /// The sensor binary under test.
@@ -99,6 +102,13 @@ impl Sensor {
         )
     }
 
+    /// Everything written so far, as text.
+    pub fn text(&self) -> String {
+        let mut text = self.lines.lock().unwrap().join("\n");
+        text.push('\n');
+        text
+    }
+
     /// Every event written so far, each line parsed (a line that is not
     /// JSON fails the test).
     pub fn events(&self) -> Vec<Value> {
@@ -122,7 +132,17 @@ impl Sensor {
 
     /// Sends `signal`, waits for a clean exit; returns every event and
     /// everything the sensor logged.
-    pub fn stop_with_log(mut self, signal: i32) -> Result<(Vec<Value>, String)> {
+    pub fn stop_with_log(self, signal: i32) -> Result<(Vec<Value>, String)> {
+        let sensor = self.stopped(signal)?;
+        Ok((sensor.events(), sensor.stderr()))
+    }
+
+    /// SIGINT, a clean exit, then all the sensor wrote (any format).
+    pub fn stop_text(self) -> Result<String> {
+        Ok(self.stopped(libc::SIGINT)?.text())
+    }
+
+    fn stopped(mut self, signal: i32) -> Result<Self> {
         unsafe { libc::kill(self.child.id() as i32, signal) };
         let status = self.child.wait()?;
         if let Some(t) = self.stdout.take() {
@@ -136,7 +156,7 @@ impl Sensor {
         }
         // The stderr reader may still be on the last lines.
         thread::sleep(Duration::from_millis(100));
-        Ok((self.events(), self.stderr()))
+        Ok(self)
     }
 }
 

@@ -179,6 +179,10 @@ fn execveat_of_a_memfd_and_of_an_fd_give_the_kernels_exe() {
     let exe = fs::canonicalize("/bin/true").unwrap();
     assert_eq!(f["SYSCALL"]["exe"], exe.to_str().unwrap());
     assert_eq!(f["SYSCALL"]["ARGV"][0], format!("0x{file_fd:x}"));
+    assert_eq!(
+        f["PATH"][0]["name"], "",
+        "the name as passed, as auditd has it"
+    );
     assert_eq!(f["EXECVE"]["ARGV"], json!(["from-fd"]));
 }
 

@@ -1,4 +1,5 @@
-//! The mmap programs: PROT_EXEC mappings by default, every one with --mmap-all.
+//! The mmap programs: PROT_EXEC mappings by default (filtered in the
+//! kernel), every one when the rules ask.
 
 use std::{fs, os::fd::AsRawFd, os::unix::fs::MetadataExt};
 
@@ -78,8 +79,10 @@ fn an_executable_file_mapping_is_recorded_with_its_path() {
 }
 
 #[test]
-fn mmap_all_records_anonymous_and_non_executable_mappings() {
-    let sensor = Sensor::start(&["--mmap-all"]).unwrap();
+fn rules_without_prot_exec_record_anonymous_and_non_executable_mappings() {
+    let rules = std::env::temp_dir().join(sensor_tests::marker("mmap-rules"));
+    fs::write(&rules, "-a always,exit -F arch=b64 -S mmap -k every_mmap\n").unwrap();
+    let sensor = Sensor::start(&["--rules", rules.to_str().unwrap()]).unwrap();
     let len = unique_len(3);
     map(
         len,
@@ -98,5 +101,7 @@ fn mmap_all_records_anonymous_and_non_executable_mappings() {
     assert_eq!(e["MMAP"]["PROT"], "PROT_READ|PROT_WRITE");
     assert_eq!(e["MMAP"]["FLAGS"], "MAP_PRIVATE|MAP_ANONYMOUS");
     assert_eq!(e["SYSCALL"]["items"], 0);
+    assert_eq!(e["SYSCALL"]["key"], "every_mmap");
     assert!(e.get("PATH").is_none());
+    fs::remove_file(rules).unwrap();
 }

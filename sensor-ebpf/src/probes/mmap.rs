@@ -1,5 +1,6 @@
-//! mmap (`sensor_common::mmap`): PROT_EXEC mappings by default, filtered
-//! at entry so the rest cost no more than the tracepoint.
+//! mmap (`sensor_common::mmap`): when the rules only want PROT_EXEC
+//! mappings, the rest are dropped at entry and cost no more than the
+//! tracepoint.
 
 use aya_ebpf::programs::TracePointContext;
 use sensor_common::{

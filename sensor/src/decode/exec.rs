@@ -36,13 +36,14 @@ pub fn decode(raw: Bytes) -> Result<Exec> {
     let cwd = data.take(e.cwd_len, "exec cwd")?;
     let argv = data.take(e.argv_len, "exec argv")?;
 
+    let filename = filename.slice_ref(c_str(&filename));
     Ok(Exec {
+        filename: as_passed(&e, filename),
         call: Call {
             process: e.process,
             syscall: e.syscall,
         },
         success: e.flags & flags::SUCCESS != 0,
-        filename: filename.slice_ref(c_str(&filename)),
         exe: join_path(&exe, e.flags & flags::EXE_DELETED != 0),
         exe_inode: (e.flags & flags::HAS_INODE != 0).then_some(e.exe_inode),
         cwd: join_path(&cwd, e.flags & flags::CWD_DELETED != 0),
@@ -52,6 +53,26 @@ pub fn decode(raw: Bytes) -> Result<Exec> {
             total: e.argv_total,
         }),
     })
+}
+
+const SYS_EXECVEAT: u32 = 322;
+
+/// The name the caller passed, as auditd's PATH record has it. For a
+/// successful exec the record holds `bprm->filename`, which for execveat
+/// with a directory fd is `/dev/fd/N/NAME`, or `/dev/fd/N` with
+/// AT_EMPTY_PATH (fexecve): the kernel's own spelling, from which the name
+/// as passed comes back exactly.
+fn as_passed(e: &ExecEvent, filename: Bytes) -> Bytes {
+    let dirfd = e.syscall.args[0] as i32;
+    if e.syscall.nr != SYS_EXECVEAT || dirfd < 0 || e.flags & flags::SUCCESS == 0 {
+        return filename;
+    }
+    let prefix = format!("/dev/fd/{dirfd}");
+    match filename.strip_prefix(prefix.as_bytes()) {
+        Some(b"") => Bytes::new(),
+        Some(rest) if rest.starts_with(b"/") => filename.slice_ref(&rest[1..]),
+        _ => filename,
+    }
 }
 
 /// argv is NUL-separated, each argument NUL-terminated (the last one may be

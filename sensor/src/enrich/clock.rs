@@ -7,7 +7,7 @@ pub struct Clock {
     boot_realtime_ns: i128,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct EventId {
     pub secs: u64,
     pub millis: u32,
@@ -28,6 +28,33 @@ fn now_ns(clock: libc::clockid_t) -> i128 {
     // SAFETY: ts is a valid out-pointer; both clocks exist on every Linux.
     unsafe { libc::clock_gettime(clock, &mut ts) };
     ts.tv_sec as i128 * 1_000_000_000 + ts.tv_nsec as i128
+}
+
+/// Hands out event IDs: wall-clock time and a serial that counts the
+/// records written.
+pub struct Ids {
+    clock: Clock,
+    serial: u64,
+}
+
+impl Ids {
+    pub fn new() -> Self {
+        Self {
+            clock: Clock::new(),
+            serial: 0,
+        }
+    }
+
+    /// The next ID, for a record the kernel stamped `ts_boot_ns`.
+    pub fn next(&mut self, ts_boot_ns: u64) -> EventId {
+        self.serial += 1;
+        self.clock.id(ts_boot_ns, self.serial)
+    }
+
+    /// The next ID for a record the sensor makes itself, stamped now.
+    pub fn next_now(&mut self) -> EventId {
+        self.next(boot_ns())
+    }
 }
 
 /// `CLOCK_BOOTTIME` now, the clock the kernel stamps records with.

@@ -6,24 +6,25 @@ pub mod clock;
 pub mod names;
 pub mod processes;
 
-use crate::decode::Decoded;
+use crate::decode::{Decoded, Event};
 
-pub use clock::EventId;
+pub use clock::{EventId, Ids};
 pub use names::Names;
 pub use processes::{ProcessEntry, Processes};
 
 pub struct Enricher {
-    clock: clock::Clock,
-    serial: u64,
     node: String,
     names: Names,
     processes: Processes,
 }
 
-/// One event with everything the renderers need.
+/// One event with everything the renderers need. `id` and `key` are given
+/// once the filter has kept it (only records written take a serial).
 pub struct Enriched<'a> {
     pub decoded: &'a Decoded,
     pub id: EventId,
+    /// The key of the rule that selected it.
+    pub key: Option<&'a str>,
     pub node: &'a str,
     pub names: &'a Names,
     /// The process the event is about, as the process table knows it.
@@ -34,41 +35,39 @@ pub struct Enriched<'a> {
 impl Enricher {
     pub fn new(node: String) -> Self {
         Self {
-            clock: clock::Clock::new(),
-            serial: 0,
             node,
             names: Names::load(),
             processes: Processes::snapshot(),
         }
     }
 
-    /// The next event ID for a record stamped `ts_boot_ns`.
-    pub fn next_id(&mut self, ts_boot_ns: u64) -> EventId {
-        self.serial += 1;
-        self.clock.id(ts_boot_ns, self.serial)
-    }
-
-    /// The boot-clock time now, for records the sensor makes itself.
-    pub fn now_boot_ns(&self) -> u64 {
-        clock::boot_ns()
-    }
-
     pub fn node(&self) -> &str {
         &self.node
     }
 
-    pub fn enrich<'a>(&'a mut self, decoded: &'a Decoded) -> Enriched<'a> {
-        let id = self.next_id(decoded.header.ts_boot_ns);
-        self.processes.observe(&decoded.event);
+    /// Updates the process table with `event`; returns what it knows of
+    /// the event's process (the filter may need its exe).
+    pub fn observe(&mut self, event: &Event) -> Option<ProcessEntry> {
+        self.processes.observe(event);
+        self.processes.get(event.process().pid)
+    }
+
+    /// Everything the renderers need for `decoded`, whose process `observe`
+    /// returned as `subject`.
+    pub fn enrich<'a>(
+        &'a mut self,
+        decoded: &'a Decoded,
+        subject: Option<ProcessEntry>,
+    ) -> Enriched<'a> {
         self.names.refresh_if_changed();
-        let process = decoded.event.process();
         Enriched {
             decoded,
-            id,
+            id: EventId::default(),
+            key: None,
             node: &self.node,
             names: &self.names,
-            subject: self.processes.get(process.pid),
-            parent: self.processes.get(process.ppid),
+            subject,
+            parent: self.processes.get(decoded.event.process().ppid),
         }
     }
 }

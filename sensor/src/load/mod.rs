@@ -9,8 +9,13 @@ pub mod tracefs;
 use std::path::PathBuf;
 
 use anyhow::{anyhow, bail, Context, Result};
+use std::collections::{BTreeSet, HashMap};
+
 use aya::{
-    programs::{ProgramError, RawTracePoint, TracePoint},
+    programs::{
+        raw_trace_point::RawTracePointLinkId, trace_point::TracePointLinkId, ProgramError,
+        RawTracePoint, TracePoint,
+    },
     Ebpf, EbpfLoader,
 };
 use sensor_common::{config::SensorConfig, offsets::KernelOffsets};
@@ -25,6 +30,8 @@ pub struct LoadOptions {
     pub ring_buffer_bytes: u32,
     pub argv_cap: u32,
     pub ebpf_log: bool,
+    /// Record every mmap, not only PROT_EXEC ones: the rules ask for more
+    /// than `-F a2&0x4` (the default).
     pub mmap_all: bool,
     pub tty_cap: u32,
 }
@@ -79,16 +86,59 @@ pub fn load(opts: &LoadOptions, kernel: &Kernel) -> Result<Ebpf> {
 }
 
 /// Attaches one loaded program.
-pub fn attach(ebpf: &mut Ebpf, program: &Program) -> Result<()> {
+pub fn attach(ebpf: &mut Ebpf, program: &Program) -> Result<Link> {
     let attached = match program.attach {
         Attach::Tracepoint(category) => typed::<TracePoint>(ebpf, program)?
             .attach(category, program.name)
-            .map(drop),
+            .map(Link::Tracepoint),
         Attach::RawTracepoint => typed::<RawTracePoint>(ebpf, program)?
             .attach(program.name)
-            .map(drop),
+            .map(Link::Raw),
     };
     attached.with_context(|| format!("attaching {} to the {}", program.name, program.point()))
+}
+
+pub enum Link {
+    Tracepoint(TracePointLinkId),
+    Raw(RawTracePointLinkId),
+}
+
+/// The programs attached now, kept to what the rules need: a syscall no
+/// rule can record costs nothing.
+#[derive(Default)]
+pub struct Attachments {
+    links: HashMap<&'static str, Link>,
+}
+
+impl Attachments {
+    pub fn len(&self) -> usize {
+        self.links.len()
+    }
+
+    /// Attaches what `syscalls` need and detaches what they no longer do.
+    pub fn sync(&mut self, ebpf: &mut Ebpf, syscalls: &BTreeSet<u32>) -> Result<()> {
+        for program in PROGRAMS {
+            let needed = program.needed(syscalls);
+            match (needed, self.links.remove(program.name)) {
+                (true, None) => {
+                    self.links.insert(program.name, attach(ebpf, program)?);
+                }
+                (true, Some(link)) => {
+                    self.links.insert(program.name, link);
+                }
+                (false, Some(Link::Tracepoint(id))) => typed::<TracePoint>(ebpf, program)?
+                    .detach(id)
+                    .with_context(|| format!("detaching {}", program.name))?,
+                (false, Some(Link::Raw(id))) => {
+                    typed::<RawTracePoint>(ebpf, program)?
+                        .detach(id)
+                        .with_context(|| format!("detaching {}", program.name))?
+                }
+                (false, None) => {}
+            }
+        }
+        Ok(())
+    }
 }
 
 fn typed<'a, P>(ebpf: &'a mut Ebpf, program: &Program) -> Result<&'a mut P>

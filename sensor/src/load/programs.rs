@@ -1,4 +1,6 @@
-//! Every program the sensor has, with its attach point.
+//! Every program the sensor has, with its attach point and what it serves.
+
+use std::collections::BTreeSet;
 
 pub enum Attach {
     /// `syscalls:*`, `sched:*`: category and name.
@@ -11,6 +13,9 @@ pub struct Program {
     /// Function name in sensor-ebpf, which is also the tracepoint's name.
     pub name: &'static str,
     pub attach: Attach,
+    /// The syscalls it records: it is attached only when a rule can record
+    /// one of them. Empty: always attached (terminals, logins, lifecycle).
+    pub serves: &'static [u32],
 }
 
 impl Program {
@@ -21,49 +26,69 @@ impl Program {
             Attach::RawTracepoint => format!("raw tracepoint {}", self.name),
         }
     }
+
+    /// Whether the rules (which can record `syscalls`) need it.
+    pub fn needed(&self, syscalls: &BTreeSet<u32>) -> bool {
+        self.serves.is_empty() || self.serves.iter().any(|nr| syscalls.contains(nr))
+    }
 }
 
-const fn syscall(name: &'static str) -> Program {
+const fn syscall(name: &'static str, serves: &'static [u32]) -> Program {
     Program {
         name,
         attach: Attach::Tracepoint("syscalls"),
+        serves,
     }
 }
 
-const fn sched(name: &'static str) -> Program {
+const fn sched(name: &'static str, serves: &'static [u32]) -> Program {
     Program {
         name,
         attach: Attach::Tracepoint("sched"),
+        serves,
     }
 }
 
+const EXECVE: &[u32] = &[59];
+const EXECVEAT: &[u32] = &[322];
+const EXEC: &[u32] = &[59, 322];
+const SOCKET: &[u32] = &[41];
+const SETSOCKOPT: &[u32] = &[54];
+const CONNECT: &[u32] = &[42];
+const ACCEPT: &[u32] = &[43];
+const ACCEPT4: &[u32] = &[288];
+const BIND: &[u32] = &[49];
+const MMAP: &[u32] = &[9];
+const ALWAYS: &[u32] = &[];
+
 pub const PROGRAMS: &[Program] = &[
-    syscall("sys_enter_execve"),
-    syscall("sys_enter_execveat"),
-    syscall("sys_exit_execve"),
-    syscall("sys_exit_execveat"),
-    sched("sched_process_exec"),
-    syscall("sys_enter_socket"),
-    syscall("sys_exit_socket"),
-    syscall("sys_enter_setsockopt"),
-    syscall("sys_exit_setsockopt"),
-    syscall("sys_enter_connect"),
-    syscall("sys_exit_connect"),
-    syscall("sys_enter_accept"),
-    syscall("sys_exit_accept"),
-    syscall("sys_enter_accept4"),
-    syscall("sys_exit_accept4"),
-    syscall("sys_enter_bind"),
-    syscall("sys_exit_bind"),
-    syscall("sys_enter_mmap"),
-    syscall("sys_exit_mmap"),
-    syscall("sys_enter_write"),
-    syscall("sys_exit_write"),
-    syscall("sys_enter_read"),
-    syscall("sys_exit_read"),
+    syscall("sys_enter_execve", EXECVE),
+    syscall("sys_enter_execveat", EXECVEAT),
+    syscall("sys_exit_execve", EXECVE),
+    syscall("sys_exit_execveat", EXECVEAT),
+    sched("sched_process_exec", EXEC),
+    syscall("sys_enter_socket", SOCKET),
+    syscall("sys_exit_socket", SOCKET),
+    syscall("sys_enter_setsockopt", SETSOCKOPT),
+    syscall("sys_exit_setsockopt", SETSOCKOPT),
+    syscall("sys_enter_connect", CONNECT),
+    syscall("sys_exit_connect", CONNECT),
+    syscall("sys_enter_accept", ACCEPT),
+    syscall("sys_exit_accept", ACCEPT),
+    syscall("sys_enter_accept4", ACCEPT4),
+    syscall("sys_exit_accept4", ACCEPT4),
+    syscall("sys_enter_bind", BIND),
+    syscall("sys_exit_bind", BIND),
+    syscall("sys_enter_mmap", MMAP),
+    syscall("sys_exit_mmap", MMAP),
+    syscall("sys_enter_write", ALWAYS),
+    syscall("sys_exit_write", ALWAYS),
+    syscall("sys_enter_read", ALWAYS),
+    syscall("sys_exit_read", ALWAYS),
     Program {
         name: "sched_process_fork",
         attach: Attach::RawTracepoint,
+        serves: ALWAYS,
     },
-    sched("sched_process_exit"),
+    sched("sched_process_exit", ALWAYS),
 ];

@@ -53,6 +53,11 @@ impl<'a> Obj<'a> {
         json_str(self.out, value);
     }
 
+    pub fn null(&mut self, key: &str) {
+        self.key(key);
+        self.out.push_str("null");
+    }
+
     pub fn object(&mut self, key: &str) -> Obj<'_> {
         self.key(key);
         Obj::open(self.out)
@@ -100,22 +105,12 @@ impl List<'_> {
     }
 }
 
-/// The default keys, one per class, until rule files give their own.
-mod key {
-    pub const EXEC: &str = "exec";
-    pub const SOCKET: &str = "socket";
-    pub const NETWORK: &str = "network";
-    pub const MMAP: &str = "mmap";
-}
-
 pub fn render(e: &Enriched, out: &mut String) {
     let mut top = header(out, e.id, e.node);
     match &e.decoded.event {
         Event::Exec(x) => exec(&mut top, e, x),
         Event::Socket(c) => {
-            syscall(&mut top, e, c, Record::new(key::SOCKET), |s| {
-                socket_names(s, c)
-            });
+            syscall(&mut top, e, c, Record::new(), |s| socket_names(s, c));
             proctitle(&mut top, e);
         }
         Event::Setsockopt(x) => setsockopt(&mut top, e, x),
@@ -156,16 +151,14 @@ fn header<'a>(out: &'a mut String, id: EventId, node: &str) -> Obj<'a> {
 
 /// What varies between classes' SYSCALL records.
 struct Record<'a> {
-    key: &'a str,
     items: u32,
     /// The exe, when the event knows it better than the process table.
     exe: Option<&'a [u8]>,
 }
 
-impl<'a> Record<'a> {
-    fn new(key: &'a str) -> Self {
+impl Record<'_> {
+    fn new() -> Self {
         Self {
-            key,
             items: 0,
             exe: None,
         }
@@ -198,7 +191,10 @@ fn syscall(top: &mut Obj, e: &Enriched, call: &Call, r: Record, interpret: impl 
     if let Some(exe) = r.exe.or(e.subject.as_ref().map(|s| &s.exe[..])) {
         s.str("exe", exe);
     }
-    s.str("key", r.key.as_bytes());
+    match e.key {
+        Some(key) => s.str("key", key.as_bytes()),
+        None => s.null("key"),
+    }
     let mut argv = s.list("ARGV");
     for a in &sc.args[..4] {
         argv.str(format!("0x{a:x}").as_bytes());
@@ -259,7 +255,6 @@ fn proctitle(top: &mut Obj, e: &Enriched) {
 
 fn exec(top: &mut Obj, e: &Enriched, x: &Exec) {
     let r = Record {
-        key: key::EXEC,
         items: 1,
         exe: Some(&x.exe),
     };
@@ -318,7 +313,7 @@ fn socket_names(s: &mut Obj, c: &Call) {
 }
 
 fn setsockopt(top: &mut Obj, e: &Enriched, x: &Setsockopt) {
-    syscall(top, e, &x.call, Record::new(key::SOCKET), |_| {});
+    syscall(top, e, &x.call, Record::new(), |_| {});
     let [_, level, optname, _, optlen, _] = x.call.syscall.args;
     let mut o = top.object("SOCKOPT");
     o.str("LEVEL", names::named(names::LEVELS, level).as_bytes());
@@ -330,7 +325,7 @@ fn setsockopt(top: &mut Obj, e: &Enriched, x: &Setsockopt) {
 }
 
 fn sockaddr_call(top: &mut Obj, e: &Enriched, x: &Sockaddr) {
-    syscall(top, e, &x.call, Record::new(key::NETWORK), |_| {});
+    syscall(top, e, &x.call, Record::new(), |_| {});
     if !x.addr.is_empty() {
         let mut list = top.list("SOCKADDR");
         let mut item = list.object();
@@ -345,7 +340,7 @@ fn sockaddr_call(top: &mut Obj, e: &Enriched, x: &Sockaddr) {
 fn mmap(top: &mut Obj, e: &Enriched, x: &Mmap) {
     let r = Record {
         items: x.file.is_some() as u32,
-        ..Record::new(key::MMAP)
+        ..Record::new()
     };
     syscall(top, e, &x.call, r, |_| {});
     let [_, _, prot, flags, fd, _] = x.call.syscall.args;

@@ -1,5 +1,6 @@
 //! Stage 6, render: enriched events into output lines.
 
+pub mod auditd;
 pub mod encode;
 pub mod json;
 pub mod names;

@@ -1,0 +1,228 @@
+//! The kernel's exit filter over a sensor event.
+//!
+//! Mirrors `audit_filter_syscall` and `audit_filter_rules` (kernel/auditsc.c):
+//! the first rule whose syscall mask holds the event's syscall and all of
+//! whose fields match decides; `always` records with that rule's key,
+//! `never` does not record; no match does not record either (the sensor has
+//! no other list that could ask for the event).
+
+use std::collections::BTreeSet;
+use std::iter;
+
+use super::{
+    Action, Field, FieldName, Op, Rule, RuleFile, Value, AUDIT_ARCH_X86_64, MMAP, PROT_EXEC, TRACED,
+};
+
+/// `ctx->return_valid` as the kernel compares it for `success`.
+const AUDITSC_SUCCESS: u32 = 1;
+const AUDITSC_FAILURE: u32 = 2;
+
+/// What the rules look at in a syscall event (all from the kernel, at exit).
+#[derive(Debug, Clone, Copy)]
+pub struct RuleInput<'a> {
+    /// x86_64 number.
+    pub syscall: u32,
+    pub success: bool,
+    pub exit: i64,
+    pub args: [u64; 4],
+    pub pid: u32,
+    pub ppid: u32,
+    pub uid: u32,
+    pub euid: u32,
+    pub suid: u32,
+    pub fsuid: u32,
+    pub gid: u32,
+    pub egid: u32,
+    pub sgid: u32,
+    pub fsgid: u32,
+    /// u32::MAX when unset.
+    pub auid: u32,
+    pub ses: u32,
+    pub exe: &'a [u8],
+    /// The event's PATH names.
+    pub paths: &'a [&'a [u8]],
+}
+
+impl RuleFile {
+    /// None: do not record. Some(key): record, with the deciding rule's key.
+    pub fn evaluate(&self, input: &RuleInput) -> Option<Option<&str>> {
+        let rule = self.rules.iter().find(|rule| {
+            rule.syscalls.contains(input.syscall) && rule.fields.iter().all(|f| f.matches(input))
+        })?;
+        match rule.action {
+            Action::Always => Some(rule.key.as_deref()),
+            Action::Never => None,
+        }
+    }
+
+    /// The traced syscalls some `always` rule can record: the programs worth
+    /// attaching. A syscall is left out when no `always` rule names it, or a
+    /// `never` rule that always matches (no fields, or only `arch=b64`)
+    /// comes first.
+    pub fn syscalls(&self) -> BTreeSet<u32> {
+        TRACED
+            .iter()
+            .map(|&(_, nr)| nr)
+            .filter(|&nr| {
+                for rule in self.deciding(nr) {
+                    match (rule.action, rule.constant()) {
+                        (Action::Always, _) => return true,
+                        (Action::Never, Some(true)) => return false,
+                        (Action::Never, _) => {}
+                    }
+                }
+                false
+            })
+            .collect()
+    }
+
+    /// True when no mmap without PROT_EXEC can be recorded: every `always`
+    /// rule an mmap can reach requires PROT_EXEC in a2 (`-F a2&0x4`,
+    /// `-F a2&=0x4`, or `-F a2=N` with N executable). The kernel side may
+    /// then drop other mmaps before they reach the ring buffer.
+    pub fn mmap_needs_only_exec(&self) -> bool {
+        for rule in self.deciding(MMAP) {
+            match (rule.action, rule.constant()) {
+                (Action::Always, _) => {
+                    if !rule.fields.iter().any(Field::requires_prot_exec) {
+                        return false;
+                    }
+                }
+                (Action::Never, Some(true)) => return true,
+                (Action::Never, _) => {}
+            }
+        }
+        true
+    }
+
+    /// The rules an event of syscall `nr` can reach, in order, without
+    /// those that can never match it.
+    fn deciding(&self, nr: u32) -> impl Iterator<Item = &Rule> {
+        self.rules
+            .iter()
+            .filter(move |rule| rule.syscalls.contains(nr) && rule.constant() != Some(false))
+    }
+}
+
+impl Rule {
+    /// Some(result) when the fields match every traced event, or none.
+    fn constant(&self) -> Option<bool> {
+        let mut all = Some(true);
+        for field in &self.fields {
+            match field.constant() {
+                Some(false) => return Some(false),
+                Some(true) => {}
+                None => all = None,
+            }
+        }
+        all
+    }
+}
+
+impl Field {
+    fn matches(&self, input: &RuleInput) -> bool {
+        use FieldName::*;
+        match &self.value {
+            Value::Num(value) => {
+                let left = match self.name {
+                    Arch => AUDIT_ARCH_X86_64,
+                    Pid => input.pid,
+                    Ppid => input.ppid,
+                    // audit_uid_comparator/audit_gid_comparator compare kuids
+                    // unsigned. The kernel's gid= and egid= also match a
+                    // supplementary group (groups_search); events do not carry
+                    // those, so only the gid itself is compared.
+                    Uid => input.uid,
+                    Euid => input.euid,
+                    Suid => input.suid,
+                    Fsuid => input.fsuid,
+                    Gid => input.gid,
+                    Egid => input.egid,
+                    Sgid => input.sgid,
+                    Fsgid => input.fsgid,
+                    // auid=unset becomes loginuid_set=0 in the kernel, i.e.
+                    // auid == u32::MAX: the plain comparison (only = and !=
+                    // are accepted for it).
+                    Auid => input.auid,
+                    Ses => input.ses,
+                    Success => match input.success {
+                        true => AUDITSC_SUCCESS,
+                        false => AUDITSC_FAILURE,
+                    },
+                    // audit_comparator(u32 left, …) receives the long
+                    // ctx->return_code: the low 32 bits, unsigned. -F exit=-13
+                    // matches -13, but -F exit<0 matches nothing.
+                    Exit => input.exit as u32,
+                    // Likewise ctx->argv[n] (unsigned long): the low 32 bits.
+                    Arg(n) => input.args[n] as u32,
+                    Exe | Path | Dir => return false,
+                };
+                // success=N compares return_valid with SUCCESS when N != 0,
+                // else with FAILURE.
+                let right = match (self.name, *value) {
+                    (Success, 0) => AUDITSC_FAILURE,
+                    (Success, _) => AUDITSC_SUCCESS,
+                    (_, v) => v,
+                };
+                compare(left, self.op, right)
+            }
+            Value::Path(path) => {
+                // The kernel matches exe, watches (path) and trees (dir) by
+                // inode; the sensor has names: exe is the running image, path
+                // and dir look at the PATH names and the exe.
+                let mut names = input.paths.iter().copied().chain(iter::once(input.exe));
+                let hit = match self.name {
+                    Exe => input.exe == path.as_slice(),
+                    Path => names.any(|name| name == path.as_slice()),
+                    Dir => names.any(|name| inside(name, path)),
+                    _ => false,
+                };
+                // != negates, as the kernel does for these fields.
+                hit != (self.op == Op::Ne)
+            }
+        }
+    }
+
+    /// Some(result) for a field with the same result on every traced event.
+    fn constant(&self) -> Option<bool> {
+        match (self.name, &self.value) {
+            (FieldName::Arch, Value::Num(arch)) => Some(compare(AUDIT_ARCH_X86_64, self.op, *arch)),
+            _ => None,
+        }
+    }
+
+    /// Whether the field matches only mmaps whose prot (a2) has PROT_EXEC.
+    fn requires_prot_exec(&self) -> bool {
+        let (FieldName::Arg(2), Value::Num(v)) = (self.name, &self.value) else {
+            return false;
+        };
+        match self.op {
+            Op::BitAnd => *v == PROT_EXEC,
+            Op::BitTest | Op::Eq => v & PROT_EXEC != 0,
+            _ => false,
+        }
+    }
+}
+
+/// `dir` holds `name`: equal, or a prefix followed by `/`.
+fn inside(name: &[u8], dir: &[u8]) -> bool {
+    if dir == b"/" {
+        return name.starts_with(b"/");
+    }
+    name.strip_prefix(dir)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with(b"/"))
+}
+
+/// The kernel's audit_comparator: both sides unsigned 32-bit.
+fn compare(left: u32, op: Op, right: u32) -> bool {
+    match op {
+        Op::Eq => left == right,
+        Op::Ne => left != right,
+        Op::Lt => left < right,
+        Op::Gt => left > right,
+        Op::Le => left <= right,
+        Op::Ge => left >= right,
+        Op::BitAnd => left & right != 0,
+        Op::BitTest => left & right == right,
+    }
+}

@@ -1,0 +1,100 @@
+//! The real auditd (Debian's), run privately for a test: its own config and
+//! log in a temporary directory, rules loaded with auditctl, and everything
+//! torn down afterwards (`auditctl -D`, `auditctl -e 0`, the daemon stopped).
+
+use std::{
+    fs,
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    thread,
+    time::{Duration, Instant},
+};
+
+use anyhow::{bail, ensure, Context, Result};
+
+pub struct Auditd {
+    child: Option<Child>,
+    dir: PathBuf,
+}
+
+fn auditctl(args: &[&str]) -> Result<String> {
+    let out = Command::new("auditctl")
+        .args(args)
+        .output()
+        .context("running auditctl")?;
+    ensure!(
+        out.status.success(),
+        "auditctl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+impl Auditd {
+    /// Starts auditd with the rules in `rules` (auditctl syntax).
+    pub fn start(rules: &Path) -> Result<Self> {
+        let dir = std::env::temp_dir().join(crate::marker("auditd"));
+        fs::create_dir_all(dir.join("plugins"))?;
+        let conf = dir.join("auditd.conf");
+        fs::write(
+            &conf,
+            format!(
+                "local_events = yes\nwrite_logs = yes\nlog_file = {}\nlog_format = RAW\n\
+                 flush = DATA\nmax_log_file = 100\nmax_log_file_action = IGNORE\n\
+                 space_left = 2\nadmin_space_left = 1\ndisk_full_action = IGNORE\n\
+                 disk_error_action = IGNORE\nplugin_dir = {}\nq_depth = 8000\n",
+                dir.join("audit.log").display(),
+                dir.join("plugins").display()
+            ),
+        )?;
+        auditctl(&["-D"])?;
+        auditctl(&["-b", "16384"])?;
+        auditctl(&["--backlog_wait_time", "60000"])?;
+        auditctl(&["-R", rules.to_str().unwrap()])?;
+        let child = Command::new("auditd")
+            .args(["-n", "-s", "enable", "-c"])
+            .arg(&dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .context("starting auditd")?;
+        let auditd = Self {
+            child: Some(child),
+            dir,
+        };
+        let pid = auditd.child.as_ref().unwrap().id();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let status = auditctl(&["-s"])?;
+            if status.contains(&format!("pid {pid}")) && status.contains("enabled 1") {
+                return Ok(auditd);
+            }
+            if Instant::now() > deadline {
+                bail!("auditd did not take over the audit socket:\n{status}");
+            }
+            thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Stops auditd and returns its log.
+    pub fn stop(mut self) -> Result<String> {
+        self.shutdown();
+        fs::read_to_string(self.dir.join("audit.log")).context("reading auditd's log")
+    }
+
+    fn shutdown(&mut self) {
+        let _ = auditctl(&["-D"]);
+        let _ = auditctl(&["-e", "0"]);
+        if let Some(mut child) = self.child.take() {
+            unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for Auditd {
+    fn drop(&mut self) {
+        self.shutdown();
+        let _ = fs::remove_dir_all(&self.dir);
+    }
+}
