@@ -114,9 +114,17 @@ fn compare(
     }
 }
 
-#[test]
-fn the_sensor_agrees_with_auditd_field_by_field() {
-    let rules = Path::new(env!("CARGO_MANIFEST_DIR")).join("../rules/default.rules");
+/// The events auditd and the sensor recorded for the workload under
+/// `rules`, by (pid, syscall), both read from auditd's text format; and the
+/// sensor's text.
+struct Run {
+    theirs: BTreeMap<(String, String), Vec<Event>>,
+    ours: BTreeMap<(String, String), Vec<Event>>,
+    workload: u32,
+    text: String,
+}
+
+fn run_both(rules: &Path) -> Run {
     let dir = std::env::temp_dir().join(format!("{} with spaces", marker("conformance")));
     std::fs::create_dir_all(&dir).unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -126,29 +134,53 @@ fn the_sensor_agrees_with_auditd_field_by_field() {
         .port();
     let unix = std::env::temp_dir().join(marker("nosock"));
 
-    let auditd = Auditd::start(&rules).unwrap();
+    let auditd = Auditd::start(rules).unwrap();
+    let audit_config = auditctl_state();
     let sensor =
         Sensor::start(&["--rules", rules.to_str().unwrap(), "--format", "auditd"]).unwrap();
-    let status = Command::new(env!("CARGO_BIN_EXE_workload"))
+    let child = Command::new(env!("CARGO_BIN_EXE_workload"))
         .arg(&dir)
         .arg(port.to_string())
         .arg(&unix)
         .spawn()
         .unwrap();
-    let workload = status.id();
-    assert!(status.wait_with_output().unwrap().status.success());
+    let workload = child.id();
+    assert!(child.wait_with_output().unwrap().status.success());
     std::thread::sleep(Duration::from_millis(1500));
-    let ours = audit_log::parse(&sensor.stop_text().unwrap());
+    let text = sensor.stop_text().unwrap();
+    // The sensor never touches the kernel's audit configuration.
+    assert_eq!(auditctl_state(), audit_config);
     let theirs = audit_log::parse(&auditd.stop().unwrap());
+    std::fs::remove_dir(&dir).unwrap();
+    Run {
+        theirs: by_call(&theirs, workload),
+        ours: by_call(&audit_log::parse(&text), workload),
+        workload,
+        text,
+    }
+}
 
-    let (theirs, ours) = (by_call(&theirs, workload), by_call(&ours, workload));
-    assert!(
-        theirs.len() >= 10,
-        "auditd recorded too little: {theirs:#?}"
-    );
+/// The kernel's audit rules and status (auditd's pid, enabled…), less the
+/// counters that move by themselves.
+fn auditctl_state() -> String {
+    let run = |args: &[&str]| {
+        String::from_utf8(Command::new("auditctl").args(args).output().unwrap().stdout).unwrap()
+    };
+    let status: Vec<String> = run(&["-s"])
+        .lines()
+        .filter(|l| !l.starts_with("lost") && !l.starts_with("backlog "))
+        .map(str::to_owned)
+        .collect();
+    format!("{}{}", run(&["-l"]), status.join("\n"))
+}
+
+/// Every difference between the two recordings, beyond `ALLOWED`, and how
+/// many fields of each record were compared.
+fn differences(run: &Run) -> (Vec<String>, BTreeMap<String, usize>) {
+    let (theirs, ours) = (&run.theirs, &run.ours);
     let mut differences = Vec::new();
     let mut compared = BTreeMap::new();
-    for (call, t_events) in &theirs {
+    for (call, t_events) in theirs {
         let o_events = ours.get(call).map_or(&[][..], |v| &v[..]);
         if t_events.len() != o_events.len() {
             differences.push(format!(
@@ -169,6 +201,19 @@ fn the_sensor_agrees_with_auditd_field_by_field() {
             call.0, call.1
         ));
     }
+    (differences, compared)
+}
+
+#[test]
+fn the_sensor_agrees_with_auditd_field_by_field() {
+    let rules = Path::new(env!("CARGO_MANIFEST_DIR")).join("../rules/default.rules");
+    let run = run_both(&rules);
+    assert!(
+        run.theirs.len() >= 10,
+        "auditd recorded too little: {:#?}",
+        run.theirs
+    );
+    let (differences, compared) = differences(&run);
     println!("fields compared, by record: {compared:?}");
     assert!(
         differences.is_empty(),
@@ -176,5 +221,95 @@ fn the_sensor_agrees_with_auditd_field_by_field() {
         differences.len(),
         differences.join("\n")
     );
-    std::fs::remove_dir(&dir).unwrap();
+
+    // auditd's own tools read the sensor's output.
+    let log = std::env::temp_dir().join(marker("sensor-audit.log"));
+    std::fs::write(&log, &run.text).unwrap();
+    let tool = |program: &str, args: &[&str]| {
+        let out = Command::new(program)
+            .args(["-if", log.to_str().unwrap()])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{program} {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let pid = run.workload.to_string();
+    let by_key = tool("ausearch", &["-k", "network", "--format", "raw"]);
+    assert!(audit_log::parse(&by_key)
+        .iter()
+        .all(|e| e.syscall("key") == Some("network")));
+    assert!(by_key.contains(&format!("pid={pid} ")));
+    let by_pid = audit_log::parse(&tool("ausearch", &["-p", &pid, "--format", "raw"]));
+    assert!(
+        !by_pid.is_empty()
+            && by_pid
+                .iter()
+                .all(|e| e.syscall("pid") == Some(pid.as_str()))
+    );
+    let execs = audit_log::parse(&tool("ausearch", &["-sc", "execve", "--format", "raw"]));
+    assert!(!execs.is_empty() && execs.iter().all(|e| e.syscall("syscall") == Some("59")));
+    let interpreted = tool("ausearch", &["-i", "-sc", "connect", "-p", &pid]);
+    assert!(interpreted.contains("syscall=connect"), "{interpreted}");
+    assert!(
+        interpreted.contains("saddr_fam=inet laddr=127.0.0.1"),
+        "{interpreted}"
+    );
+    let report = tool("aureport", &["-x", "--summary"]);
+    assert!(report.contains("/usr/bin/true"), "{report}");
+    std::fs::remove_file(log).unwrap();
+}
+
+#[test]
+fn the_sensor_records_exactly_what_auditd_records_for_each_operator() {
+    let template = include_str!("../rules/semantics.rules");
+    let rules = std::env::temp_dir().join(marker("semantics.rules"));
+    std::fs::write(
+        &rules,
+        template.replace("WORKLOAD", env!("CARGO_BIN_EXE_workload")),
+    )
+    .unwrap();
+    let run = run_both(&rules);
+    let keys = |calls: &BTreeMap<(String, String), Vec<Event>>| -> Vec<String> {
+        let keys: std::collections::BTreeSet<String> = calls
+            .values()
+            .flatten()
+            .map(|e| {
+                format!(
+                    "{}/{}",
+                    e.syscall("syscall").unwrap(),
+                    e.syscall("key").unwrap_or("-")
+                )
+            })
+            .collect();
+        keys.into_iter().collect()
+    };
+    // Every rule matched something, so none of them passes by matching nothing.
+    assert_eq!(
+        keys(&run.theirs),
+        [
+            "288/accept4",
+            "322/fexecve",
+            "41/dgram",
+            "42/connected",
+            "42/refused",
+            "49/bind_by_workload",
+            "54/sockopt",
+            "59/enoent",
+            "59/root_exec",
+            "9/rx_8k"
+        ]
+    );
+    let (differences, _) = differences(&run);
+    assert!(
+        differences.is_empty(),
+        "{} differences:\n{}",
+        differences.len(),
+        differences.join("\n")
+    );
+    std::fs::remove_file(rules).unwrap();
 }
