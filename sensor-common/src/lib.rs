@@ -17,4 +17,5 @@ pub mod mmap;
 pub mod net;
 pub mod offsets;
 pub mod process;
+pub mod rules;
 pub mod tty;

@@ -9,6 +9,7 @@
 
 mod diag;
 mod emit;
+mod filter;
 mod kernel;
 mod maps;
 mod path;

@@ -9,6 +9,7 @@ use sensor_common::{
     event::KIND_SLOTS,
     exec::{ExecEvent, DATA_CAP},
     offsets::KernelOffsets,
+    rules::{KernelRule, KernelRulesMeta, KERNEL_RULES_MAX},
 };
 
 use crate::syscall::Pending;
@@ -74,3 +75,11 @@ pub fn scratch<T>() -> Option<&'static mut Scratch<T>> {
 /// Syscall arguments saved at entry, by thread id, until the syscall's exit.
 #[map]
 pub static PENDING: LruHashMap<u32, Pending> = LruHashMap::with_max_entries(16384, 0);
+
+/// The audit rules' kernel prefilter (`sensor_common::rules`), written by
+/// userspace at start and on SIGHUP.
+#[map]
+pub static RULES: Array<KernelRule> = Array::with_max_entries(KERNEL_RULES_MAX as u32, 0);
+
+#[map]
+pub static RULES_META: Array<KernelRulesMeta> = Array::with_max_entries(1, 0);

@@ -50,8 +50,10 @@ fn reload(
              loaded at start drop; restart the sensor to record them"
         );
     }
-    if let Err(e) = attached.sync(ebpf, &rules.syscalls()) {
-        log::error!("SIGHUP: attaching for the new rules: {e:#}");
+    if let Err(e) =
+        load::set_rules(ebpf, &rules).and_then(|()| attached.sync(ebpf, &rules.syscalls()))
+    {
+        log::error!("SIGHUP: applying the new rules in the kernel: {e:#}");
     }
     filter.rules = rules;
     log::info!(
@@ -99,6 +101,7 @@ pub async fn run(
         received: 0,
         written: 0,
     };
+    load::set_rules(&mut ebpf, &pipeline.filter.rules)?;
     let mut attached = Attachments::default();
     attached.sync(&mut ebpf, &pipeline.filter.rules.syscalls())?;
     log::info!("ready: {} programs attached", attached.len());

@@ -59,12 +59,16 @@ impl Sensor {
         let log = stderr.clone();
         thread::spawn(move || {
             for line in err.lines().map_while(Result::ok) {
-                if line.contains("ready") {
+                let ready = line.contains("ready");
+                {
+                    let mut log = log.lock().unwrap();
+                    log.push_str(&line);
+                    log.push('\n');
+                }
+                // After the line is in the log, so the caller sees it.
+                if ready {
                     let _ = ready_tx.send(());
                 }
-                let mut log = log.lock().unwrap();
-                log.push_str(&line);
-                log.push('\n');
             }
         });
         let mut sensor = Self {

@@ -158,3 +158,49 @@ fn rules_the_sensor_cannot_honour_are_errors_unless_skipped() {
     );
     fs::remove_file(path).unwrap();
 }
+
+/// Records the reader received (before userspace filtering), from the
+/// final report.
+fn received(log: &str) -> u64 {
+    let line = log.lines().find(|l| l.contains("stopped:")).unwrap();
+    line.split("stopped: ")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn cheap_rule_fields_are_filtered_in_the_kernel() {
+    let path = std::env::temp_dir().join(marker("kernel.rules"));
+    // No socket() of this flood matches: the test runs as root, auid unset.
+    fs::write(
+        &path,
+        "-a always,exit -F arch=b64 -S socket -F auid>=1000 -F auid!=unset -k user_sockets\n\
+         -a always,exit -F arch=b64 -S socket -F a0=10 -F uid=0 -k inet6_sockets\n",
+    )
+    .unwrap();
+    let sensor = Sensor::start(&["--rules", path.to_str().unwrap()]).unwrap();
+    let flood = sensor_tests::fork_and(|| unsafe {
+        for _ in 0..5000 {
+            libc::close(libc::socket(libc::AF_INET, libc::SOCK_DGRAM, 0));
+        }
+        libc::close(libc::socket(libc::AF_INET6, libc::SOCK_DGRAM, 0));
+    });
+    sensor
+        .wait_for("the inet6 socket", |e| e["SYSCALL"]["pid"] == flood)
+        .unwrap();
+    let (events, log) = sensor.stop_with_log(libc::SIGINT).unwrap();
+    let from_flood: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["SYSCALL"]["pid"] == flood)
+        .collect();
+    assert_eq!(from_flood.len(), 1, "{from_flood:#?}");
+    assert_eq!(from_flood[0]["SYSCALL"]["key"], "inet6_sockets");
+    // The 5000 others never left the kernel.
+    assert!(received(&log) < 1000, "{log}");
+    fs::remove_file(path).unwrap();
+}

@@ -12,7 +12,7 @@ use sensor_common::{
 };
 
 use crate::{
-    emit,
+    emit, filter,
     kernel::{off, read, read_str},
     maps::{global, scratch, Scratch},
     path::{self, Walked},
@@ -64,6 +64,9 @@ fn record(pending: &Pending, ret: i64, filename: u64, mut fl: u32) -> Result<(),
     let task = process::current_task();
     process::fill(&mut s.event.process, task)?;
     s.event.syscall = syscall::info(pending, ret);
+    if !filter::keep(&s.event.process, &s.event.syscall) {
+        return Err(0);
+    }
     let data = s.data.as_mut_ptr();
 
     let n = if fl & flags::SUCCESS != 0 {

@@ -10,7 +10,7 @@ use sensor_common::{
 };
 
 use crate::{
-    emit,
+    emit, filter,
     kernel::fd_file,
     maps::{global, scratch, Scratch},
     path::{self, Walked},
@@ -34,6 +34,9 @@ pub fn try_exit(ctx: &TracePointContext) -> Result<(), i32> {
     let task = process::current_task();
     process::fill(&mut s.event.process, task)?;
     s.event.syscall = syscall::info(&pending, ret);
+    if !filter::keep(&s.event.process, &s.event.syscall) {
+        return Err(0);
+    }
     s.event.inode = InodeInfo::default();
     s.event.flags = 0;
     s.event.path_len = 0;

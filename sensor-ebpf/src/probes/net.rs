@@ -10,7 +10,25 @@ use sensor_common::{
     net::{SetsockoptEvent, SockaddrEvent, SyscallEvent, OPTVAL_CAP, SOCKADDR_CAP},
 };
 
-use crate::{emit, process, syscall};
+use sensor_common::process::{ProcessInfo, SyscallInfo};
+
+use crate::{
+    emit, filter, process,
+    syscall::{self, Pending},
+};
+
+/// The process and syscall of the event, if the rules may record it
+/// (decided before anything is reserved in the ring buffer).
+fn subject(pending: &Pending, ret: i64) -> Result<(ProcessInfo, SyscallInfo), i32> {
+    let mut p: ProcessInfo = unsafe { core::mem::zeroed() };
+    process::fill(&mut p, process::current_task())?;
+    let s = syscall::info(pending, ret);
+    if filter::keep(&p, &s) {
+        Ok((p, s))
+    } else {
+        Err(0)
+    }
+}
 
 pub const SYS_SOCKET: u32 = 41;
 pub const SYS_CONNECT: u32 = 42;
@@ -25,12 +43,13 @@ pub fn try_enter(ctx: &TracePointContext, nr: u32, declared_args: usize) -> Resu
 
 pub fn try_exit_socket(ctx: &TracePointContext) -> Result<(), i32> {
     let (pending, ret) = syscall::take_exit(ctx)?;
+    let (p, s) = subject(&pending, ret)?;
     emit::reserved(
         EventKind::Socket,
         pending.ts_boot_ns,
         |e: &mut SyscallEvent| {
-            process::fill(&mut e.process, process::current_task())?;
-            e.syscall = syscall::info(&pending, ret);
+            e.process = p;
+            e.syscall = s;
             Ok(())
         },
     )
@@ -40,12 +59,13 @@ pub fn try_exit_socket(ctx: &TracePointContext) -> Result<(), i32> {
 /// caller's buffer is still there.
 pub fn try_exit_setsockopt(ctx: &TracePointContext) -> Result<(), i32> {
     let (pending, ret) = syscall::take_exit(ctx)?;
+    let (p, s) = subject(&pending, ret)?;
     emit::reserved(
         EventKind::Setsockopt,
         pending.ts_boot_ns,
         |e: &mut SetsockoptEvent| {
-            process::fill(&mut e.process, process::current_task())?;
-            e.syscall = syscall::info(&pending, ret);
+            e.process = p;
+            e.syscall = s;
             let optlen = pending.args[4] as u32 as usize;
             let len = if optlen < OPTVAL_CAP {
                 optlen
@@ -53,14 +73,9 @@ pub fn try_exit_setsockopt(ctx: &TracePointContext) -> Result<(), i32> {
                 OPTVAL_CAP
             };
             e.optval_len = 0;
+            let optval = pending.args[3] as *const _;
             if len > 0
-                && unsafe {
-                    read_user_buf(
-                        e.optval.as_mut_ptr().cast(),
-                        len as u32,
-                        pending.args[3] as *const _,
-                    )
-                } == 0
+                && unsafe { read_user_buf(e.optval.as_mut_ptr().cast(), len as u32, optval) } == 0
             {
                 e.optval_len = len as u32;
             }
@@ -86,12 +101,13 @@ pub fn try_exit_sockaddr(ctx: &TracePointContext) -> Result<(), i32> {
         }
         _ => (pending.args[1], pending.args[2] as u32 as usize),
     };
+    let (p, s) = subject(&pending, ret)?;
     emit::reserved(
         EventKind::Sockaddr,
         pending.ts_boot_ns,
         |e: &mut SockaddrEvent| {
-            process::fill(&mut e.process, process::current_task())?;
-            e.syscall = syscall::info(&pending, ret);
+            e.process = p;
+            e.syscall = s;
             let len = if len < SOCKADDR_CAP {
                 len
             } else {

@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use anyhow::{anyhow, bail, Context, Result};
 use std::collections::{BTreeSet, HashMap};
 
+use aya::maps::Array;
 use aya::{
     programs::{
         raw_trace_point::RawTracePointLinkId, trace_point::TracePointLinkId, ProgramError,
@@ -18,7 +19,11 @@ use aya::{
     },
     Ebpf, EbpfLoader,
 };
-use sensor_common::{config::SensorConfig, offsets::KernelOffsets};
+use sensor_common::{
+    config::SensorConfig,
+    offsets::KernelOffsets,
+    rules::{KernelRule, KernelRulesMeta},
+};
 
 use programs::{Attach, Program, PROGRAMS};
 
@@ -169,4 +174,30 @@ fn verifier_error(program: &Program, e: ProgramError) -> anyhow::Error {
         }
         other => anyhow!(other).context(format!("loading program {}", program.name)),
     }
+}
+
+/// Writes the rules' kernel prefilter (`rules::kernel`) into the programs'
+/// maps. The prefilter is off while the rules are rewritten, so an update
+/// never drops an event either rule set would keep.
+pub fn set_rules(ebpf: &mut Ebpf, rules: &crate::rules::RuleFile) -> Result<()> {
+    let compiled = crate::rules::kernel::compile(rules);
+    let mut meta: Array<_, KernelRulesMeta> = Array::try_from(
+        ebpf.map_mut("RULES_META")
+            .context("the RULES_META map is missing")?,
+    )?;
+    meta.set(0, KernelRulesMeta::default(), 0)?;
+    let mut table: Array<_, KernelRule> =
+        Array::try_from(ebpf.map_mut("RULES").context("the RULES map is missing")?)?;
+    for (i, rule) in compiled.rules.iter().enumerate() {
+        table.set(i as u32, rule, 0)?;
+    }
+    let mut meta: Array<_, KernelRulesMeta> = Array::try_from(
+        ebpf.map_mut("RULES_META")
+            .context("the RULES_META map is missing")?,
+    )?;
+    meta.set(0, compiled.meta, 0)?;
+    if compiled.meta.enabled == 0 {
+        log::info!("the rules are too many or too wide for the kernel's prefilter: all filtering is done in userspace");
+    }
+    Ok(())
 }

@@ -214,7 +214,7 @@ fn inside(name: &[u8], dir: &[u8]) -> bool {
 }
 
 /// The kernel's audit_comparator: both sides unsigned 32-bit.
-fn compare(left: u32, op: Op, right: u32) -> bool {
+pub(super) fn compare(left: u32, op: Op, right: u32) -> bool {
     match op {
         Op::Eq => left == right,
         Op::Ne => left != right,

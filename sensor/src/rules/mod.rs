@@ -18,6 +18,7 @@
 use std::collections::BTreeSet;
 
 mod eval;
+pub mod kernel;
 mod parse;
 mod tables;
 #[cfg(test)]
