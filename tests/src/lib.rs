@@ -260,3 +260,19 @@ impl CArgv {
         }
     }
 }
+
+/// A new pseudo-terminal: (master, slave) descriptors.
+pub fn open_pty() -> (i32, i32) {
+    let (mut master, mut slave) = (0, 0);
+    let rc = unsafe {
+        libc::openpty(
+            &mut master,
+            &mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    };
+    assert_eq!(rc, 0, "openpty: {}", std::io::Error::last_os_error());
+    (master, slave)
+}

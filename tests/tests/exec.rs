@@ -189,17 +189,7 @@ fn execveat_of_a_memfd_and_of_an_fd_give_the_kernels_exe() {
 #[test]
 fn a_process_on_a_pseudo_terminal_has_its_tty() {
     let sensor = Sensor::start(&[]).unwrap();
-    let (mut master, mut slave) = (0, 0);
-    let rc = unsafe {
-        libc::openpty(
-            &mut master,
-            &mut slave,
-            std::ptr::null_mut(),
-            std::ptr::null(),
-            std::ptr::null(),
-        )
-    };
-    assert_eq!(rc, 0);
+    let (master, slave) = sensor_tests::open_pty();
     let pts = fs::read_link(format!("/proc/self/fd/{slave}")).unwrap();
     let tty = pts.to_str().unwrap().replace("/dev/pts/", "pts");
     let argv = CArgv::new(&[b"/bin/true", marker("tty").as_bytes()]);

@@ -41,17 +41,7 @@ fn set_echo(fd: i32, on: bool) {
 #[test]
 fn terminal_output_and_input_are_recorded_but_not_passwords() {
     let sensor = Sensor::start(&[]).unwrap();
-    let (mut master, mut slave) = (0, 0);
-    let rc = unsafe {
-        libc::openpty(
-            &mut master,
-            &mut slave,
-            std::ptr::null_mut(),
-            std::ptr::null(),
-            std::ptr::null(),
-        )
-    };
-    assert_eq!(rc, 0);
+    let (master, slave) = sensor_tests::open_pty();
     let minor = {
         let pts = std::fs::read_link(format!("/proc/self/fd/{slave}")).unwrap();
         pts.to_str()
@@ -125,17 +115,7 @@ fn terminal_output_and_input_are_recorded_but_not_passwords() {
 #[test]
 fn terminal_data_is_cut_per_record_and_says_so() {
     let sensor = Sensor::start(&["--tty-max-record", "16"]).unwrap();
-    let (mut master, mut slave) = (0, 0);
-    let rc = unsafe {
-        libc::openpty(
-            &mut master,
-            &mut slave,
-            std::ptr::null_mut(),
-            std::ptr::null(),
-            std::ptr::null(),
-        )
-    };
-    assert_eq!(rc, 0);
+    let (master, slave) = sensor_tests::open_pty();
     let long = format!("{}-{}\n", marker("long"), "z".repeat(100));
     let child = fork_and_wait(
         || unsafe {
@@ -160,17 +140,7 @@ fn terminal_data_is_cut_per_record_and_says_so() {
 #[test]
 fn terminal_data_beyond_the_per_session_rate_is_cut_and_counted() {
     let sensor = Sensor::start(&["--tty-rate", "30"]).unwrap();
-    let (mut master, mut slave) = (0, 0);
-    let rc = unsafe {
-        libc::openpty(
-            &mut master,
-            &mut slave,
-            std::ptr::null_mut(),
-            std::ptr::null(),
-            std::ptr::null(),
-        )
-    };
-    assert_eq!(rc, 0);
+    let (master, slave) = sensor_tests::open_pty();
     let line = format!("{:0>19}\n", std::process::id()); // 20 bytes
     let child = fork_and_wait(
         || unsafe {

@@ -369,13 +369,7 @@ fn fork(top: &mut Obj, e: &Enriched, x: &Fork) {
     let mut f = top.object("FORK");
     f.num("ppid", x.parent.pid);
     f.num("pid", x.child_pid);
-    f.num("auid", x.parent.auid);
-    f.num("uid", x.parent.uid);
-    f.num("ses", x.parent.ses);
-    f.str("comm", c_str(&x.parent.comm));
-    if let Some(subject) = &e.subject {
-        f.str("exe", &subject.exe);
-    }
+    who(&mut f, e, &x.parent);
     f.end();
 }
 
@@ -384,13 +378,7 @@ fn exit(top: &mut Obj, e: &Enriched, x: &Exit) {
     let mut f = top.object("EXIT");
     f.num("pid", p.pid);
     f.num("ppid", p.ppid);
-    f.num("auid", p.auid);
-    f.num("uid", p.uid);
-    f.num("ses", p.ses);
-    f.str("comm", c_str(&p.comm));
-    if let Some(subject) = &e.subject {
-        f.str("exe", &subject.exe);
-    }
+    who(&mut f, e, p);
     if let Some(status) = x.status() {
         f.num("status", status);
     }
@@ -398,6 +386,17 @@ fn exit(top: &mut Obj, e: &Enriched, x: &Exit) {
         f.num("signal", signal);
     }
     f.end();
+}
+
+/// Who a lifecycle record is about (for a fork, the parent).
+fn who(f: &mut Obj, e: &Enriched, p: &sensor_common::process::ProcessInfo) {
+    f.num("auid", p.auid);
+    f.num("uid", p.uid);
+    f.num("ses", p.ses);
+    f.str("comm", c_str(&p.comm));
+    if let Some(subject) = &e.subject {
+        f.str("exe", &subject.exe);
+    }
 }
 
 fn tty_record(top: &mut Obj, e: &Enriched, x: &Tty) {
