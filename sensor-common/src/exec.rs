@@ -62,4 +62,4 @@ pub struct ExecEvent {
     pub argv_total: u32,
 }
 
-const _: () = assert!(core::mem::size_of::<ExecEvent>() == 256);
+const _: () = assert!(core::mem::size_of::<ExecEvent>() == 272);

@@ -12,7 +12,7 @@ pub struct ForkEvent {
     pub _pad: u32,
 }
 
-const _: () = assert!(core::mem::size_of::<ForkEvent>() == 152);
+const _: () = assert!(core::mem::size_of::<ForkEvent>() == 168);
 
 /// A process's last thread exiting.
 #[repr(C)]
@@ -26,4 +26,4 @@ pub struct ExitEvent {
     pub _pad: u32,
 }
 
-const _: () = assert!(core::mem::size_of::<ExitEvent>() == 152);
+const _: () = assert!(core::mem::size_of::<ExitEvent>() == 168);

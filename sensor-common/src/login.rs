@@ -16,4 +16,4 @@ pub struct LoginEvent {
     pub ret: i64,
 }
 
-const _: () = assert!(core::mem::size_of::<LoginEvent>() == 160);
+const _: () = assert!(core::mem::size_of::<LoginEvent>() == 176);

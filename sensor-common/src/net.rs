@@ -15,7 +15,7 @@ pub struct SyscallEvent {
     pub syscall: SyscallInfo,
 }
 
-const _: () = assert!(core::mem::size_of::<SyscallEvent>() == 208);
+const _: () = assert!(core::mem::size_of::<SyscallEvent>() == 224);
 
 /// Option values kept per setsockopt (longer ones are cut, `optval_len`
 /// still says how long it was).
@@ -33,7 +33,7 @@ pub struct SetsockoptEvent {
     pub optval: [u8; OPTVAL_CAP],
 }
 
-const _: () = assert!(core::mem::size_of::<SetsockoptEvent>() == 472);
+const _: () = assert!(core::mem::size_of::<SetsockoptEvent>() == 488);
 
 /// `sizeof(struct sockaddr_storage)`.
 pub const SOCKADDR_CAP: usize = 128;
@@ -51,4 +51,4 @@ pub struct SockaddrEvent {
     pub addr: [u8; SOCKADDR_CAP],
 }
 
-const _: () = assert!(core::mem::size_of::<SockaddrEvent>() == 344);
+const _: () = assert!(core::mem::size_of::<SockaddrEvent>() == 360);

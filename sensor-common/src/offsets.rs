@@ -17,6 +17,19 @@ pub struct KernelOffsets {
     pub task_struct_fs: u32,
     pub task_struct_stack: u32,
     pub task_struct_files: u32,
+    pub task_struct_cgroups: u32,
+    pub task_struct_nsproxy: u32,
+    /// `css_set.subsys[controller]`: the controller's css of the task's set.
+    pub css_set_subsys_ctl: u32,
+    pub cgroup_subsys_state_cgroup: u32,
+    pub cgroup_kn: u32,
+    pub kernfs_node_id: u32,
+    pub nsproxy_mnt_ns: u32,
+    pub nsproxy_pid_ns_for_children: u32,
+    /// `mnt_namespace.ns.inum`
+    pub mnt_namespace_inum: u32,
+    /// `pid_namespace.ns.inum`
+    pub pid_namespace_inum: u32,
     pub task_struct_exit_code: u32,
 
     pub files_struct_fdt: u32,

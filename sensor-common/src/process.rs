@@ -9,6 +9,10 @@ pub const TTY_NAME_LEN: usize = 32;
 pub struct ProcessInfo {
     /// cgroup v2 id of the task (inode number of its cgroup directory).
     pub cgroup_id: u64,
+    /// The id of the task's cgroup in the hierarchy of one controller
+    /// (memory, else pids or cpu): on hybrid and v1-only hosts that is where
+    /// container runtimes put their processes.
+    pub cgroup_ctl_id: u64,
     /// Thread group id (auditd's pid), in the initial pid namespace.
     pub pid: u32,
     pub tid: u32,
@@ -26,13 +30,16 @@ pub struct ProcessInfo {
     pub auid: u32,
     /// `task->sessionid`; `u32::MAX` when unset.
     pub ses: u32,
+    /// Inode numbers of the task's mount and pid namespaces.
+    pub mntns: u32,
+    pub pidns: u32,
     pub _pad: u32,
     pub comm: [u8; COMM_LEN],
     /// Controlling terminal (`signal->tty->name`), empty when none.
     pub tty: [u8; TTY_NAME_LEN],
 }
 
-const _: () = assert!(core::mem::size_of::<ProcessInfo>() == 112);
+const _: () = assert!(core::mem::size_of::<ProcessInfo>() == 128);
 
 /// The syscall part of a SYSCALL record.
 #[repr(C)]

@@ -32,4 +32,4 @@ pub struct TtyEvent {
     pub _pad: u32,
 }
 
-const _: () = assert!(core::mem::size_of::<TtyEvent>() == 232);
+const _: () = assert!(core::mem::size_of::<TtyEvent>() == 248);

@@ -36,6 +36,19 @@ pub fn fill(p: &mut ProcessInfo, task: u64) -> Result<(), i32> {
     p.auid = read(task, off!(task_struct_loginuid))?;
     p.ses = read(task, off!(task_struct_sessionid))?;
 
+    // Where the container runtimes put the task: its cgroup in one
+    // controller's hierarchy, and its namespaces.
+    let css_set: u64 = read(task, off!(task_struct_cgroups))?;
+    let css: u64 = read(css_set, off!(css_set_subsys_ctl))?;
+    let cgroup: u64 = read(css, off!(cgroup_subsys_state_cgroup))?;
+    let kn: u64 = read(cgroup, off!(cgroup_kn))?;
+    p.cgroup_ctl_id = read(kn, off!(kernfs_node_id))?;
+    let nsproxy: u64 = read(task, off!(task_struct_nsproxy)).unwrap_or(0);
+    let mnt_ns: u64 = read(nsproxy, off!(nsproxy_mnt_ns)).unwrap_or(0);
+    p.mntns = read(mnt_ns, off!(mnt_namespace_inum)).unwrap_or(0);
+    let pid_ns: u64 = read(nsproxy, off!(nsproxy_pid_ns_for_children)).unwrap_or(0);
+    p.pidns = read(pid_ns, off!(pid_namespace_inum)).unwrap_or(0);
+
     p.tty[0] = 0;
     let signal: u64 = read(task, off!(task_struct_signal))?;
     let tty: u64 = read(signal, off!(signal_struct_tty)).unwrap_or(0);

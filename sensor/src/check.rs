@@ -36,7 +36,8 @@ pub fn check(opts: &LoadOptions, rules: &RuleFile) -> Result<bool> {
             Err(anyhow::anyhow!(privileges::advice(&missing)))
         },
     );
-    let offsets = btf::open(&opts.btf).and_then(|b| btf::resolve(&b));
+    let offsets =
+        btf::open(&opts.btf).and_then(|b| Ok((btf::resolve(&b)?, btf::controller(&b)?.0)));
     report(
         "btf",
         offsets
@@ -56,7 +57,8 @@ pub fn check(opts: &LoadOptions, rules: &RuleFile) -> Result<bool> {
         .map_err(|e| anyhow::anyhow!("{e:#}"));
     report("tracefs", tracefs_state);
 
-    let (Ok(offsets), true, Ok(tracefs)) = (offsets, privileged, tracefs) else {
+    let (Ok((offsets, cgroup_controller)), true, Ok(tracefs)) = (offsets, privileged, tracefs)
+    else {
         for p in PROGRAMS {
             report(
                 "program",
@@ -71,7 +73,12 @@ pub fn check(opts: &LoadOptions, rules: &RuleFile) -> Result<bool> {
     };
     // Load and attach for real: the verifier and the tracepoints have the
     // last word. Everything is detached when `ebpf` is dropped.
-    match load::load(opts, &load::Kernel { offsets, tracefs }) {
+    let kernel = load::Kernel {
+        offsets,
+        tracefs,
+        cgroup_controller,
+    };
+    match load::load(opts, &kernel) {
         Err(e) => report("programs", Err(e)),
         Ok(mut ebpf) => {
             for p in PROGRAMS {

@@ -90,7 +90,10 @@ pub async fn run(
     let mut reader = Reader::new(&mut ebpf)?;
     let mut pipeline = Pipeline {
         format: pipeline_opts.format,
-        enricher: Enricher::new(enrich::node_name(pipeline_opts.node_name.clone())),
+        enricher: Enricher::new(
+            enrich::node_name(pipeline_opts.node_name.clone()),
+            kernel.cgroup_controller,
+        ),
         ids: Ids::new(),
         filter: Filter::new(rules, pipeline_opts.process_events, pipeline_opts.tty_rate),
         loss: LossMonitor::new(&mut ebpf)?,

@@ -2,6 +2,8 @@
 //! and serial (the event ID), the node, user and group names, and what is
 //! known of the process and its parent.
 
+pub mod cgroup;
+pub mod cgroups;
 pub mod clock;
 pub mod names;
 pub mod processes;
@@ -14,6 +16,7 @@ pub use processes::{ProcessEntry, Processes};
 
 pub struct Enricher {
     node: String,
+    cgroups: cgroups::Cgroups,
     names: Names,
     processes: Processes,
 }
@@ -30,12 +33,16 @@ pub struct Enriched<'a> {
     /// The process the event is about, as the process table knows it.
     pub subject: Option<ProcessEntry>,
     pub parent: Option<ProcessEntry>,
+    /// The cgroup the process runs in, and its container or host unit.
+    pub placement: Option<std::rc::Rc<cgroups::Placement>>,
 }
 
 impl Enricher {
-    pub fn new(node: String) -> Self {
+    /// `controller`: the cgroup controller the kernel programs read.
+    pub fn new(node: String, controller: &str) -> Self {
         Self {
             node,
+            cgroups: cgroups::Cgroups::new(controller),
             names: Names::load(),
             processes: Processes::snapshot(),
         }
@@ -68,6 +75,7 @@ impl Enricher {
             names: &self.names,
             subject,
             parent: self.processes.get(decoded.event.process().ppid),
+            placement: self.cgroups.placement(decoded.event.process()),
         }
     }
 }

@@ -22,10 +22,36 @@ pub fn open(path: &Path) -> Result<Btf> {
         })
 }
 
+/// The cgroup controllers whose hierarchy places a task, in order of
+/// preference: container runtimes always create memory (else pids, cpu)
+/// cgroups for their containers.
+const CONTROLLERS: [&str; 3] = ["memory", "pids", "cpu"];
+
+/// The controller the programs read a task's cgroup from, and its index in
+/// `css_set.subsys` (its value in the kernel's `enum cgroup_subsys_id`).
+pub fn controller(btf: &Btf) -> Result<(&'static str, u32)> {
+    let r = Resolver { btf };
+    CONTROLLERS
+        .into_iter()
+        .find_map(|c| Some((c, r.enum_value(&format!("{c}_cgrp_id"))?)))
+        .context("the kernel has none of the memory, pids and cpu cgroup controllers")
+}
+
 /// Resolves every offset the programs use; fails naming the first missing field.
 pub fn resolve(btf: &Btf) -> Result<KernelOffsets> {
     let r = Resolver { btf };
+    let (_, controller) = controller(btf)?;
     Ok(KernelOffsets {
+        task_struct_cgroups: r.offset("task_struct", "cgroups")?,
+        task_struct_nsproxy: r.offset("task_struct", "nsproxy")?,
+        css_set_subsys_ctl: r.offset("css_set", "subsys")? + 8 * controller,
+        cgroup_subsys_state_cgroup: r.offset("cgroup_subsys_state", "cgroup")?,
+        cgroup_kn: r.offset("cgroup", "kn")?,
+        kernfs_node_id: r.offset("kernfs_node", "id")?,
+        nsproxy_mnt_ns: r.offset("nsproxy", "mnt_ns")?,
+        nsproxy_pid_ns_for_children: r.offset("nsproxy", "pid_ns_for_children")?,
+        mnt_namespace_inum: r.offset("mnt_namespace", "ns.inum")?,
+        pid_namespace_inum: r.offset("pid_namespace", "ns.inum")?,
         task_struct_pid: r.offset("task_struct", "pid")?,
         task_struct_tgid: r.offset("task_struct", "tgid")?,
         task_struct_real_parent: r.offset("task_struct", "real_parent")?,
@@ -110,6 +136,19 @@ impl Resolver<'_> {
                 _ => None,
             })
             .ok_or_else(|| anyhow!("struct {name} is not in the kernel's BTF"))
+    }
+
+    /// The value of enumerator `name` of `enum cgroup_subsys_id`.
+    fn enum_value(&self, name: &str) -> Option<u32> {
+        let types = self.btf.resolve_types_by_name("cgroup_subsys_id").ok()?;
+        types.into_iter().find_map(|t| match t {
+            Type::Enum(e) => e
+                .members
+                .iter()
+                .find(|m| self.btf.resolve_name(*m).is_ok_and(|n| n == name))
+                .map(|m| m.val()),
+            _ => None,
+        })
     }
 
     fn size(&self, name: &str) -> Result<u32> {

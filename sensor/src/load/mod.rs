@@ -45,6 +45,8 @@ pub struct LoadOptions {
 pub struct Kernel {
     pub offsets: KernelOffsets,
     pub tracefs: tracefs::Tracefs,
+    /// The cgroup controller whose hierarchy the programs read.
+    pub cgroup_controller: &'static str,
 }
 
 /// Checks privileges, resolves offsets and makes sure tracefs is there.
@@ -53,10 +55,16 @@ pub fn preflight(opts: &LoadOptions) -> Result<Kernel> {
     if !missing.is_empty() {
         bail!(privileges::advice(&missing));
     }
-    let offsets = btf::resolve(&btf::open(&opts.btf)?)?;
+    let btf = btf::open(&opts.btf)?;
+    let offsets = btf::resolve(&btf)?;
+    let (cgroup_controller, _) = btf::controller(&btf)?;
     let tracefs = tracefs::ensure_mounted()?;
     log::debug!("tracefs {tracefs}");
-    Ok(Kernel { offsets, tracefs })
+    Ok(Kernel {
+        offsets,
+        tracefs,
+        cgroup_controller,
+    })
 }
 
 /// Loads every program into the kernel (not attached yet).

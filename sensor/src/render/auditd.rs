@@ -584,6 +584,9 @@ mod tests {
     fn process(pid: u32, comm: &str) -> ProcessInfo {
         ProcessInfo {
             cgroup_id: 0,
+            cgroup_ctl_id: 0,
+            mntns: 0,
+            pidns: 0,
             pid,
             tid: pid,
             ppid: 4242,
@@ -650,6 +653,7 @@ mod tests {
             names: &names,
             subject,
             parent: None,
+            placement: None,
         };
         let mut out = String::new();
         render(&e, &mut out);

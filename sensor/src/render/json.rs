@@ -19,7 +19,7 @@ use crate::{
         tty::Tty,
         Call, Event,
     },
-    enrich::{Enriched, EventId},
+    enrich::{cgroup::Origin, Enriched, EventId},
     loss::Lost,
 };
 
@@ -121,8 +121,42 @@ pub fn render(e: &Enriched, out: &mut String) {
         Event::Tty(x) => tty_record(&mut top, e, x),
         Event::Login(x) => login(&mut top, e, x),
     }
+    placement(&mut top, e);
     top.end();
     out.push('\n');
+}
+
+/// Where the process runs: `CONTAINER` (and `K8S` for a pod's) or `HOST`.
+fn placement(top: &mut Obj, e: &Enriched) {
+    let Some(placement) = &e.placement else {
+        return;
+    };
+    match &placement.origin {
+        Origin::Container {
+            id,
+            runtime,
+            pod_uid,
+        } => {
+            let mut c = top.object("CONTAINER");
+            c.str("ID", id.as_bytes());
+            c.str("RUNTIME", runtime.name().as_bytes());
+            c.str("CGROUP", placement.path.as_bytes());
+            c.end();
+            if let Some(uid) = pod_uid {
+                let mut k = top.object("K8S");
+                k.str("POD_UID", uid.as_bytes());
+                k.end();
+            }
+        }
+        Origin::Host { unit } => {
+            let mut h = top.object("HOST");
+            if let Some(unit) = unit {
+                h.str("UNIT", unit.as_bytes());
+            }
+            h.str("CGROUP", placement.path.as_bytes());
+            h.end();
+        }
+    }
 }
 
 /// The sensor's own LOST record: what was lost, where, of which kind.
