@@ -16,8 +16,9 @@ use crate::load::btf::DEFAULT_BTF;
     version,
     about = "eBPF syscall audit sensor: auditd-equivalent records, without auditd.",
     long_about = "eBPF syscall audit sensor: auditd-equivalent records, without auditd.\n\n\
-        With no command, attaches every program, writes one record per event per line to \
-        stdout and logs to stderr; `ready` is logged once everything is attached. \
+        With no command, attaches the programs its audit rules need, writes one record per \
+        event per line to stdout and logs to stderr; `ready` is logged once everything is \
+        attached. \
         SIGINT or SIGTERM stop it after writing what was already read."
 )]
 pub struct Cli {
