@@ -182,7 +182,7 @@ impl Pipeline {
             };
             self.seq.observe(&decoded.header);
             let subject = self.enricher.observe(&decoded.event);
-            let Verdict::Keep(key) = self.filter.verdict(&mut decoded, subject.as_ref()) else {
+            let Verdict::Keep(key) = self.filter.verdict(&mut decoded, subject.as_deref()) else {
                 continue;
             };
             let mut enriched = self.enricher.enrich(&decoded, subject);

@@ -32,6 +32,20 @@ fn saddr(e: &Value) -> &Value {
     &e["SOCKADDR"][0]["SADDR"]
 }
 
+/// Stops the sensor once it has this process's connect to `port`; returns it.
+fn connect_to(sensor: Sensor, port: u16) -> Value {
+    sensor
+        .wait_for("the connect", |e| {
+            saddr(e)["port"] == port && e["SYSCALL"]["syscall"] == CONNECT
+        })
+        .unwrap();
+    let events = sensor.stop().unwrap();
+    by_pid(&events, CONNECT, me())
+        .into_iter()
+        .find(|e| saddr(e)["port"] == port)
+        .unwrap()
+}
+
 #[test]
 fn socket_and_setsockopt_record_their_arguments() {
     let sensor = Sensor::start(&[]).unwrap();
@@ -89,16 +103,7 @@ fn a_refused_inet_connect_has_its_address() {
     let port = free_port();
     let err = TcpStream::connect((Ipv4Addr::LOCALHOST, port)).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::ConnectionRefused);
-    sensor
-        .wait_for("the connect", |e| {
-            saddr(e)["port"] == port && e["SYSCALL"]["syscall"] == CONNECT
-        })
-        .unwrap();
-    let events = sensor.stop().unwrap();
-    let e = by_pid(&events, CONNECT, me())
-        .into_iter()
-        .find(|e| saddr(e)["port"] == port)
-        .unwrap();
+    let e = connect_to(sensor, port);
     assert_eq!(e["SYSCALL"]["success"], "no");
     assert_eq!(e["SYSCALL"]["exit"], -libc::ECONNREFUSED as i64);
     assert_eq!(e["SYSCALL"]["key"], "network");
@@ -134,16 +139,7 @@ fn a_non_blocking_connect_in_progress_is_recorded() {
     };
     let errno = std::io::Error::last_os_error().raw_os_error().unwrap();
     unsafe { libc::close(fd) };
-    sensor
-        .wait_for("the connect", |e| {
-            saddr(e)["port"] == port && e["SYSCALL"]["syscall"] == CONNECT
-        })
-        .unwrap();
-    let events = sensor.stop().unwrap();
-    let e = by_pid(&events, CONNECT, me())
-        .into_iter()
-        .find(|e| saddr(e)["port"] == port)
-        .unwrap();
+    let e = connect_to(sensor, port);
     // A non-blocking TCP connect returns before the handshake, even on loopback.
     assert_eq!((rc, errno), (-1, libc::EINPROGRESS));
     assert_eq!(e["SYSCALL"]["exit"], -libc::EINPROGRESS as i64);

@@ -8,6 +8,8 @@ pub mod clock;
 pub mod names;
 pub mod processes;
 
+use std::rc::Rc;
+
 use crate::decode::{Decoded, Event};
 
 pub use clock::{EventId, Ids};
@@ -31,8 +33,8 @@ pub struct Enriched<'a> {
     pub node: &'a str,
     pub names: &'a Names,
     /// The process the event is about, as the process table knows it.
-    pub subject: Option<ProcessEntry>,
-    pub parent: Option<ProcessEntry>,
+    pub subject: Option<Rc<ProcessEntry>>,
+    pub parent: Option<Rc<ProcessEntry>>,
     /// The cgroup the process runs in, and its container or host unit.
     pub placement: Option<std::rc::Rc<cgroups::Placement>>,
 }
@@ -54,7 +56,7 @@ impl Enricher {
 
     /// Updates the process table with `event`; returns what it knows of
     /// the event's process (the filter may need its exe).
-    pub fn observe(&mut self, event: &Event) -> Option<ProcessEntry> {
+    pub fn observe(&mut self, event: &Event) -> Option<Rc<ProcessEntry>> {
         self.processes.observe(event);
         self.processes.get(event.process().pid)
     }
@@ -64,7 +66,7 @@ impl Enricher {
     pub fn enrich<'a>(
         &'a mut self,
         decoded: &'a Decoded,
-        subject: Option<ProcessEntry>,
+        subject: Option<Rc<ProcessEntry>>,
     ) -> Enriched<'a> {
         self.names.refresh_if_changed();
         Enriched {

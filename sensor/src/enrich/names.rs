@@ -1,7 +1,16 @@
 //! User and group names for the interpreted AUID/UID/GID… fields, from the
 //! host's /etc/passwd and /etc/group (re-read when they change).
 
-use std::{collections::HashMap, fs, path::Path, time::SystemTime};
+use std::{
+    collections::HashMap,
+    fs,
+    path::Path,
+    time::{Duration, Instant, SystemTime},
+};
+
+/// How often the files are looked at again: an edit to /etc/passwd shows
+/// within a second, and events do not each pay for two stat(2) calls.
+const RECHECK: Duration = Duration::from_secs(1);
 
 const PASSWD: &str = "/etc/passwd";
 const GROUP: &str = "/etc/group";
@@ -11,6 +20,7 @@ pub struct Names {
     users: HashMap<u32, String>,
     groups: HashMap<u32, String>,
     loaded_at: Option<(SystemTime, SystemTime)>,
+    checked_at: Option<Instant>,
 }
 
 fn mtime(path: &str) -> SystemTime {
@@ -40,6 +50,10 @@ impl Names {
     }
 
     pub fn refresh_if_changed(&mut self) {
+        if self.checked_at.is_some_and(|at| at.elapsed() < RECHECK) {
+            return;
+        }
+        self.checked_at = Some(Instant::now());
         let stamp = (mtime(PASSWD), mtime(GROUP));
         if self.loaded_at != Some(stamp) {
             self.users = parse(Path::new(PASSWD));

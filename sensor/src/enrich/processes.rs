@@ -3,7 +3,10 @@
 //! kernel's fork, exec and exit events. Non-exec records take their `exe`
 //! and PROCTITLE from here.
 
-use std::collections::HashMap;
+use std::{
+    collections::{hash_map::Entry, HashMap},
+    rc::Rc,
+};
 
 use bytes::Bytes;
 
@@ -26,7 +29,8 @@ pub struct ProcessEntry {
 
 #[derive(Default)]
 pub struct Processes {
-    by_pid: HashMap<u32, ProcessEntry>,
+    /// Shared with the events that name them: no copy per event.
+    by_pid: HashMap<u32, Rc<ProcessEntry>>,
     /// An exited process stays until the next event, so its exit record
     /// can still name it.
     exited: Option<u32>,
@@ -41,7 +45,7 @@ impl Processes {
         };
         for process in all.flatten() {
             if let Some(entry) = from_proc(process.pid() as u32) {
-                table.by_pid.insert(process.pid() as u32, entry);
+                table.by_pid.insert(process.pid() as u32, Rc::new(entry));
             }
         }
         table
@@ -60,24 +64,27 @@ impl Processes {
                 let p = &exec.call.process;
                 self.by_pid.insert(
                     p.pid,
-                    ProcessEntry {
+                    Rc::new(ProcessEntry {
                         comm: c_str(&p.comm).to_vec(),
                         exe: exec.exe.clone(),
                         ppid: p.ppid,
                         proctitle: proctitle(&exec.argv),
-                    },
+                    }),
                 );
             }
             Event::Fork(fork) => {
                 let parent = &fork.parent;
-                let mut child = self.get(parent.pid).unwrap_or_else(|| ProcessEntry {
-                    comm: c_str(&parent.comm).to_vec(),
-                    exe: Vec::new(),
-                    ppid: parent.ppid,
-                    proctitle: Vec::new(),
-                });
+                let mut child = self.get(parent.pid).map_or_else(
+                    || ProcessEntry {
+                        comm: c_str(&parent.comm).to_vec(),
+                        exe: Vec::new(),
+                        ppid: parent.ppid,
+                        proctitle: Vec::new(),
+                    },
+                    |entry| (*entry).clone(),
+                );
                 child.ppid = parent.pid;
-                self.by_pid.insert(fork.child_pid, child);
+                self.by_pid.insert(fork.child_pid, Rc::new(child));
             }
             Event::Exit(exit) => self.exited = Some(exit.process.pid),
             _ => {}
@@ -85,9 +92,9 @@ impl Processes {
     }
 
     /// The entry of `pid`, from /proc when the table has not seen it.
-    pub fn get(&mut self, pid: u32) -> Option<ProcessEntry> {
-        if let std::collections::hash_map::Entry::Vacant(slot) = self.by_pid.entry(pid) {
-            slot.insert(from_proc(pid)?);
+    pub fn get(&mut self, pid: u32) -> Option<Rc<ProcessEntry>> {
+        if let Entry::Vacant(slot) = self.by_pid.entry(pid) {
+            slot.insert(Rc::new(from_proc(pid)?));
         }
         self.by_pid.get(&pid).cloned()
     }

@@ -651,7 +651,7 @@ mod tests {
             key,
             node: NODE,
             names: &names,
-            subject,
+            subject: subject.map(std::rc::Rc::new),
             parent: None,
             placement: None,
         };
