@@ -15,6 +15,21 @@ use anyhow::{bail, ensure, Context, Result};
 pub struct Auditd {
     child: Option<Child>,
     dir: PathBuf,
+    /// The kernel has one audit daemon: held while ours runs, so that
+    /// tests and benchmarks running at once take turns.
+    _lock: fs::File,
+}
+
+/// Where whoever drives the kernel's audit subsystem takes its turn.
+pub const AUDIT_LOCK: &str = "/run/sensor-audit.lock";
+
+/// Waits for the audit subsystem to be free and holds it until dropped.
+pub fn audit_lock() -> Result<fs::File> {
+    let file = fs::File::create(AUDIT_LOCK).context("creating the audit lock")?;
+    // SAFETY: a valid fd; flock has no memory effects.
+    let rc = unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&file), libc::LOCK_EX) };
+    ensure!(rc == 0, "locking {AUDIT_LOCK}: {}", std::io::Error::last_os_error());
+    Ok(file)
 }
 
 fn auditctl(args: &[&str]) -> Result<String> {
@@ -33,6 +48,7 @@ fn auditctl(args: &[&str]) -> Result<String> {
 impl Auditd {
     /// Starts auditd with the rules in `rules` (auditctl syntax).
     pub fn start(rules: &Path) -> Result<Self> {
+        let lock = audit_lock()?;
         let dir = std::env::temp_dir().join(crate::marker("auditd"));
         fs::create_dir_all(dir.join("plugins"))?;
         let conf = dir.join("auditd.conf");
@@ -61,6 +77,7 @@ impl Auditd {
         let auditd = Self {
             child: Some(child),
             dir,
+            _lock: lock,
         };
         let pid = auditd.child.as_ref().unwrap().id();
         let deadline = Instant::now() + Duration::from_secs(20);
