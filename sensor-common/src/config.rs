@@ -17,6 +17,9 @@ pub struct SensorConfig {
     /// the kernel's tracepoint lacks it (before 6.x: then the leader's exit
     /// stands for the process's).
     pub exit_group_dead_offset: u32,
+    /// Non-zero: cgroups may be excluded (`scope::CgroupKey` map), so
+    /// each event's cgroup is looked up there.
+    pub scope_exclusions: u32,
 }
 
 impl SensorConfig {
@@ -28,6 +31,7 @@ impl SensorConfig {
             mmap_all: 0,
             tty_cap: 0,
             exit_group_dead_offset: 0,
+            scope_exclusions: 0,
         }
     }
 }

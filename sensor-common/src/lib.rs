@@ -18,4 +18,5 @@ pub mod net;
 pub mod offsets;
 pub mod process;
 pub mod rules;
+pub mod scope;
 pub mod tty;

@@ -4,9 +4,10 @@
 use sensor_common::{
     process::{ProcessInfo, SyscallInfo},
     rules::{field, op, syscall_bit, KERNEL_FIELDS_MAX, KERNEL_RULES_MAX},
+    scope::{hierarchy, CgroupKey},
 };
 
-use crate::maps::{RULES, RULES_META};
+use crate::maps::{global, RULES, RULES_META, SCOPE_EXCLUDED};
 
 fn compare(left: u32, operator: u32, right: u32) -> bool {
     match operator {
@@ -50,8 +51,31 @@ fn values(p: &ProcessInfo, s: &SyscallInfo) -> [u32; field::COUNT] {
     ]
 }
 
-/// Whether an `always` rule may record this event.
+/// Whether the process's cgroup is in scope (not `--exclude`d).
+#[inline(always)]
+pub fn in_scope(p: &ProcessInfo) -> bool {
+    if global!(CONFIG.scope_exclusions) == 0 {
+        return true;
+    }
+    let keys = [
+        CgroupKey {
+            id: p.cgroup_ctl_id,
+            hierarchy: hierarchy::CONTROLLER,
+        },
+        CgroupKey {
+            id: p.cgroup_id,
+            hierarchy: hierarchy::UNIFIED,
+        },
+    ];
+    keys.iter()
+        .all(|key| unsafe { SCOPE_EXCLUDED.get(key) }.is_none())
+}
+
+/// Whether an `always` rule may record this event, from a process in scope.
 pub fn keep(p: &ProcessInfo, s: &SyscallInfo) -> bool {
+    if !in_scope(p) {
+        return false;
+    }
     let Some(meta) = RULES_META.get(0) else {
         return true;
     };

@@ -2,7 +2,7 @@
 
 use aya_ebpf::{
     macros::map,
-    maps::{Array, LruHashMap, PerCpuArray, RingBuf},
+    maps::{Array, HashMap, LruHashMap, PerCpuArray, RingBuf},
 };
 use sensor_common::{
     config::SensorConfig,
@@ -10,6 +10,7 @@ use sensor_common::{
     exec::{ExecEvent, DATA_CAP},
     offsets::KernelOffsets,
     rules::{KernelRule, KernelRulesMeta, KERNEL_RULES_MAX},
+    scope::{CgroupKey, SCOPE_EXCLUDED_MAX},
 };
 
 use crate::syscall::Pending;
@@ -83,3 +84,9 @@ pub static RULES: Array<KernelRule> = Array::with_max_entries(KERNEL_RULES_MAX a
 
 #[map]
 pub static RULES_META: Array<KernelRulesMeta> = Array::with_max_entries(1, 0);
+
+/// Cgroups out of scope (`--exclude`), added by userspace as it learns
+/// which container or host unit each cgroup holds.
+#[map]
+pub static SCOPE_EXCLUDED: HashMap<CgroupKey, u8> =
+    HashMap::with_max_entries(SCOPE_EXCLUDED_MAX, 0);

@@ -8,7 +8,7 @@ use sensor_common::{
     tty::{TTY_DATA_CAP, TTY_DATA_DEFAULT},
 };
 
-use crate::load::btf::DEFAULT_BTF;
+use crate::{filter::scope::Selector, load::btf::DEFAULT_BTF};
 
 #[derive(Parser)]
 #[command(
@@ -87,6 +87,42 @@ pub struct Options {
     /// Node name in every record's NODE (default: $NODE_NAME, else the host name).
     #[arg(long, value_name = "NAME", global = true)]
     pub node_name: Option<String>,
+
+    /// Cluster name in every record's CLUSTER (default: $CLUSTER_NAME).
+    #[arg(long, value_name = "NAME", global = true)]
+    pub cluster_name: Option<String>,
+
+    /// A container runtime's CRI endpoint, asked for container names,
+    /// images and pods (repeatable; `none`: ask no runtime). Default:
+    /// containerd's and CRI-O's sockets.
+    #[arg(long = "runtime-endpoint", value_name = "unix:///PATH", global = true)]
+    pub runtime_endpoints: Vec<String>,
+
+    /// Longest an event waits for its container's metadata, in
+    /// milliseconds, before it is written with the container id alone.
+    #[arg(long, value_name = "MS", default_value_t = 1000, global = true)]
+    pub metadata_wait: u64,
+
+    /// How long a container's metadata is kept after it is gone, in
+    /// seconds (its last events may still be in flight).
+    #[arg(long, value_name = "SECONDS", default_value_t = 300, global = true)]
+    pub metadata_retention: u64,
+
+    /// A pod annotation to copy into K8S.ANNOTATIONS (repeatable).
+    #[arg(long = "pod-annotation", value_name = "KEY", global = true)]
+    pub pod_annotations: Vec<String>,
+
+    /// Audit only these workloads (repeatable, any may match): `host`,
+    /// `namespace=NS`, `pod=NAME`, `label:KEY=VALUE`, `container=NAME`,
+    /// `image=IMAGE`; values may use `*`.
+    #[arg(long, value_name = "SELECTOR", global = true)]
+    pub include: Vec<Selector>,
+
+    /// Never audit these workloads (repeatable; same selectors as
+    /// --include), e.g. `--exclude namespace=kube-system`. Applied in the
+    /// kernel once a cgroup is known to match.
+    #[arg(long, value_name = "SELECTOR", global = true)]
+    pub exclude: Vec<Selector>,
 
     /// Log errors met by the kernel programs (through aya-log) to stderr.
     #[arg(long, global = true)]

@@ -6,7 +6,10 @@
 //! (enrich) but are written only with `--process-events`. TTY data is
 //! bounded per session and second (`--tty-rate`): what is over the budget is
 //! cut, and the record says how much it carried, so truncation is counted,
-//! never silent.
+//! never silent. Then the [`scope`]: which hosts and workloads are audited
+//! at all, decided once the event's container is known.
+
+pub mod scope;
 
 use std::collections::HashMap;
 
@@ -24,6 +27,7 @@ pub struct Filter {
     /// being counted and the bytes written in it.
     tty_budget: HashMap<u64, (u64, u32)>,
     pub tty_bytes_cut: u64,
+    pub scope: scope::Scope,
 }
 
 /// Whether to write an event, and the key of the rule that chose it.
@@ -33,13 +37,14 @@ pub enum Verdict<'a> {
 }
 
 impl Filter {
-    pub fn new(rules: RuleFile, process_events: bool, tty_rate: u32) -> Self {
+    pub fn new(rules: RuleFile, process_events: bool, tty_rate: u32, scope: scope::Scope) -> Self {
         Self {
             rules,
             process_events,
             tty_rate,
             tty_budget: HashMap::new(),
             tty_bytes_cut: 0,
+            scope,
         }
     }
 

@@ -17,6 +17,8 @@ mod rules;
 mod run;
 mod sink;
 
+use std::time::Duration;
+
 use anyhow::Context;
 use clap::Parser;
 
@@ -67,6 +69,7 @@ fn start(cli: &Cli) -> anyhow::Result<std::process::ExitCode> {
         ebpf_log: o.ebpf_log,
         mmap_all: !rules.mmap_needs_only_exec(),
         tty_cap: o.tty_max_record,
+        scope_exclusions: !o.exclude.is_empty() || !o.include.is_empty(),
     };
     if let Some(Command::Check) = cli.command {
         let ok = check::check(&opts, &rules)?;
@@ -83,10 +86,39 @@ fn start(cli: &Cli) -> anyhow::Result<std::process::ExitCode> {
         tty_rate: o.tty_rate,
         rules_path: o.rules.clone(),
         skip_unsupported_rules: o.skip_unsupported_rules,
+        cluster_name: o
+            .cluster_name
+            .clone()
+            .or_else(|| std::env::var("CLUSTER_NAME").ok().filter(|c| !c.is_empty())),
+        runtime: runtime_endpoints(o)?,
+        metadata_wait: Duration::from_millis(o.metadata_wait),
+        metadata_retention: Duration::from_secs(o.metadata_retention),
+        scope: filter::scope::Scope::new(o.include.clone(), o.exclude.clone()),
     };
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?
         .block_on(run::run(&opts, rules, pipeline))?;
     Ok(std::process::ExitCode::SUCCESS)
+}
+
+/// `--runtime-endpoint`s as socket paths; the defaults when none is given.
+fn runtime_endpoints(o: &cli::Options) -> anyhow::Result<enrich::runtime::Endpoints> {
+    use enrich::runtime::{endpoint_path, DEFAULT_ENDPOINTS};
+    let explicit = !o.runtime_endpoints.is_empty();
+    let given: Vec<&str> = if explicit {
+        o.runtime_endpoints.iter().map(String::as_str).collect()
+    } else {
+        DEFAULT_ENDPOINTS.to_vec()
+    };
+    let paths = given
+        .into_iter()
+        .filter(|e| *e != "none")
+        .map(|e| endpoint_path(e).context("--runtime-endpoint"))
+        .collect::<anyhow::Result<_>>()?;
+    Ok(enrich::runtime::Endpoints {
+        paths,
+        explicit,
+        annotations: o.pod_annotations.clone(),
+    })
 }

@@ -1,6 +1,9 @@
 //! The daemon: load → read → decode → enrich → filter → render → sink.
 
-use std::{path::PathBuf, time::Duration};
+use std::{
+    path::PathBuf,
+    time::{Duration, Instant},
+};
 
 use anyhow::{Context, Result};
 use bytes::Bytes;
@@ -10,8 +13,8 @@ use tokio::signal::unix::{signal, SignalKind};
 use crate::{
     cli::Format,
     decode,
-    enrich::{self, Enricher, Ids},
-    filter::{Filter, Verdict},
+    enrich::{self, Enricher, Ids, Ready},
+    filter::{scope::Scope, Filter, Verdict},
     load::{self, Attachments, LoadOptions},
     loss::LossMonitor,
     read::{Reader, SeqTracker},
@@ -72,6 +75,11 @@ pub struct PipelineOptions {
     /// Where the rules came from, for SIGHUP (None: the built-in default).
     pub rules_path: Option<PathBuf>,
     pub skip_unsupported_rules: bool,
+    pub cluster_name: Option<String>,
+    pub runtime: enrich::runtime::Endpoints,
+    pub metadata_wait: Duration,
+    pub metadata_retention: Duration,
+    pub scope: Scope,
 }
 
 /// How often lost-record counts are checked and reported in-band.
@@ -80,7 +88,7 @@ const LOSS_INTERVAL: Duration = Duration::from_secs(1);
 pub async fn run(
     opts: &LoadOptions,
     rules: RuleFile,
-    pipeline_opts: PipelineOptions,
+    mut pipeline_opts: PipelineOptions,
 ) -> Result<()> {
     let kernel = load::preflight(opts)?;
     let mut ebpf = load::load(opts, &kernel)?;
@@ -88,14 +96,37 @@ pub async fn run(
         spawn_ebpf_log(&mut ebpf)?;
     }
     let mut reader = Reader::new(&mut ebpf)?;
+    let mut scope = std::mem::take(&mut pipeline_opts.scope);
+    if opts.scope_exclusions {
+        let map = ebpf
+            .take_map("SCOPE_EXCLUDED")
+            .context("the SCOPE_EXCLUDED map is missing")?;
+        scope.set_kernel_map(map.try_into()?);
+    }
     let mut pipeline = Pipeline {
         format: pipeline_opts.format,
-        enricher: Enricher::new(
-            enrich::node_name(pipeline_opts.node_name.clone()),
-            kernel.cgroup_controller,
-        ),
+        enricher: Enricher::new(enrich::Settings {
+            node: enrich::node_name(pipeline_opts.node_name.clone()),
+            cluster: pipeline_opts.cluster_name.clone(),
+            controller: kernel.cgroup_controller,
+            runtime: std::mem::replace(
+                &mut pipeline_opts.runtime,
+                enrich::runtime::Endpoints {
+                    paths: Vec::new(),
+                    explicit: false,
+                    annotations: Vec::new(),
+                },
+            ),
+            metadata_wait: pipeline_opts.metadata_wait,
+            metadata_retention: pipeline_opts.metadata_retention,
+        }),
         ids: Ids::new(),
-        filter: Filter::new(rules, pipeline_opts.process_events, pipeline_opts.tty_rate),
+        filter: Filter::new(
+            rules,
+            pipeline_opts.process_events,
+            pipeline_opts.tty_rate,
+            scope,
+        ),
         loss: LossMonitor::new(&mut ebpf)?,
         seq: SeqTracker::default(),
         sink: StdoutSink::new(),
@@ -115,11 +146,18 @@ pub async fn run(
     let mut loss_tick = tokio::time::interval(LOSS_INTERVAL);
     let mut raw = Vec::new();
     loop {
+        let hold_deadline = pipeline.enricher.hold_deadline();
         tokio::select! {
             read = reader.read(&mut raw) => {
                 read?;
                 pipeline.process(&mut raw).await?;
             }
+            Some(update) = pipeline.enricher.metadata.next() => {
+                pipeline.enricher.metadata.apply(update);
+                pipeline.release(false).await?;
+            }
+            _ = tokio::time::sleep_until(hold_deadline.unwrap_or_else(Instant::now).into()),
+                if hold_deadline.is_some() => pipeline.release(false).await?,
             _ = loss_tick.tick() => pipeline.report_loss().await?,
             _ = sighup.recv() => reload(&pipeline_opts, opts, &mut pipeline.filter, &mut attached, &mut ebpf),
             _ = sigterm.recv() => break,
@@ -132,6 +170,7 @@ pub async fn run(
     tokio::time::sleep(Duration::from_millis(50)).await;
     reader.drain(&mut raw);
     pipeline.process(&mut raw).await?;
+    pipeline.release(true).await?;
     pipeline.report_loss().await?;
     let sequenced = pipeline.loss.sequenced();
     pipeline.seq.finish(&sequenced);
@@ -147,6 +186,19 @@ pub async fn run(
         sequenced.iter().sum::<u64>(),
         pipeline.seq.lost(),
         pipeline.filter.tty_bytes_cut,
+    );
+    let m = pipeline.enricher.metadata.stats;
+    log::info!(
+        "container metadata: {} lookups, {} found, {} unknown to the runtimes, {} failed, \
+         {} events written before their metadata came, {} containers cached; \
+         {} events out of scope",
+        m.lookups,
+        m.found,
+        m.unknown,
+        m.failed,
+        m.timeouts,
+        pipeline.enricher.metadata.cached(),
+        pipeline.filter.scope.dropped,
     );
     Ok(())
 }
@@ -185,18 +237,37 @@ impl Pipeline {
             let Verdict::Keep(key) = self.filter.verdict(&mut decoded, subject.as_deref()) else {
                 continue;
             };
-            let mut enriched = self.enricher.enrich(&decoded, subject);
-            enriched.key = key;
-            enriched.id = self.ids.next(decoded.header.ts_boot_ns);
-            self.line.clear();
-            match self.format {
-                Format::Json => render::json::render(&enriched, &mut self.line),
-                Format::Auditd => render::auditd::render(&enriched, &mut self.line),
+            let key = key.map(str::to_owned);
+            if let Some(ready) = self.enricher.enrich(decoded, key, subject) {
+                self.emit(&ready);
             }
-            self.batch.extend_from_slice(self.line.as_bytes());
-            self.written += 1;
         }
         self.flush().await
+    }
+
+    /// Held events whose container is now known (or that waited long
+    /// enough; `all` at shutdown).
+    async fn release(&mut self, all: bool) -> Result<()> {
+        for ready in self.enricher.release(all) {
+            self.emit(&ready);
+        }
+        self.flush().await
+    }
+
+    /// Renders `ready` into the batch, if it is in scope.
+    fn emit(&mut self, ready: &Ready) {
+        if !self.filter.scope.admits(ready) {
+            return;
+        }
+        let id = self.ids.next(ready.decoded.header.ts_boot_ns);
+        let enriched = self.enricher.view(ready, id);
+        self.line.clear();
+        match self.format {
+            Format::Json => render::json::render(&enriched, &mut self.line),
+            Format::Auditd => render::auditd::render(&enriched, &mut self.line),
+        }
+        self.batch.extend_from_slice(self.line.as_bytes());
+        self.written += 1;
     }
 
     async fn report_loss(&mut self) -> Result<()> {

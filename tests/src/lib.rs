@@ -15,6 +15,7 @@ use anyhow::{bail, Context, Result};
 
 pub mod audit_log;
 pub mod auditd;
+pub mod containerd;
 use serde_json::Value;
 
 /// The sensor binary under test.

@@ -10,7 +10,7 @@ use sensor_common::{
 };
 
 use crate::{
-    emit,
+    emit, filter,
     kernel::{fd_file, off, read},
     maps::{global, scratch, Scratch},
     probes::login,
@@ -121,6 +121,9 @@ fn record(pending: &Pending, ret: i64, direction: u32) -> Result<(), i32> {
     }
     let s: &mut Scratch<TtyEvent> = scratch().ok_or(-1)?;
     process::fill(&mut s.event.process, process::current_task())?;
+    if !filter::in_scope(&s.event.process) {
+        return Err(0);
+    }
     s.event.syscall = syscall::info(pending, ret);
     let rdev = pending.saved as u32;
     let cap = global!(CONFIG.tty_cap) as usize;

@@ -16,7 +16,10 @@ use std::{
     rc::Rc,
 };
 
-use sensor_common::process::ProcessInfo;
+use sensor_common::{
+    process::ProcessInfo,
+    scope::{hierarchy, CgroupKey},
+};
 
 use super::cgroup::{self, Origin};
 
@@ -30,6 +33,8 @@ pub struct Placement {
     /// The cgroup path, relative to the hierarchy's root.
     pub path: String,
     pub origin: Origin,
+    /// How the kernel programs name the cgroup (scope exclusions).
+    pub key: CgroupKey,
 }
 
 /// Which id of `ProcessInfo` names the cgroup in `mount`.
@@ -107,10 +112,17 @@ impl Cgroups {
     /// Where the process of an event runs.
     pub fn placement(&mut self, p: &ProcessInfo) -> Option<Rc<Placement>> {
         let (file, point, hierarchy) = self.mount.as_ref()?;
-        let id = match hierarchy {
-            Hierarchy::Controller => p.cgroup_ctl_id,
-            Hierarchy::Unified => p.cgroup_id,
+        let key = match hierarchy {
+            Hierarchy::Controller => CgroupKey {
+                id: p.cgroup_ctl_id,
+                hierarchy: hierarchy::CONTROLLER,
+            },
+            Hierarchy::Unified => CgroupKey {
+                id: p.cgroup_id,
+                hierarchy: hierarchy::UNIFIED,
+            },
         };
+        let id = key.id;
         if let Some(known) = self.cache.get(&id) {
             return known.clone();
         }
@@ -118,6 +130,7 @@ impl Cgroups {
             Rc::new(Placement {
                 origin: cgroup::parse(&path),
                 path,
+                key,
             })
         });
         if self.cache.len() >= CAPACITY {

@@ -5,48 +5,103 @@
 pub mod cgroup;
 pub mod cgroups;
 pub mod clock;
+pub mod hold;
 pub mod names;
 pub mod processes;
+pub mod runtime;
 
-use std::rc::Rc;
+use std::{rc::Rc, sync::Arc, time::Duration};
 
 use crate::decode::{Decoded, Event};
 
 pub use clock::{EventId, Ids};
 pub use names::Names;
 pub use processes::{ProcessEntry, Processes};
+use runtime::{Attribution, ContainerMeta, Metadata};
+
+/// Where events come from, beyond the kernel record.
+pub struct Settings {
+    pub node: String,
+    /// `CLUSTER` in every record, when configured.
+    pub cluster: Option<String>,
+    /// The cgroup controller the kernel programs read.
+    pub controller: &'static str,
+    /// CRI endpoints asked for container metadata (none: not asked).
+    pub runtime: runtime::Endpoints,
+    /// Longest an event waits for its container's metadata.
+    pub metadata_wait: Duration,
+    /// How long a container's metadata is kept after it has gone.
+    pub metadata_retention: Duration,
+}
 
 pub struct Enricher {
     node: String,
+    cluster: Option<String>,
     cgroups: cgroups::Cgroups,
     names: Names,
     processes: Processes,
+    pub metadata: Metadata,
+    hold: hold::Hold,
 }
 
-/// One event with everything the renderers need. `id` and `key` are given
-/// once the filter has kept it (only records written take a serial).
-pub struct Enriched<'a> {
-    pub decoded: &'a Decoded,
-    pub id: EventId,
+/// An event the filter kept, with what enrichment found when it came in.
+pub struct Ready {
+    pub decoded: Decoded,
     /// The key of the rule that selected it.
-    pub key: Option<&'a str>,
-    pub node: &'a str,
-    pub names: &'a Names,
+    pub key: Option<String>,
     /// The process the event is about, as the process table knows it.
     pub subject: Option<Rc<ProcessEntry>>,
     pub parent: Option<Rc<ProcessEntry>>,
     /// The cgroup the process runs in, and its container or host unit.
-    pub placement: Option<std::rc::Rc<cgroups::Placement>>,
+    pub placement: Option<Rc<cgroups::Placement>>,
+    /// The container's runtime metadata (name, image, pod), when known.
+    pub container: Option<Arc<ContainerMeta>>,
+}
+
+impl Ready {
+    /// The id of the event's container, if a CRI runtime may know it: a
+    /// pod's (any runtime serving kubelet), or containerd's or CRI-O's.
+    /// Docker's and podman's own containers have no CRI to ask.
+    fn cri_container_id(&self) -> Option<&str> {
+        use cgroup::{Origin, Runtime};
+        match &self.placement.as_ref()?.origin {
+            Origin::Container {
+                id,
+                runtime,
+                pod_uid,
+            } if pod_uid.is_some() || matches!(runtime, Runtime::Containerd | Runtime::CriO) => {
+                Some(id)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// One event with everything the renderers need; `id` is given once it is
+/// written (only records written take a serial).
+pub struct Enriched<'a> {
+    pub decoded: &'a Decoded,
+    pub id: EventId,
+    pub key: Option<&'a str>,
+    pub node: &'a str,
+    pub cluster: Option<&'a str>,
+    pub names: &'a Names,
+    pub subject: Option<&'a ProcessEntry>,
+    pub parent: Option<&'a ProcessEntry>,
+    pub placement: Option<&'a cgroups::Placement>,
+    pub container: Option<&'a ContainerMeta>,
 }
 
 impl Enricher {
-    /// `controller`: the cgroup controller the kernel programs read.
-    pub fn new(node: String, controller: &str) -> Self {
+    pub fn new(settings: Settings) -> Self {
         Self {
-            node,
-            cgroups: cgroups::Cgroups::new(controller),
+            node: settings.node,
+            cluster: settings.cluster,
+            cgroups: cgroups::Cgroups::new(settings.controller),
             names: Names::load(),
             processes: Processes::snapshot(),
+            metadata: Metadata::start(settings.runtime, settings.metadata_retention),
+            hold: hold::Hold::new(settings.metadata_wait),
         }
     }
 
@@ -61,23 +116,62 @@ impl Enricher {
         self.processes.get(event.process().pid)
     }
 
-    /// Everything the renderers need for `decoded`, whose process `observe`
-    /// returned as `subject`.
-    pub fn enrich<'a>(
-        &'a mut self,
-        decoded: &'a Decoded,
+    /// Enriches `decoded`, whose process `observe` returned as `subject`:
+    /// ready now, or None while it waits for its container's metadata
+    /// (`release` gives it back).
+    pub fn enrich(
+        &mut self,
+        decoded: Decoded,
+        key: Option<String>,
         subject: Option<Rc<ProcessEntry>>,
-    ) -> Enriched<'a> {
-        self.names.refresh_if_changed();
-        Enriched {
-            decoded,
-            id: EventId::default(),
-            key: None,
-            node: &self.node,
-            names: &self.names,
-            subject,
+    ) -> Option<Ready> {
+        let mut ready = Ready {
             parent: self.processes.get(decoded.event.process().ppid),
             placement: self.cgroups.placement(decoded.event.process()),
+            decoded,
+            key,
+            subject,
+            container: None,
+        };
+        let Some(id) = ready.cri_container_id().map(str::to_owned) else {
+            return Some(ready);
+        };
+        match self.metadata.get(&id) {
+            Attribution::Known(meta) if !self.hold.holds(&id) => {
+                ready.container = meta;
+                Some(ready)
+            }
+            _ => {
+                self.hold.push(ready, id);
+                None
+            }
+        }
+    }
+
+    /// Held events that may go now (all of them with `all`, at shutdown).
+    pub fn release(&mut self, all: bool) -> Vec<Ready> {
+        self.hold.release(&mut self.metadata, all)
+    }
+
+    /// When the next held event must go without its metadata.
+    pub fn hold_deadline(&self) -> Option<std::time::Instant> {
+        self.hold.deadline()
+    }
+
+    /// The renderers' view of `ready`, numbered `id`.
+    pub fn view<'a>(&'a mut self, ready: &'a Ready, id: EventId) -> Enriched<'a> {
+        self.names.refresh_if_changed();
+        Enriched {
+            decoded: &ready.decoded,
+            id,
+            key: ready.key.as_deref(),
+            node: &self.node,
+            cluster: self.cluster.as_deref(),
+            names: &self.names,
+            subject: ready.subject.as_deref(),
+            parent: ready.parent.as_deref(),
+            placement: ready.placement.as_deref(),
+            container: ready.container.as_deref(),
         }
     }
 }

@@ -39,6 +39,8 @@ pub struct LoadOptions {
     /// than `-F a2&0x4` (the default).
     pub mmap_all: bool,
     pub tty_cap: u32,
+    /// Cgroups may be excluded from the audit (`--exclude`).
+    pub scope_exclusions: bool,
 }
 
 /// What start-up learns about the running kernel.
@@ -79,6 +81,7 @@ pub fn load(opts: &LoadOptions, kernel: &Kernel) -> Result<Ebpf> {
             .tracefs
             .field_offset("sched/sched_process_exit", "group_dead")
             .unwrap_or(0),
+        scope_exclusions: opts.scope_exclusions as u32,
     };
     let cpus = aya::util::nr_cpus().map_err(|(what, e)| anyhow!("{what}: {e}"))? as u32;
     let mut ebpf = EbpfLoader::new()

@@ -43,7 +43,7 @@ use crate::{
         tty::Tty,
         Call, Event,
     },
-    enrich::{Enriched, EventId},
+    enrich::{cgroup::Origin, Enriched, EventId},
     loss::Lost,
 };
 
@@ -82,6 +82,9 @@ pub mod kind {
     pub const FORK: &str = "UNKNOWN[2097]";
     pub const EXIT: &str = "UNKNOWN[2098]";
     pub const LOST: &str = "UNKNOWN[2099]";
+    /// Where the process runs (container, pod, or host), the last record
+    /// of every event: the kernel has no record for it.
+    pub const ORIGIN: &str = "UNKNOWN[2094]";
 }
 
 /// The kernel's budget for one EXECVE record (`MAX_EXECVE_AUDIT_LEN`).
@@ -121,6 +124,71 @@ pub fn render(e: &Enriched, out: &mut String) {
         Event::Tty(x) => tty_record(&mut r, x),
         Event::Login(x) => login(&mut r, x),
     }
+    if !r.out.is_empty() {
+        origin(&mut r, e);
+    }
+}
+
+/// The ORIGIN record: `origin=container` with the container's id, runtime,
+/// name, image and pod, or `origin=host` with the systemd unit; then the
+/// cgroup and, when configured, the cluster. Strings as the kernel writes
+/// untrusted ones; pod labels as one `key=value,…` string.
+fn origin(r: &mut Records, e: &Enriched) {
+    let Some(placement) = e.placement else {
+        return;
+    };
+    r.record(kind::ORIGIN, |o| {
+        match &placement.origin {
+            Origin::Container {
+                id,
+                runtime,
+                pod_uid,
+            } => {
+                let _ = write!(
+                    o,
+                    "origin=container container_id={id} runtime={}",
+                    runtime.name()
+                );
+                if let Some(m) = e.container {
+                    field(o, "container_name", &m.name);
+                    field(o, "image", &m.image);
+                    field(o, "image_id", &m.image_id);
+                }
+                match e.container.and_then(|m| m.pod.as_deref()) {
+                    Some(pod) => {
+                        field(o, "pod", &pod.name);
+                        field(o, "namespace", &pod.namespace);
+                        field(o, "pod_uid", &pod.uid);
+                        field(o, "sandbox_id", &pod.sandbox_id);
+                        let labels: Vec<String> =
+                            pod.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                        field(o, "pod_labels", &labels.join(","));
+                    }
+                    None => {
+                        if let Some(uid) = pod_uid {
+                            field(o, "pod_uid", uid);
+                        }
+                    }
+                }
+            }
+            Origin::Host { unit } => {
+                o.push_str("origin=host");
+                if let Some(unit) = unit {
+                    field(o, "unit", unit);
+                }
+            }
+        }
+        field(o, "cgroup", &placement.path);
+        if let Some(cluster) = e.cluster {
+            field(o, "cluster", cluster);
+        }
+    });
+}
+
+/// ` name=value`, the value as an untrusted string.
+fn field(o: &mut String, name: &str, value: &str) {
+    let _ = write!(o, " {name}=");
+    untrusted(o, value.as_bytes());
 }
 
 /// The sensor's own LOST record: `total=N` then `STAGE_KIND=N` for each
@@ -556,12 +624,18 @@ mod tests {
     use sensor_common::{
         event::EventHeader,
         process::{InodeInfo, ProcessInfo, SyscallInfo},
+        scope::CgroupKey,
     };
 
     use super::*;
     use crate::{
         decode::{mmap::MappedFile, Decoded},
-        enrich::{processes, Names, ProcessEntry},
+        enrich::{
+            cgroups::Placement,
+            processes,
+            runtime::{ContainerMeta, PodMeta},
+            Names, ProcessEntry,
+        },
         loss::Lost,
     };
 
@@ -632,6 +706,16 @@ mod tests {
     }
 
     fn render_event(serial: u64, event: Event, subject: Option<ProcessEntry>) -> String {
+        render_event_in(serial, event, subject, None, None)
+    }
+
+    fn render_event_in(
+        serial: u64,
+        event: Event,
+        subject: Option<ProcessEntry>,
+        placement: Option<&Placement>,
+        container: Option<&ContainerMeta>,
+    ) -> String {
         let decoded = Decoded {
             header: EventHeader::default(),
             event,
@@ -651,9 +735,11 @@ mod tests {
             key,
             node: NODE,
             names: &names,
-            subject: subject.map(std::rc::Rc::new),
+            cluster: placement.map(|_| "prod-eu"),
+            subject: subject.as_ref(),
             parent: None,
-            placement: None,
+            placement,
+            container,
         };
         let mut out = String::new();
         render(&e, &mut out);
@@ -1056,12 +1142,86 @@ mod tests {
     }
 
     /// One event of every class, for ausearch and aureport.
+    const CONTAINER_ID: &str = "4c3f1e0d9b8a7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d";
+    const POD_UID: &str = "7d1f9a36-1c2b-4b5e-9f0e-2a3b4c5d6e7f";
+
+    fn in_a_pod() -> (Placement, ContainerMeta) {
+        let path = format!("/kubepods/besteffort/pod{POD_UID}/{CONTAINER_ID}");
+        let placement = Placement {
+            origin: crate::enrich::cgroup::parse(&path),
+            path,
+            key: CgroupKey {
+                id: 7,
+                hierarchy: 1,
+            },
+        };
+        let pod = PodMeta {
+            sandbox_id: "a1".repeat(32),
+            name: "web-7f9c".into(),
+            namespace: "shop".into(),
+            uid: POD_UID.into(),
+            labels: [
+                ("app".to_owned(), "web".to_owned()),
+                ("tier".to_owned(), "front end".to_owned()),
+            ]
+            .into(),
+            annotations: Default::default(),
+        };
+        let container = ContainerMeta {
+            id: CONTAINER_ID.into(),
+            name: "nginx".into(),
+            image: "docker.io/library/nginx:1.27".into(),
+            image_id: "sha256:".to_owned() + &"b2".repeat(32),
+            pod: Some(std::sync::Arc::new(pod)),
+        };
+        (placement, container)
+    }
+
+    fn on_the_host() -> Placement {
+        let path = "/system.slice/ssh.service".to_owned();
+        Placement {
+            origin: crate::enrich::cgroup::parse(&path),
+            path,
+            key: CgroupKey {
+                id: 8,
+                hierarchy: 1,
+            },
+        }
+    }
+
+    #[test]
+    fn origin_record_of_a_pod_container_and_of_a_host_unit() {
+        let (pod, container) = in_a_pod();
+        let out = render_event_in(101, exec_ok(), None, Some(&pod), Some(&container));
+        let origin = out.lines().last().unwrap();
+        assert_eq!(
+            origin,
+            format!(
+                "node=node-a type=UNKNOWN[2094] msg=audit(1700000000.200:101): origin=container \
+                 container_id={CONTAINER_ID} runtime=unknown container_name=\"nginx\" \
+                 image=\"docker.io/library/nginx:1.27\" image_id=\"sha256:{b2}\" pod=\"web-7f9c\" \
+                 namespace=\"shop\" pod_uid=\"{POD_UID}\" sandbox_id=\"{a1}\" \
+                 pod_labels=6170703D7765622C746965723D66726F6E7420656E64 \
+                 cgroup=\"/kubepods/besteffort/pod{POD_UID}/{CONTAINER_ID}\" cluster=\"prod-eu\"",
+                b2 = "b2".repeat(32),
+                a1 = "a1".repeat(32),
+            )
+        );
+        let (event, subject) = connect();
+        let out = render_event_in(103, event, subject, Some(&on_the_host()), None);
+        assert!(out.ends_with(
+            "type=UNKNOWN[2094] msg=audit(1700000000.200:103): origin=host unit=\"ssh.service\" \
+             cgroup=\"/system.slice/ssh.service\" cluster=\"prod-eu\"\n"
+        ), "{out}");
+    }
+
     fn sample() -> String {
         let mut out = String::new();
-        out += &render_event(101, exec_ok(), None);
+        let (pod, container) = in_a_pod();
+        out += &render_event_in(101, exec_ok(), None, Some(&pod), Some(&container));
         out += &render_event(102, exec_failed(), None);
         let (event, subject) = connect();
-        out += &render_event(103, event, subject);
+        out += &render_event_in(103, event, subject, Some(&on_the_host()), None);
         let (event, subject) = mmap_file();
         out += &render_event(104, event, subject);
         out += &execve_lines(&[b"x".to_vec(), vec![b'a'; 20_000], b"two words".to_vec()]);
@@ -1134,6 +1294,11 @@ mod tests {
         assert_eq!(sc.lines().count(), 3);
         let fork = run("ausearch", &["-m", "UNKNOWN[2097]", "--format", "raw"]);
         assert_eq!(fork.lines().count(), 1);
+        // The ORIGIN record stays part of its event.
+        let origin = run("ausearch", &["-m", "UNKNOWN[2094]", "--format", "raw"]);
+        assert!(origin.contains(":101): ") && origin.contains(":103): "));
+        assert!(exec.contains(":101): origin=container"));
+        assert!(interpreted.contains("pod=\"web-7f9c\"") || interpreted.contains("pod=web-7f9c"));
         run("ausearch", &["--format", "text"]);
         run("aureport", &[]);
         let x = run("aureport", &["-x"]);

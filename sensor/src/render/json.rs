@@ -53,6 +53,17 @@ impl<'a> Obj<'a> {
         json_str(self.out, value);
     }
 
+    /// A field whose key is data (a label's), so escaped like a value.
+    pub fn entry(&mut self, key: &[u8], value: &[u8]) {
+        if !self.first {
+            self.out.push(',');
+        }
+        self.first = false;
+        json_str(self.out, key);
+        self.out.push(':');
+        json_str(self.out, value);
+    }
+
     pub fn null(&mut self, key: &str) {
         self.key(key);
         self.out.push_str("null");
@@ -126,9 +137,13 @@ pub fn render(e: &Enriched, out: &mut String) {
     out.push('\n');
 }
 
-/// Where the process runs: `CONTAINER` (and `K8S` for a pod's) or `HOST`.
+/// Where the process runs: `CONTAINER` (and `K8S` for a pod's) or `HOST`,
+/// and `CLUSTER` when configured.
 fn placement(top: &mut Obj, e: &Enriched) {
-    let Some(placement) = &e.placement else {
+    if let Some(cluster) = e.cluster {
+        top.str("CLUSTER", cluster.as_bytes());
+    }
+    let Some(placement) = e.placement else {
         return;
     };
     match &placement.origin {
@@ -137,16 +152,35 @@ fn placement(top: &mut Obj, e: &Enriched) {
             runtime,
             pod_uid,
         } => {
+            let meta = e.container;
             let mut c = top.object("CONTAINER");
             c.str("ID", id.as_bytes());
             c.str("RUNTIME", runtime.name().as_bytes());
+            if let Some(m) = meta {
+                c.str("NAME", m.name.as_bytes());
+                c.str("IMAGE", m.image.as_bytes());
+                c.str("IMAGE_ID", m.image_id.as_bytes());
+            }
             c.str("CGROUP", placement.path.as_bytes());
             c.end();
-            if let Some(uid) = pod_uid {
-                let mut k = top.object("K8S");
-                k.str("POD_UID", uid.as_bytes());
-                k.end();
+            let pod = meta.and_then(|m| m.pod.as_deref());
+            if pod.is_none() && pod_uid.is_none() {
+                return;
             }
+            let mut k = top.object("K8S");
+            if let Some(pod) = pod {
+                k.str("POD", pod.name.as_bytes());
+                k.str("NAMESPACE", pod.namespace.as_bytes());
+                k.str("POD_UID", pod.uid.as_bytes());
+                k.str("SANDBOX_ID", pod.sandbox_id.as_bytes());
+                string_map(&mut k, "LABELS", &pod.labels);
+                if !pod.annotations.is_empty() {
+                    string_map(&mut k, "ANNOTATIONS", &pod.annotations);
+                }
+            } else if let Some(uid) = pod_uid {
+                k.str("POD_UID", uid.as_bytes());
+            }
+            k.end();
         }
         Origin::Host { unit } => {
             let mut h = top.object("HOST");
@@ -157,6 +191,14 @@ fn placement(top: &mut Obj, e: &Enriched) {
             h.end();
         }
     }
+}
+
+fn string_map(parent: &mut Obj, name: &str, map: &std::collections::BTreeMap<String, String>) {
+    let mut o = parent.object(name);
+    for (k, v) in map {
+        o.entry(k.as_bytes(), v.as_bytes());
+    }
+    o.end();
 }
 
 /// The sensor's own LOST record: what was lost, where, of which kind.
