@@ -37,6 +37,7 @@ fn assert_attributed(event: &Value, container: &str, name: &str, pod: &Pod) {
     assert_eq!(c["ID"], container, "{event}");
     assert_eq!(c["NAME"], name, "{event}");
     assert_eq!(c["IMAGE"], IMAGE, "{event}");
+    assert_eq!(c["RUNTIME"], "containerd", "{event}");
     assert!(
         c["IMAGE_ID"].as_str().unwrap().starts_with("sha256:"),
         "{event}"

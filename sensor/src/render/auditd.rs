@@ -144,11 +144,8 @@ fn origin(r: &mut Records, e: &Enriched) {
                 runtime,
                 pod_uid,
             } => {
-                let _ = write!(
-                    o,
-                    "origin=container container_id={id} runtime={}",
-                    runtime.name()
-                );
+                let runtime = super::runtime_name(*runtime, e.container);
+                let _ = write!(o, "origin=container container_id={id} runtime={runtime}");
                 if let Some(m) = e.container {
                     field(o, "container_name", &m.name);
                     field(o, "image", &m.image);
@@ -1170,6 +1167,7 @@ mod tests {
         let container = ContainerMeta {
             id: CONTAINER_ID.into(),
             name: "nginx".into(),
+            runtime: "containerd".into(),
             image: "docker.io/library/nginx:1.27".into(),
             image_id: "sha256:".to_owned() + &"b2".repeat(32),
             pod: Some(std::sync::Arc::new(pod)),
@@ -1198,7 +1196,7 @@ mod tests {
             origin,
             format!(
                 "node=node-a type=UNKNOWN[2094] msg=audit(1700000000.200:101): origin=container \
-                 container_id={CONTAINER_ID} runtime=unknown container_name=\"nginx\" \
+                 container_id={CONTAINER_ID} runtime=containerd container_name=\"nginx\" \
                  image=\"docker.io/library/nginx:1.27\" image_id=\"sha256:{b2}\" pod=\"web-7f9c\" \
                  namespace=\"shop\" pod_uid=\"{POD_UID}\" sandbox_id=\"{a1}\" \
                  pod_labels=6170703D7765622C746965723D66726F6E7420656E64 \

@@ -155,7 +155,7 @@ fn placement(top: &mut Obj, e: &Enriched) {
             let meta = e.container;
             let mut c = top.object("CONTAINER");
             c.str("ID", id.as_bytes());
-            c.str("RUNTIME", runtime.name().as_bytes());
+            c.str("RUNTIME", super::runtime_name(*runtime, meta).as_bytes());
             if let Some(m) = meta {
                 c.str("NAME", m.name.as_bytes());
                 c.str("IMAGE", m.image.as_bytes());

@@ -6,6 +6,8 @@ pub mod json;
 pub mod names;
 pub mod sockaddr;
 
+use crate::enrich::{cgroup::Runtime, runtime::ContainerMeta};
+
 /// auditd's number for x86_64 (`AUDIT_ARCH_X86_64`).
 pub const ARCH_X86_64: u32 = 0xc000_003e;
 
@@ -25,4 +27,12 @@ pub fn tty(raw: &[u8]) -> &[u8] {
 /// `dev` as auditd writes it: `major:minor` in hex, from the kernel's dev_t.
 pub fn dev(dev: u32) -> String {
     format!("{:02x}:{:02x}", dev >> 20, dev & 0xf_ffff)
+}
+
+/// The runtime the cgroup path names, else the one that answered for it.
+pub fn runtime_name<'a>(runtime: Runtime, meta: Option<&'a ContainerMeta>) -> &'a str {
+    match (runtime, meta) {
+        (Runtime::Unknown, Some(m)) if !m.runtime.is_empty() => &m.runtime,
+        _ => runtime.name(),
+    }
 }

@@ -157,6 +157,8 @@ pub struct Cri {
     service: &'static str,
     /// What the runtime calls itself (`containerd 1.6.20`).
     pub runtime: String,
+    /// Its name alone (`containerd`, `cri-o`).
+    name: String,
     /// The pod annotations kept (`--pod-annotation`); the others are not.
     annotations: Arc<[String]>,
 }
@@ -174,6 +176,7 @@ impl Cri {
                         channel,
                         service,
                         runtime: format!("{} {}", v.runtime_name, v.runtime_version),
+                        name: v.runtime_name.to_lowercase(),
                         annotations,
                     })
                 }
@@ -216,6 +219,7 @@ impl Cri {
             return Ok(self.sandbox(id).await?.map(|pod| ContainerMeta {
                 id: id.to_owned(),
                 name: "POD".to_owned(),
+                runtime: self.name.clone(),
                 pod: Some(Arc::new(pod)),
                 ..ContainerMeta::default()
             }));
@@ -255,6 +259,7 @@ impl Cri {
         Ok(Some(ContainerMeta {
             id: c.id,
             name: c.metadata.map(|m| m.name).unwrap_or_default(),
+            runtime: self.name.clone(),
             image,
             image_id,
             pod,

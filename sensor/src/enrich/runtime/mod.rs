@@ -38,6 +38,9 @@ pub struct PodMeta {
 pub struct ContainerMeta {
     pub id: String,
     pub name: String,
+    /// The runtime that answered (`containerd`, `cri-o`): the cgroup path
+    /// of the cgroupfs driver does not say.
+    pub runtime: String,
     pub image: String,
     pub image_id: String,
     pub pod: Option<Arc<PodMeta>>,
