@@ -97,6 +97,25 @@ impl Auditd {
         }
     }
 
+    /// Waits until auditd's log and `other` (another recording's size)
+    /// have not grown for a second and a half (at most 30 s): on a loaded
+    /// machine kauditd and auditd may be seconds behind the workload.
+    pub fn wait_until_quiet(&self, other: impl Fn() -> usize) {
+        let size = || {
+            let log = fs::metadata(self.dir.join("audit.log")).map_or(0, |m| m.len());
+            (log, other())
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let (mut last, mut since) = (size(), Instant::now());
+        while Instant::now() < deadline && since.elapsed() < Duration::from_millis(1500) {
+            thread::sleep(Duration::from_millis(100));
+            let now = size();
+            if now != last {
+                (last, since) = (now, Instant::now());
+            }
+        }
+    }
+
     /// Stops auditd and returns its log.
     pub fn stop(mut self) -> Result<String> {
         self.shutdown();

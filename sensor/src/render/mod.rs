@@ -30,7 +30,7 @@ pub fn dev(dev: u32) -> String {
 }
 
 /// The runtime the cgroup path names, else the one that answered for it.
-pub fn runtime_name<'a>(runtime: Runtime, meta: Option<&'a ContainerMeta>) -> &'a str {
+pub fn runtime_name(runtime: Runtime, meta: Option<&ContainerMeta>) -> &str {
     match (runtime, meta) {
         (Runtime::Unknown, Some(m)) if !m.runtime.is_empty() => &m.runtime,
         _ => runtime.name(),
