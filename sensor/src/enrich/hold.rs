@@ -52,9 +52,10 @@ impl Hold {
         });
     }
 
-    /// When the oldest held event must leave, if any is held.
+    /// When the oldest held event must leave, if any is held (the queue
+    /// is in arrival order, and every event waits as long).
     pub fn deadline(&self) -> Option<Instant> {
-        self.queue.iter().map(|h| h.deadline).min()
+        self.queue.front().map(|h| h.deadline)
     }
 
     /// The held events that may leave now, oldest first, with what is known
