@@ -3,11 +3,43 @@
 use anyhow::Result;
 
 use crate::{
+    enrich::runtime::{cri::Cri, Endpoints},
     load::{self, btf, privileges, programs::PROGRAMS, tracefs, LoadOptions},
     rules::RuleFile,
 };
 
-pub fn check(opts: &LoadOptions, rules: &RuleFile) -> Result<bool> {
+/// Which container runtimes answer: informational, as the sensor runs
+/// without one (events then carry container ids alone).
+fn runtimes(endpoints: &Endpoints) {
+    let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    else {
+        return;
+    };
+    for path in &endpoints.paths {
+        let answer = rt.block_on(async {
+            let cri = Cri::connect(path.clone(), Vec::new().into());
+            tokio::time::timeout(std::time::Duration::from_secs(2), cri).await
+        });
+        match answer {
+            Ok(Ok(cri)) => println!(
+                "{:<12} ok: {} at {}",
+                "runtime",
+                cri.runtime,
+                path.display()
+            ),
+            Ok(Err(e)) => println!(
+                "{:<12} not answering: {e:#} (events from its containers carry their id only)",
+                "runtime"
+            ),
+            Err(_) => println!("{:<12} not answering in 2 s: {}", "runtime", path.display()),
+        }
+    }
+}
+
+pub fn check(opts: &LoadOptions, rules: &RuleFile, endpoints: &Endpoints) -> Result<bool> {
+    runtimes(endpoints);
     let mut ok = true;
     for warning in &rules.warnings {
         println!("{:<12} skipped: {warning}", "rules");

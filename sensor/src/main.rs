@@ -72,7 +72,7 @@ fn start(cli: &Cli) -> anyhow::Result<std::process::ExitCode> {
         scope_exclusions: !o.exclude.is_empty() || !o.include.is_empty(),
     };
     if let Some(Command::Check) = cli.command {
-        let ok = check::check(&opts, &rules)?;
+        let ok = check::check(&opts, &rules, &runtime_endpoints(o)?)?;
         return Ok(if ok {
             std::process::ExitCode::SUCCESS
         } else {

@@ -312,3 +312,22 @@ fn auditd_format_carries_the_pod_and_ausearch_reads_it() {
     assert!(interpreted.contains(&tag), "{interpreted}");
     std::fs::remove_file(&log).unwrap();
 }
+
+#[test]
+fn check_reports_whether_the_runtime_answers() {
+    let mut containerd = Containerd::start().unwrap();
+    let endpoint = containerd.endpoint();
+    let check = || {
+        let out = std::process::Command::new(sensor_tests::sensor_bin())
+            .args(["check", "--runtime-endpoint", &endpoint])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let up = check();
+    assert!(up.contains("runtime      ok: containerd"), "{up}");
+    containerd.pause();
+    let down = check();
+    assert!(down.contains("runtime      not answering"), "{down}");
+    assert!(down.contains("carry their id only"), "{down}");
+}
