@@ -15,10 +15,12 @@ pub enum EventKind {
     Exit = 7,
     Tty = 8,
     Login = 9,
+    /// A cgroup made: never written, it tells userspace a cgroup's path.
+    Cgroup = 10,
 }
 
 /// Kinds, in number order, for per-kind counters.
-pub const KINDS: [EventKind; 9] = [
+pub const KINDS: [EventKind; 10] = [
     EventKind::Exec,
     EventKind::Socket,
     EventKind::Setsockopt,
@@ -28,6 +30,7 @@ pub const KINDS: [EventKind; 9] = [
     EventKind::Exit,
     EventKind::Tty,
     EventKind::Login,
+    EventKind::Cgroup,
 ];
 
 /// Size of per-kind counter arrays (indexed by the kind's number).
@@ -53,6 +56,7 @@ impl EventKind {
             Self::Exit => "exit",
             Self::Tty => "tty",
             Self::Login => "login",
+            Self::Cgroup => "cgroup",
         }
     }
 }

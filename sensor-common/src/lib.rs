@@ -8,6 +8,7 @@
 //! global before load.
 #![no_std]
 
+pub mod cgroup;
 pub mod config;
 pub mod event;
 pub mod exec;

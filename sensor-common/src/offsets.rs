@@ -24,6 +24,8 @@ pub struct KernelOffsets {
     pub cgroup_subsys_state_cgroup: u32,
     pub cgroup_kn: u32,
     pub kernfs_node_id: u32,
+    pub cgroup_root: u32,
+    pub cgroup_root_hierarchy_id: u32,
     pub nsproxy_mnt_ns: u32,
     pub nsproxy_pid_ns_for_children: u32,
     /// `mnt_namespace.ns.inum`

@@ -21,7 +21,7 @@ use aya_ebpf::{
     macros::{raw_tracepoint, tracepoint},
     programs::{RawTracePointContext, TracePointContext},
 };
-use probes::{exec, lifecycle, mmap, net, tty};
+use probes::{cgroup, exec, lifecycle, mmap, net, tty};
 use sensor_common::event::EventKind;
 
 #[tracepoint(category = "syscalls", name = "sys_enter_execve")]
@@ -303,4 +303,15 @@ static LICENSE: [u8; 13] = *b"Dual MIT/GPL\0";
 #[panic_handler]
 fn panic(_info: &core::panic::PanicInfo) -> ! {
     loop {}
+}
+
+#[raw_tracepoint(tracepoint = "cgroup_mkdir")]
+pub fn cgroup_mkdir(ctx: RawTracePointContext) -> i32 {
+    diag::report(
+        &ctx,
+        "cgroup_mkdir",
+        EventKind::Cgroup,
+        cgroup::try_mkdir(&ctx),
+    );
+    0
 }

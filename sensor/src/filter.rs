@@ -74,6 +74,8 @@ impl Filter {
             Event::Fork(_) | Event::Exit(_) if self.process_events => Verdict::Keep(None),
             Event::Fork(_) | Event::Exit(_) => Verdict::Drop,
             Event::Login(_) => Verdict::Keep(None),
+            // Only the enrich stage's: where a cgroup is.
+            Event::Cgroup(_) => Verdict::Drop,
             Event::Tty(tty) => {
                 let ses = tty.call.process.ses;
                 let key = if ses == u32::MAX {

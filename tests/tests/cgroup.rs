@@ -117,3 +117,28 @@ fn processes_in_container_cgroups_are_attributed_and_host_ones_marked() {
     assert!(e.get("CONTAINER").is_none(), "{e:#}");
     assert!(e["HOST"]["CGROUP"].is_string(), "{e:#}");
 }
+
+/// The cgroup is made, used and removed while the sensor is stopped: when
+/// it reads the exec, the cgroup can no longer be opened by its id, and
+/// only the kernel's record of the mkdir says where it was.
+#[test]
+fn a_cgroup_removed_before_its_events_are_read_still_attributes_them() {
+    let sensor = Sensor::start(&[]).unwrap();
+    let ctr = container_id(3);
+    let pod = format!("{:08x}-2d3c-4b5e-9f0e-2a3b4c5d6e7f", std::process::id());
+    let path = format!("/kubepods/burstable/pod{pod}/{ctr}");
+    unsafe { libc::kill(sensor.pid() as i32, libc::SIGSTOP) };
+    let pid = exec_in_cgroup(&path, &marker("gone"));
+    remove(&path);
+    let gone = !hierarchy().join(path.trim_start_matches('/')).exists();
+    unsafe { libc::kill(sensor.pid() as i32, libc::SIGCONT) };
+    assert!(gone, "the test could not remove {path}");
+    let e = sensor
+        .wait_for("the exec", |e| {
+            e["SYSCALL"]["pid"] == pid && e["SYSCALL"]["syscall"] == 59
+        })
+        .unwrap();
+    assert_eq!(e["CONTAINER"]["ID"], ctr.as_str(), "{e:#}");
+    assert_eq!(e["CONTAINER"]["CGROUP"], path.as_str(), "{e:#}");
+    assert_eq!(e["K8S"]["POD_UID"], pod.as_str(), "{e:#}");
+}

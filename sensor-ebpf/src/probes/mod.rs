@@ -1,4 +1,5 @@
 //! One module per event family, mirrored by `sensor::decode`.
+pub mod cgroup;
 pub mod exec;
 pub mod lifecycle;
 pub mod login;

@@ -2,6 +2,7 @@
 //! per event family (mirroring `sensor-ebpf/src/probes`). Kernel data is
 //! validated, never trusted: a malformed record is an error, not a panic.
 
+pub mod cgroup;
 pub mod exec;
 pub mod lifecycle;
 pub mod login;
@@ -26,6 +27,7 @@ pub enum Event {
     Exit(lifecycle::Exit),
     Tty(tty::Tty),
     Login(login::Login),
+    Cgroup(cgroup::CgroupMade),
 }
 
 /// The subject and the syscall of a SYSCALL record.
@@ -52,6 +54,7 @@ impl Event {
             Event::Exit(e) => &e.process,
             Event::Tty(e) => &e.call.process,
             Event::Login(e) => &e.process,
+            Event::Cgroup(e) => &e.process,
         }
     }
 }
@@ -75,6 +78,7 @@ pub fn decode(raw: Bytes) -> Result<Decoded> {
         Some(EventKind::Exit) => Event::Exit(lifecycle::decode_exit(&raw)?),
         Some(EventKind::Tty) => Event::Tty(tty::decode(raw)?),
         Some(EventKind::Login) => Event::Login(login::decode(&raw)?),
+        Some(EventKind::Cgroup) => Event::Cgroup(cgroup::decode(raw)?),
         None => anyhow::bail!("unknown event kind {}", header.kind),
     };
     Ok(Decoded { header, event })

@@ -22,6 +22,7 @@ use sensor_common::{
 };
 
 use super::cgroup::{self, Origin};
+use crate::decode::cgroup::CgroupMade;
 
 /// `FILEID_KERNFS`: a kernfs node's handle type.
 const FILEID_KERNFS: i32 = 0xfe;
@@ -47,6 +48,8 @@ enum Hierarchy {
 
 pub struct Cgroups {
     mount: Option<(File, String, Hierarchy)>,
+    /// The kernel's id of that hierarchy (`cgroup_mkdir` records name it).
+    hierarchy_id: Option<u32>,
     cache: HashMap<u64, Option<Rc<Placement>>>,
 }
 
@@ -103,10 +106,47 @@ impl Cgroups {
         if mount.is_none() {
             log::warn!("no cgroup hierarchy is mounted: events will lack container attribution");
         }
+        let hierarchy_id = mount.as_ref().and_then(|(_, _, h)| match h {
+            Hierarchy::Unified => Some(0),
+            Hierarchy::Controller => controller_hierarchy(controller),
+        });
         Self {
             mount,
+            hierarchy_id,
             cache: HashMap::new(),
         }
+    }
+
+    /// A cgroup made (`cgroup_mkdir`): its path is known from now on,
+    /// even after it is removed.
+    pub fn learn(&mut self, made: &CgroupMade) {
+        if Some(made.hierarchy) != self.hierarchy_id {
+            return;
+        }
+        let Some((_, _, hierarchy)) = &self.mount else {
+            return;
+        };
+        let key = CgroupKey {
+            id: made.id,
+            hierarchy: match hierarchy {
+                Hierarchy::Controller => hierarchy::CONTROLLER,
+                Hierarchy::Unified => hierarchy::UNIFIED,
+            },
+        };
+        let path = String::from_utf8_lossy(&made.path).into_owned();
+        let placement = Placement {
+            origin: cgroup::parse(&path),
+            path,
+            key,
+        };
+        self.remember(made.id, Some(Rc::new(placement)));
+    }
+
+    fn remember(&mut self, id: u64, placement: Option<Rc<Placement>>) {
+        if self.cache.len() >= CAPACITY {
+            self.cache.clear();
+        }
+        self.cache.insert(id, placement);
     }
 
     /// Where the process of an event runs.
@@ -133,12 +173,18 @@ impl Cgroups {
                 key,
             })
         });
-        if self.cache.len() >= CAPACITY {
-            self.cache.clear();
-        }
-        self.cache.insert(id, placement.clone());
+        self.remember(id, placement.clone());
         placement
     }
+}
+
+/// The kernel's id of `controller`'s v1 hierarchy, from /proc/cgroups.
+fn controller_hierarchy(controller: &str) -> Option<u32> {
+    let table = std::fs::read_to_string("/proc/cgroups").ok()?;
+    table.lines().find_map(|line| {
+        let mut fields = line.split_whitespace();
+        (fields.next()? == controller).then(|| fields.next()?.parse().ok())?
+    })
 }
 
 /// The path of cgroup `id` under the hierarchy mounted at `point`.

@@ -112,6 +112,9 @@ impl Enricher {
     /// Updates the process table with `event`; returns what it knows of
     /// the event's process (the filter may need its exe).
     pub fn observe(&mut self, event: &Event) -> Option<Rc<ProcessEntry>> {
+        if let Event::Cgroup(made) = event {
+            self.cgroups.learn(made);
+        }
         self.processes.observe(event);
         self.processes.get(event.process().pid)
     }

@@ -48,6 +48,8 @@ pub fn resolve(btf: &Btf) -> Result<KernelOffsets> {
         cgroup_subsys_state_cgroup: r.offset("cgroup_subsys_state", "cgroup")?,
         cgroup_kn: r.offset("cgroup", "kn")?,
         kernfs_node_id: r.offset("kernfs_node", "id")?,
+        cgroup_root: r.offset("cgroup", "root")?,
+        cgroup_root_hierarchy_id: r.offset("cgroup_root", "hierarchy_id")?,
         nsproxy_mnt_ns: r.offset("nsproxy", "mnt_ns")?,
         nsproxy_pid_ns_for_children: r.offset("nsproxy", "pid_ns_for_children")?,
         mnt_namespace_inum: r.offset("mnt_namespace", "ns.inum")?,

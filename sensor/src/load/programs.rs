@@ -91,4 +91,9 @@ pub const PROGRAMS: &[Program] = &[
         serves: ALWAYS,
     },
     sched("sched_process_exit", ALWAYS),
+    Program {
+        name: "cgroup_mkdir",
+        attach: Attach::RawTracepoint,
+        serves: ALWAYS,
+    },
 ];

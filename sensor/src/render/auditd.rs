@@ -123,6 +123,7 @@ pub fn render(e: &Enriched, out: &mut String) {
         Event::Exit(x) => exit(&mut r, e, x),
         Event::Tty(x) => tty_record(&mut r, x),
         Event::Login(x) => login(&mut r, x),
+        Event::Cgroup(_) => {} // never kept by the filter
     }
     if !r.out.is_empty() {
         origin(&mut r, e);

@@ -131,6 +131,7 @@ pub fn render(e: &Enriched, out: &mut String) {
         Event::Exit(x) => exit(&mut top, e, x),
         Event::Tty(x) => tty_record(&mut top, e, x),
         Event::Login(x) => login(&mut top, e, x),
+        Event::Cgroup(_) => {} // never kept by the filter
     }
     placement(&mut top, e);
     top.end();
