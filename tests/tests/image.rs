@@ -5,7 +5,11 @@
 //! container. The least-privilege overlay runs the same way, and each of
 //! its capabilities, and its seccomp setting, is shown to be needed.
 
-use std::{path::Path, process::Command, time::Instant};
+use std::{
+    path::Path,
+    process::{Command, Stdio},
+    time::{Duration, Instant},
+};
 
 use anyhow::{ensure, Context, Result};
 use sensor_tests::{
@@ -189,12 +193,24 @@ fn without_capability(name: &'static str) -> impl FnOnce(&mut Value) {
 fn refuses_to_start(pod: &Value, objects: &[Value], why: &str) {
     node_has_tracefs();
     let spec = PodRun::new(pod, objects, NODE).unwrap();
-    let out = podman_run()
+    let name = marker("refused");
+    let _container = Container(name.clone());
+    let mut child = podman_run()
+        .arg(format!("--name={name}"))
         .args(&spec.options)
         .arg(image())
         .args(supported(spec.args.clone()))
-        .output()
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
         .unwrap();
+    // A sensor that starts after all would run until stopped.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while child.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "it started and kept running");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "it started: {stderr}");
     assert!(stderr.contains(why), "expected {why:?} in:\n{stderr}");
