@@ -16,6 +16,8 @@ use anyhow::{bail, Context, Result};
 pub mod audit_log;
 pub mod auditd;
 pub mod containerd;
+pub mod deploy;
+pub mod podman;
 use serde_json::Value;
 
 /// The sensor binary under test.
@@ -40,12 +42,19 @@ pub struct Sensor {
 impl Sensor {
     /// Starts the sensor and waits until it logs `ready`.
     pub fn start(args: &[&str]) -> Result<Self> {
-        let mut child = Command::new(sensor_bin())
-            .args(args)
+        let mut cmd = Command::new(sensor_bin());
+        cmd.args(args);
+        Self::start_command(cmd)
+    }
+
+    /// Starts `cmd`, which runs the sensor in the foreground (directly, or in
+    /// a container attached to it), and waits until it logs `ready`.
+    pub fn start_command(mut cmd: Command) -> Result<Self> {
+        let mut child = cmd
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .with_context(|| format!("starting {}", sensor_bin().display()))?;
+            .with_context(|| format!("starting {cmd:?}"))?;
         let lines = Arc::new(Mutex::new(Vec::new()));
         let out = BufReader::new(child.stdout.take().unwrap());
         let sink = lines.clone();

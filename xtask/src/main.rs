@@ -7,6 +7,7 @@
 
 mod build;
 mod cmd;
+mod image;
 mod run;
 mod setup;
 mod test;
@@ -34,6 +35,8 @@ enum Command {
     BuildEbpf,
     /// Build the eBPF object and the userspace sensor (target/release/sensor).
     Build,
+    /// Build, then package the sensor into its container image (podman, localhost/sensor:VERSION).
+    Image,
     /// Build, then run the sensor (needs root or CAP_BPF+CAP_PERFMON).
     Run {
         /// Arguments passed to the sensor, after `--`.
@@ -68,6 +71,7 @@ fn dispatch(command: Command) -> Result<()> {
         Command::Setup => setup::setup(),
         Command::BuildEbpf => build::build_ebpf().map(drop),
         Command::Build => build::build().map(drop),
+        Command::Image => image::image().map(drop),
         Command::Run { args } => run::run(&args),
         Command::Test { args } => test::test(&args),
         Command::Clippy => build::clippy(),

@@ -10,12 +10,14 @@ use anyhow::{bail, Result};
 
 use crate::cmd::{self, output};
 
-/// Debian packages needed to build bpf-linker against the system LLVM 22
-/// (which matches the LLVM of the installed nightly).
-/// LLVM for bpf-linker; auditd (auditd, auditctl, ausearch, aureport) is the
-/// reference the conformance tests compare the sensor with; containerd, runc
-/// and busybox-static (the test image) are the real runtime the Kubernetes
-/// attribution tests drive through the CRI.
+/// Debian packages: LLVM 22 for bpf-linker (it matches the LLVM of the
+/// installed nightly); auditd (auditd, auditctl, ausearch, aureport), the
+/// reference the conformance tests compare the sensor with; containerd and
+/// runc, the real runtime the Kubernetes attribution tests drive through
+/// the CRI; podman, which builds and runs the container image (`cargo
+/// xtask image`, the image test), with busybox-static for the test images
+/// and ca-certificates for the image's CA bundle; python3-venv for the
+/// manifests' validator (below).
 const DEB_PACKAGES: &[&str] = &[
     "llvm-22-dev",
     "libpolly-22-dev",
@@ -23,8 +25,21 @@ const DEB_PACKAGES: &[&str] = &[
     "auditd",
     "containerd",
     "runc",
+    "podman",
     "busybox-static",
+    "ca-certificates",
+    "python3-venv",
 ];
+
+/// `kubectl kustomize` renders deploy/: any kubectl will do (a machine may
+/// have a newer one than Debian's, from another package), so the command is
+/// checked, and Debian's package installed only when there is none.
+const KUBECTL_PACKAGE: &str = "kubernetes-client";
+
+/// The manifests' validator, from PyPI, in a venv of its own under target/:
+/// nothing is installed into (or breaks) the system's Python, and the
+/// version is the one the tests were written against.
+const KUBERNETES_VALIDATE: &str = "kubernetes-validate==1.37.0";
 
 /// bpf-linker release line that supports LLVM 22.
 const BPF_LINKER_VERSION: &str = "0.13";
@@ -34,7 +49,37 @@ pub fn setup() -> Result<()> {
     deb_packages()?;
     rust_src()?;
     bpf_linker()?;
+    kubernetes_validate()?;
     Ok(())
+}
+
+/// The venv holding kubernetes-validate (and its PyYAML, which the tests use
+/// to read rendered manifests): `<target>/tools/venv`.
+pub fn tools_venv() -> PathBuf {
+    cmd::target_dir().join("tools").join("venv")
+}
+
+fn kubernetes_validate() -> Result<()> {
+    let venv = tools_venv();
+    let bin = venv.join("bin");
+    let wanted = KUBERNETES_VALIDATE.rsplit("==").next().unwrap_or_default();
+    let installed = output(Command::new(bin.join("kubernetes-validate")).arg("--version"));
+    if installed.as_deref().map(str::trim) == Some(wanted) {
+        eprintln!("setup: kubernetes-validate {wanted} already installed");
+        return Ok(());
+    }
+    eprintln!(
+        "setup: installing {KUBERNETES_VALIDATE} into {}",
+        venv.display()
+    );
+    cmd::run(
+        Command::new("python3").arg("-m").arg("venv").arg(&venv),
+        "python3 with its venv module is needed (Debian: python3-venv)",
+    )?;
+    cmd::run(
+        Command::new(bin.join("pip")).args(["install", "--quiet", KUBERNETES_VALIDATE]),
+        "check access to PyPI",
+    )
 }
 
 fn deb_installed(pkg: &str) -> bool {
@@ -50,6 +95,11 @@ fn deb_packages() -> Result<()> {
         } else {
             missing.push(*pkg);
         }
+    }
+    if output(Command::new("kubectl").args(["kustomize", "--help"])).is_some() {
+        eprintln!("setup: kubectl (with kustomize) already installed");
+    } else {
+        missing.push(KUBECTL_PACKAGE);
     }
     if missing.is_empty() {
         return Ok(());

@@ -5,6 +5,7 @@ use anyhow::{bail, Result};
 
 use crate::build::build;
 use crate::cmd::{self, cargo};
+use crate::{image, setup};
 
 pub fn test(args: &[String]) -> Result<()> {
     // Fail before the (slow) build: the integration tests load eBPF programs.
@@ -12,6 +13,8 @@ pub fn test(args: &[String]) -> Result<()> {
         bail!("the integration tests load eBPF programs and need root: rerun as root (e.g. `sudo -E cargo xtask test`)");
     }
     let (sensor, object) = build()?;
+    // The image and deploy tests run the image and render the manifests.
+    let image = image::package(&sensor)?;
 
     // Split `[cargo test args] [-- harness args]`.
     let (cargo_args, harness_args) = match args.iter().position(|a| a == "--") {
@@ -40,7 +43,9 @@ pub fn test(args: &[String]) -> Result<()> {
             .arg("--")
             .args(&harness_args)
             .env("SENSOR_BIN", &sensor)
-            .env("SENSOR_EBPF_OBJECT", &object),
+            .env("SENSOR_EBPF_OBJECT", &object)
+            .env("SENSOR_IMAGE", &image)
+            .env("SENSOR_TOOLS_VENV", setup::tools_venv()),
         "see the failing tests above",
     )
 }
