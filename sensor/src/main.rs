@@ -6,11 +6,13 @@
 
 mod check;
 mod cli;
+mod config;
 mod decode;
 mod enrich;
 mod filter;
 mod load;
 mod loss;
+mod metrics;
 mod read;
 mod render;
 mod rules;
@@ -20,11 +22,12 @@ mod sink;
 use anyhow::Context;
 use clap::Parser;
 
-use cli::{Cli, Command};
+use cli::Command;
 use load::LoadOptions;
 
 fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
+    // Flags alone first: --help and flag errors exit here, as clap does.
+    let cli = cli::Cli::parse();
     let level = match cli.options.verbose {
         0 => "info",
         1 => "debug",
@@ -34,7 +37,7 @@ fn main() -> std::process::ExitCode {
         .target(env_logger::Target::Stderr)
         .init();
 
-    match start(&cli) {
+    match config::resolve(std::env::args_os().collect()).and_then(start) {
         Ok(code) => code,
         Err(e) => {
             log::error!("{e:#}");
@@ -43,9 +46,10 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-/// Everything after the command line: rules first, so a bad rule file
-/// stops the sensor before anything is loaded or attached.
-fn start(cli: &Cli) -> anyhow::Result<std::process::ExitCode> {
+/// Everything after the command line and configuration: rules first, so a
+/// bad rule file stops the sensor before anything is loaded or attached.
+fn start(settings: config::Settings) -> anyhow::Result<std::process::ExitCode> {
+    let cli = &settings.cli;
     let o = &cli.options;
     let rules = match &o.rules {
         Some(path) => rules::load(path, o.skip_unsupported_rules).context(
@@ -76,6 +80,9 @@ fn start(cli: &Cli) -> anyhow::Result<std::process::ExitCode> {
             std::process::ExitCode::from(1)
         });
     }
+    if let Some(addr) = o.metrics_addr {
+        metrics::server::spawn(addr)?;
+    }
     let pipeline = run::PipelineOptions {
         format: o.format,
         node_name: o.node_name.clone(),
@@ -83,6 +90,8 @@ fn start(cli: &Cli) -> anyhow::Result<std::process::ExitCode> {
         tty_rate: o.tty_rate,
         rules_path: o.rules.clone(),
         skip_unsupported_rules: o.skip_unsupported_rules,
+        outputs: settings.outputs.clone(),
+        sink_defaults: run::sink_defaults(o),
     };
     tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -8,16 +8,17 @@ use sensor_common::event::EventKind;
 use tokio::signal::unix::{signal, SignalKind};
 
 use crate::{
-    cli::Format,
-    decode,
+    cli::{Format, Options},
+    config, decode,
     enrich::{self, Enricher, Ids},
     filter::{Filter, Verdict},
     load::{self, Attachments, LoadOptions},
-    loss::LossMonitor,
+    loss::{LossMonitor, Lost},
+    metrics::{health, pipeline::PipelineMetrics},
     read::{Reader, SeqTracker},
     render,
     rules::{self, RuleFile},
-    sink::stdout::StdoutSink,
+    sink::{self, Fanout},
 };
 
 /// SIGHUP: reads the rules again. Bad rules are refused (the old ones stay);
@@ -72,6 +73,48 @@ pub struct PipelineOptions {
     /// Where the rules came from, for SIGHUP (None: the built-in default).
     pub rules_path: Option<PathBuf>,
     pub skip_unsupported_rules: bool,
+    pub outputs: Vec<sink::Spec>,
+    pub sink_defaults: sink::Defaults,
+}
+
+pub fn sink_defaults(o: &Options) -> sink::Defaults {
+    sink::Defaults {
+        spool_dir: o.spool_dir.clone(),
+        spool_size: o.spool_size,
+        queue_size: o.queue_size,
+        node: enrich::node_name(o.node_name.clone()),
+    }
+}
+
+/// SIGHUP: the command line and configuration file resolved again. The
+/// outputs and the format change now, the rules through [`reload`];
+/// settings the kernel programs were loaded with need a restart. A bad
+/// file changes nothing.
+async fn reconfigure(pipeline_opts: &mut PipelineOptions, pipeline: &mut Pipeline) -> bool {
+    let settings = match config::resolve(std::env::args_os().collect()) {
+        Ok(s) => s,
+        Err(e) => {
+            log::error!("SIGHUP: keeping the current configuration: {e:#}");
+            return false;
+        }
+    };
+    let o = &settings.cli.options;
+    let defaults = sink_defaults(o);
+    if let Err(e) = pipeline
+        .sink
+        .reconfigure(&settings.outputs, defaults.clone())
+        .await
+    {
+        log::error!("SIGHUP: keeping the current outputs: {e:#}");
+    } else {
+        pipeline_opts.outputs = settings.outputs.clone();
+        pipeline_opts.sink_defaults = defaults;
+    }
+    pipeline.format = o.format;
+    pipeline_opts.format = o.format;
+    pipeline_opts.rules_path = o.rules.clone();
+    pipeline_opts.skip_unsupported_rules = o.skip_unsupported_rules;
+    true
 }
 
 /// How often lost-record counts are checked and reported in-band.
@@ -80,8 +123,11 @@ const LOSS_INTERVAL: Duration = Duration::from_secs(1);
 pub async fn run(
     opts: &LoadOptions,
     rules: RuleFile,
-    pipeline_opts: PipelineOptions,
+    mut pipeline_opts: PipelineOptions,
 ) -> Result<()> {
+    // Sinks first: a destination that cannot be built stops start-up
+    // before anything is loaded.
+    let sink = Fanout::start(&pipeline_opts.outputs, pipeline_opts.sink_defaults.clone())?;
     let kernel = load::preflight(opts)?;
     let mut ebpf = load::load(opts, &kernel)?;
     if opts.ebpf_log {
@@ -98,7 +144,8 @@ pub async fn run(
         filter: Filter::new(rules, pipeline_opts.process_events, pipeline_opts.tty_rate),
         loss: LossMonitor::new(&mut ebpf)?,
         seq: SeqTracker::default(),
-        sink: StdoutSink::new(),
+        sink,
+        metrics: PipelineMetrics::new(),
         line: String::with_capacity(4096),
         batch: Vec::with_capacity(1 << 16),
         received: 0,
@@ -107,21 +154,31 @@ pub async fn run(
     load::set_rules(&mut ebpf, &pipeline.filter.rules)?;
     let mut attached = Attachments::default();
     attached.sync(&mut ebpf, &pipeline.filter.rules.syscalls())?;
-    log::info!("ready: {} programs attached", attached.len());
-
+    // Before `ready`: a signal sent as soon as it is logged is handled.
     let mut sighup = signal(SignalKind::hangup()).context("installing the SIGHUP handler")?;
     let mut sigterm = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
     let mut sigint = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
+    let mut sigusr1 =
+        signal(SignalKind::user_defined1()).context("installing the SIGUSR1 handler")?;
+    health::set_ready(true);
+    log::info!("ready: {} programs attached", attached.len());
+
     let mut loss_tick = tokio::time::interval(LOSS_INTERVAL);
     let mut raw = Vec::new();
     loop {
+        health::beat();
         tokio::select! {
             read = reader.read(&mut raw) => {
                 read?;
                 pipeline.process(&mut raw).await?;
             }
             _ = loss_tick.tick() => pipeline.report_loss().await?,
-            _ = sighup.recv() => reload(&pipeline_opts, opts, &mut pipeline.filter, &mut attached, &mut ebpf),
+            _ = sighup.recv() => {
+                if reconfigure(&mut pipeline_opts, &mut pipeline).await {
+                    reload(&pipeline_opts, opts, &mut pipeline.filter, &mut attached, &mut ebpf);
+                }
+            }
+            _ = sigusr1.recv() => pipeline.sink.reopen(),
             _ = sigterm.recv() => break,
             _ = sigint.recv() => break,
         }
@@ -133,6 +190,7 @@ pub async fn run(
     reader.drain(&mut raw);
     pipeline.process(&mut raw).await?;
     pipeline.report_loss().await?;
+    health::set_ready(false);
     let sequenced = pipeline.loss.sequenced();
     pipeline.seq.finish(&sequenced);
     let t = pipeline.loss.totals;
@@ -148,6 +206,7 @@ pub async fn run(
         pipeline.seq.lost(),
         pipeline.filter.tty_bytes_cut,
     );
+    pipeline.sink.close().await;
     Ok(())
 }
 
@@ -158,7 +217,8 @@ struct Pipeline {
     filter: Filter,
     loss: LossMonitor,
     seq: SeqTracker,
-    sink: StdoutSink,
+    sink: Fanout,
+    metrics: PipelineMetrics,
     line: String,
     batch: Vec<u8>,
     received: u64,
@@ -167,6 +227,7 @@ struct Pipeline {
 
 impl Pipeline {
     async fn process(&mut self, raw: &mut Vec<Bytes>) -> Result<()> {
+        self.metrics.received(raw.len() as u64);
         for record in raw.drain(..) {
             self.received += 1;
             let kind = record
@@ -185,6 +246,7 @@ impl Pipeline {
             let Verdict::Keep(key) = self.filter.verdict(&mut decoded, subject.as_deref()) else {
                 continue;
             };
+            self.metrics.written(kind, key);
             let mut enriched = self.enricher.enrich(&decoded, subject);
             enriched.key = key;
             enriched.id = self.ids.next(decoded.header.ts_boot_ns);
@@ -200,7 +262,13 @@ impl Pipeline {
     }
 
     async fn report_loss(&mut self) -> Result<()> {
-        if let Some(lost) = self.loss.poll() {
+        let mut sinks = Lost::default();
+        for (name, n) in self.sink.take_lost() {
+            log::warn!("sink {name}: {n} records dropped: its spool is full");
+            sinks.add_sink(name, n);
+        }
+        if let Some(lost) = self.loss.poll(sinks) {
+            self.metrics.lost(&lost);
             log::warn!("{} records lost since the last report", lost.total());
             let id = self.ids.next_now();
             self.line.clear();
@@ -209,16 +277,15 @@ impl Pipeline {
                 Format::Json => render::json::render_lost(id, node, &lost, &mut self.line),
                 Format::Auditd => render::auditd::render_lost(id, node, &lost, &mut self.line),
             }
-            self.batch.extend_from_slice(self.line.as_bytes());
+            self.flush().await?;
+            self.sink.push_lost(self.line.as_bytes());
         }
         self.flush().await
     }
 
     async fn flush(&mut self) -> Result<()> {
-        if !self.batch.is_empty() {
-            self.sink.write(&self.batch).await?;
-            self.batch.clear();
-        }
+        self.sink.push(&self.batch);
+        self.batch.clear();
         Ok(())
     }
 }

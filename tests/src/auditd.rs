@@ -28,7 +28,11 @@ pub fn audit_lock() -> Result<fs::File> {
     let file = fs::File::create(AUDIT_LOCK).context("creating the audit lock")?;
     // SAFETY: a valid fd; flock has no memory effects.
     let rc = unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&file), libc::LOCK_EX) };
-    ensure!(rc == 0, "locking {AUDIT_LOCK}: {}", std::io::Error::last_os_error());
+    ensure!(
+        rc == 0,
+        "locking {AUDIT_LOCK}: {}",
+        std::io::Error::last_os_error()
+    );
     Ok(file)
 }
 

@@ -14,7 +14,15 @@ use crate::cmd::{self, output};
 /// (which matches the LLVM of the installed nightly).
 /// LLVM for bpf-linker; auditd (auditd, auditctl, ausearch, aureport) is the
 /// reference the conformance tests compare the sensor with.
-const DEB_PACKAGES: &[&str] = &["llvm-22-dev", "libpolly-22-dev", "libzstd-dev", "auditd"];
+const DEB_PACKAGES: &[&str] = &[
+    "llvm-22-dev",
+    "libpolly-22-dev",
+    "libzstd-dev",
+    "auditd",
+    // The sink tests' real syslog receiver, over UDP, TCP and TLS.
+    "rsyslog",
+    "rsyslog-gnutls",
+];
 
 /// bpf-linker release line that supports LLVM 22.
 const BPF_LINKER_VERSION: &str = "0.13";
