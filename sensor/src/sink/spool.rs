@@ -5,13 +5,14 @@
 //! lowest first, appended to highest last, each holding complete lines. A
 //! `cursor` file keeps how far into the lowest segment delivery got, so a
 //! restart resumes there instead of sending again. The directory is made on
-//! first use only.
+//! first use only, and locked (flock on its `lock` file) while a sensor uses
+//! it, so two sensors given the same directory never mix their spools.
 
 use std::{
     collections::VecDeque,
     fs::{self, File, OpenOptions},
     io::Write,
-    os::unix::fs::FileExt,
+    os::{fd::AsRawFd, unix::fs::FileExt},
     path::PathBuf,
 };
 
@@ -36,6 +37,8 @@ pub struct Spool {
     cursor: u64,
     /// The last segment, open for appending.
     writer: Option<File>,
+    /// Held while this process owns the directory.
+    lock: Option<File>,
     /// Undelivered bytes and records (lines).
     pub bytes: u64,
     pub records: u64,
@@ -54,6 +57,7 @@ impl Spool {
             segments: VecDeque::new(),
             cursor: 0,
             writer: None,
+            lock: None,
             bytes: 0,
             records: 0,
         };
@@ -75,6 +79,14 @@ impl Spool {
             })
             .collect();
         seqs.sort_unstable();
+        if seqs.is_empty() {
+            return Ok(spool);
+        }
+        if let Err(e) = spool.lock() {
+            // Another sensor's records: not ours to send.
+            log::warn!("{e:#}; its records are left alone");
+            return Ok(spool);
+        }
         for seq in seqs {
             let data = fs::read(spool.path(seq))
                 .with_context(|| format!("reading {}", spool.path(seq).display()))?;
@@ -170,9 +182,28 @@ impl Spool {
         self.save_cursor()
     }
 
-    fn create(&self, seq: u64) -> Result<File> {
+    /// Makes the directory this process's, or fails naming who has it.
+    fn lock(&mut self) -> Result<()> {
+        if self.lock.is_some() {
+            return Ok(());
+        }
         fs::create_dir_all(&self.dir)
             .with_context(|| format!("creating the spool directory {}", self.dir.display()))?;
+        let path = self.dir.join("lock");
+        let file = File::create(&path).with_context(|| format!("creating {}", path.display()))?;
+        // SAFETY: a valid fd; flock has no memory effects.
+        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+            anyhow::bail!(
+                "the spool {} is in use by another sensor: give each its own --spool-dir",
+                self.dir.display()
+            );
+        }
+        self.lock = Some(file);
+        Ok(())
+    }
+
+    fn create(&mut self, seq: u64) -> Result<File> {
+        self.lock()?;
         OpenOptions::new()
             .create(true)
             .append(true)
@@ -287,7 +318,26 @@ mod tests {
         }
         assert_eq!(all, b"0\n2\n3\n");
         assert!(s.is_empty());
-        assert_eq!(fs::read_dir(&d).unwrap().count(), 0);
+        assert!(fs::read_dir(&d)
+            .unwrap()
+            .all(|e| e.unwrap().file_name() == "lock"));
+        fs::remove_dir_all(d).unwrap();
+    }
+
+    #[test]
+    fn a_spool_in_use_is_left_alone() {
+        let d = dir("locked");
+        let mut s = Spool::open(d.clone(), 1 << 20).unwrap();
+        s.append(b"1\n", false).unwrap();
+        let mut other = Spool::open(d.clone(), 1 << 20).unwrap();
+        assert_eq!(other.records, 0);
+        let e = other.append(b"2\n", false).err().unwrap();
+        assert!(
+            format!("{e:#}").contains("in use by another sensor"),
+            "{e:#}"
+        );
+        drop((s, other));
+        assert_eq!(Spool::open(d.clone(), 1 << 20).unwrap().records, 1);
         fs::remove_dir_all(d).unwrap();
     }
 
