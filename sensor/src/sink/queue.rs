@@ -30,7 +30,8 @@ use crate::metrics::{registry, Counter, Gauge};
 /// burst of syslog messages).
 pub const CHUNK_BYTES: usize = 1 << 20;
 const BACKOFF_MIN: Duration = Duration::from_millis(100);
-const BACKOFF_MAX: Duration = Duration::from_secs(30);
+/// Low enough that a destination back from an outage waits at most this long.
+const BACKOFF_MAX: Duration = Duration::from_secs(5);
 
 struct State {
     memory: VecDeque<Bytes>,
