@@ -370,7 +370,8 @@ fn splunk_hec_gets_gzipped_events_with_the_token_and_metadata() {
     assert_eq!(ours["index"], "audit");
     assert_eq!(ours["sourcetype"], "sensor:json");
     let id = ours["event"]["ID"].as_str().unwrap();
-    assert_eq!(ours["time"].to_string(), id.split(':').next().unwrap());
+    let time: f64 = id.split(':').next().unwrap().parse().unwrap();
+    assert_eq!(ours["time"].as_f64(), Some(time));
     fs::remove_dir_all(dir).unwrap();
 }
 
@@ -449,7 +450,8 @@ fn a_full_spool_drops_the_newest_and_says_so_in_a_lost_record() {
     let dir = temp_dir("spool-full");
     let port = free_port();
     let spool = dir.join("spool");
-    let out = format!("http://127.0.0.1:{port}/ingest?name=collector");
+    // Small sizes for this sink only; stdout keeps the defaults.
+    let out = format!("http://127.0.0.1:{port}/ingest?name=collector&queue_size=1K&spool_size=8K");
     let rules = exec_rules(&dir);
     let sensor = Sensor::start(&[
         "--rules",
@@ -460,10 +462,6 @@ fn a_full_spool_drops_the_newest_and_says_so_in_a_lost_record() {
         "stdout",
         "--spool-dir",
         spool.to_str().unwrap(),
-        "--queue-size",
-        "1K",
-        "--spool-size",
-        "8K",
     ])
     .unwrap();
     for i in 0..100 {
@@ -498,6 +496,7 @@ fn a_full_spool_drops_the_newest_and_says_so_in_a_lost_record() {
     assert!(stdout
         .iter()
         .any(|v| v["LOST"]["sink"]["collector"].is_u64()));
+    assert!(stdout.iter().all(|v| v["LOST"]["sink"]["stdout"].is_null()));
     fs::remove_dir_all(dir).unwrap();
 }
 

@@ -513,11 +513,11 @@ impl Fanout {
                 closing.push((spec, q));
             }
         }
-        for (spec, q) in closing {
+        for (spec, _) in &closing {
             log::info!("sink {}: closed by the new configuration", spec.name);
-            q.close(CLOSE_GRACE).await;
             registry().forget("sink", &spec.name);
         }
+        close_all(closing.into_iter().map(|(_, q)| q)).await;
         self.defaults = defaults;
         let mut failed = None;
         for (spec, transport) in plan {
@@ -540,8 +540,15 @@ impl Fanout {
 
     /// Shutdown: every sink sends or spools what it holds.
     pub async fn close(self) {
-        for (_, q) in self.sinks {
-            q.close(CLOSE_GRACE).await;
-        }
+        close_all(self.sinks.into_iter().map(|(_, q)| q)).await;
     }
+}
+
+/// Closes sinks side by side, so their grace periods do not add up.
+async fn close_all(queues: impl Iterator<Item = Queue>) {
+    let mut closing = tokio::task::JoinSet::new();
+    for q in queues {
+        closing.spawn(q.close(CLOSE_GRACE));
+    }
+    while closing.join_next().await.is_some() {}
 }

@@ -29,6 +29,8 @@ use crate::metrics::{registry, Counter, Gauge};
 /// Most bytes handed to the destination at once (one HTTP request, one
 /// burst of syslog messages).
 pub const CHUNK_BYTES: usize = 1 << 20;
+/// A delivery taking longer (a receiver that stopped reading) is a failure.
+const DELIVERY_TIMEOUT: Duration = Duration::from_secs(60);
 const BACKOFF_MIN: Duration = Duration::from_millis(100);
 /// Low enough that a destination back from an outage waits at most this long.
 const BACKOFF_MAX: Duration = Duration::from_secs(5);
@@ -298,7 +300,10 @@ async fn deliver(shared: Arc<Shared>, mut transport: Transport) {
             shared.wake.notified().await;
             continue;
         };
-        match transport.deliver(&chunk).await {
+        let delivered = tokio::time::timeout(DELIVERY_TIMEOUT, transport.deliver(&chunk))
+            .await
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("no delivery within {DELIVERY_TIMEOUT:?}")));
+        match delivered {
             Ok(()) => {
                 if failing {
                     log::info!("sink {name}: delivering again");
