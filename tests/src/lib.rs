@@ -360,3 +360,12 @@ pub fn wait_until(secs: u64, mut done: impl FnMut() -> bool) -> bool {
     }
     done()
 }
+
+/// The lines of a file (none if it does not exist).
+pub fn file_lines(path: &std::path::Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(String::from)
+        .collect()
+}

@@ -4,7 +4,9 @@
 
 use std::{fs, process::Command, thread, time::Duration};
 
-use sensor_tests::{assert_serials_contiguous, marker, sensor_bin, temp_dir, wait_until, Sensor};
+use sensor_tests::{
+    assert_serials_contiguous, file_lines, marker, sensor_bin, temp_dir, wait_until, Sensor,
+};
 use serde_json::Value;
 
 fn run_with_config(yaml: &str) -> (bool, String) {
@@ -101,14 +103,6 @@ fn the_file_sets_what_flags_set_and_flags_win() {
     fs::remove_dir_all(dir).unwrap();
 }
 
-fn lines(path: &std::path::Path) -> Vec<String> {
-    fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .map(String::from)
-        .collect()
-}
-
 #[test]
 fn sighup_reloads_rules_and_outputs_without_a_gap() {
     let dir = temp_dir("config-reload");
@@ -147,7 +141,7 @@ fn sighup_reloads_rules_and_outputs_without_a_gap() {
         .contains("rules reloaded")));
     let tag = marker("after-reload");
     Command::new("/bin/true").arg(&tag).status().unwrap();
-    assert!(wait_until(20, || lines(&second)
+    assert!(wait_until(20, || file_lines(&second)
         .iter()
         .any(|l| l.contains(&tag))));
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
@@ -155,7 +149,7 @@ fn sighup_reloads_rules_and_outputs_without_a_gap() {
     let log = sensor.stderr();
     sensor.stop().unwrap();
 
-    let all = lines(&first);
+    let all = file_lines(&first);
     assert_serials_contiguous(&all);
     let keys: Vec<String> = all
         .iter()
@@ -173,7 +167,7 @@ fn sighup_reloads_rules_and_outputs_without_a_gap() {
     );
     assert!(keys[switch..].iter().all(|k| k == "after"), "{keys:?}");
     // The new output got the records from its start on, the same as the first.
-    let added = lines(&second);
+    let added = file_lines(&second);
     assert!(!added.is_empty() && all.ends_with(&added), "{log}");
     fs::remove_dir_all(dir).unwrap();
 }

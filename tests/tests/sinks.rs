@@ -15,7 +15,7 @@ use std::{
 };
 
 use sensor_tests::{
-    assert_serials_contiguous, free_port,
+    assert_serials_contiguous, file_lines, free_port,
     http_receiver::Receiver,
     marker,
     rsyslog::{make_certificates, Input, Rsyslog},
@@ -213,60 +213,6 @@ fn walk(dir: &Path) -> Vec<String> {
     files
 }
 
-#[test]
-fn syslog_tcp_outage_every_record_arrives_once_in_order_from_the_spool() {
-    let dir = temp_dir("rsyslog-outage");
-    let mut rsyslog = Rsyslog::start(&dir, Input::Tcp, 0).unwrap();
-    let spool = dir.join("spool");
-    let out = format!("syslog+tcp://127.0.0.1:{}", rsyslog.port);
-    let rules = exec_rules(&dir);
-    // A 1 KiB queue: the outage's records go to the disk spool.
-    let sensor = Sensor::start(&[
-        "--rules",
-        &rules,
-        "--output",
-        &out,
-        "--spool-dir",
-        spool.to_str().unwrap(),
-        "--queue-size",
-        "1K",
-    ])
-    .unwrap();
-    let workload = Workload::start("outage");
-    thread::sleep(Duration::from_millis(1500));
-    rsyslog.stop();
-    let before = rsyslog.messages().len();
-    assert!(
-        wait_until(20, || segments(&spool) > 0),
-        "nothing spooled: {}",
-        sensor.stderr()
-    );
-    thread::sleep(Duration::from_secs(3));
-    rsyslog.restart().unwrap();
-    thread::sleep(Duration::from_millis(1500));
-    let tags = workload.finish();
-    let last = tags.last().unwrap().clone();
-    wait_for_text("syslog message", 60, || rsyslog.messages(), &last);
-    let log = sensor.stderr();
-    sensor.stop().unwrap();
-    rsyslog.stop();
-    let messages = rsyslog.messages();
-    json_lines(&messages);
-    assert!(
-        before > 0 && messages.len() > before,
-        "{before} then {}",
-        messages.len()
-    );
-    assert_eq!(tags_seen(&messages, &tags[0][..tags[0].len() - 6]), tags);
-    assert_serials_contiguous(&messages);
-    assert!(
-        log.contains("spooling meanwhile") && log.contains("delivering again"),
-        "{log}"
-    );
-    assert_eq!(segments(&spool), 0, "the spool is not empty after delivery");
-    fs::remove_dir_all(dir).unwrap();
-}
-
 /// Every line of every request, in order.
 fn received_lines(r: &Receiver) -> Vec<String> {
     r.requests()
@@ -280,49 +226,108 @@ fn received_lines(r: &Receiver) -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn http_outage_every_record_arrives_once_in_order() {
-    let dir = temp_dir("http-outage");
-    let mut receiver = Receiver::start(free_port()).unwrap();
+/// A destination that can go down and come back.
+trait Destination {
+    fn stop(&mut self);
+    fn restart(&mut self);
+    /// Every record received so far, in order.
+    fn lines(&self) -> Vec<String>;
+}
+
+impl Destination for Rsyslog {
+    fn stop(&mut self) {
+        Rsyslog::stop(self);
+    }
+    fn restart(&mut self) {
+        Rsyslog::restart(self).unwrap();
+    }
+    fn lines(&self) -> Vec<String> {
+        self.messages()
+    }
+}
+
+impl Destination for Receiver {
+    fn stop(&mut self) {
+        Receiver::stop(self);
+    }
+    fn restart(&mut self) {
+        Receiver::restart(self).unwrap();
+    }
+    fn lines(&self) -> Vec<String> {
+        received_lines(self)
+    }
+}
+
+/// A steady workload through `out` with `dest` down for 3 s in the middle
+/// (a 1 KiB queue, so the outage's records go to the disk spool): every
+/// record arrives exactly once and in order, and the spool ends empty.
+fn outage(tag: &str, out: &str, dest: &mut impl Destination) {
+    let dir = temp_dir(tag);
     let spool = dir.join("spool");
-    let out = format!("http://127.0.0.1:{}/ingest?gzip=true", receiver.port);
     let rules = exec_rules(&dir);
     let sensor = Sensor::start(&[
         "--rules",
         &rules,
         "--output",
-        &out,
+        out,
         "--spool-dir",
         spool.to_str().unwrap(),
         "--queue-size",
         "1K",
     ])
     .unwrap();
-    let workload = Workload::start("http");
+    let workload = Workload::start(tag);
     thread::sleep(Duration::from_millis(1500));
-    receiver.stop();
+    dest.stop();
+    let before = dest.lines().len();
     assert!(
         wait_until(20, || segments(&spool) > 0),
         "nothing spooled: {}",
         sensor.stderr()
     );
     thread::sleep(Duration::from_secs(3));
-    receiver.restart().unwrap();
+    dest.restart();
     thread::sleep(Duration::from_millis(1500));
     let tags = workload.finish();
     let last = tags.last().unwrap().clone();
-    wait_for_text("HTTP record", 60, || received_lines(&receiver), &last);
+    wait_for_text("record", 60, || dest.lines(), &last);
+    let log = sensor.stderr();
     sensor.stop().unwrap();
-    let requests = receiver.requests();
-    assert!(requests.iter().all(|q| q.path == "/ingest"
-        && q.header("content-type") == Some("application/x-ndjson")
-        && q.header("content-encoding") == Some("gzip")));
-    let lines = received_lines(&receiver);
+    let lines = dest.lines();
     json_lines(&lines);
+    assert!(
+        before > 0 && lines.len() > before,
+        "{before} then {}",
+        lines.len()
+    );
     assert_eq!(tags_seen(&lines, &tags[0][..tags[0].len() - 6]), tags);
     assert_serials_contiguous(&lines);
-    assert_eq!(segments(&spool), 0);
+    assert!(
+        log.contains("spooling meanwhile") && log.contains("delivering again"),
+        "{log}"
+    );
+    assert_eq!(segments(&spool), 0, "the spool is not empty after delivery");
     fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn syslog_tcp_outage_every_record_arrives_once_in_order_from_the_spool() {
+    let dir = temp_dir("rsyslog-outage");
+    let mut rsyslog = Rsyslog::start(&dir, Input::Tcp, 0).unwrap();
+    let out = format!("syslog+tcp://127.0.0.1:{}", rsyslog.port);
+    outage("syslog-outage", &out, &mut rsyslog);
+    drop(rsyslog);
+    fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn http_outage_every_record_arrives_once_in_order_from_the_spool() {
+    let mut receiver = Receiver::start(free_port()).unwrap();
+    let out = format!("http://127.0.0.1:{}/ingest?gzip=true", receiver.port);
+    outage("http-outage", &out, &mut receiver);
+    assert!(receiver.requests().iter().all(|q| q.path == "/ingest"
+        && q.header("content-type") == Some("application/x-ndjson")
+        && q.header("content-encoding") == Some("gzip")));
 }
 
 #[test]
@@ -373,14 +378,6 @@ fn splunk_hec_gets_gzipped_events_with_the_token_and_metadata() {
     let time: f64 = id.split(':').next().unwrap().parse().unwrap();
     assert_eq!(ours["time"].as_f64(), Some(time));
     fs::remove_dir_all(dir).unwrap();
-}
-
-fn file_lines(path: &Path) -> Vec<String> {
-    fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .map(String::from)
-        .collect()
 }
 
 #[test]
