@@ -28,7 +28,12 @@ use load::LoadOptions;
 fn main() -> std::process::ExitCode {
     // Flags alone first: --help and flag errors exit here, as clap does.
     let cli = cli::Cli::parse();
-    let level = match cli.options.verbose {
+    // Then the configuration file, which may set `verbose` too.
+    let settings = config::resolve(std::env::args_os().collect());
+    let verbose = settings
+        .as_ref()
+        .map_or(cli.options.verbose, |s| s.cli.options.verbose);
+    let level = match verbose {
         0 => "info",
         1 => "debug",
         _ => "trace",
@@ -37,7 +42,7 @@ fn main() -> std::process::ExitCode {
         .target(env_logger::Target::Stderr)
         .init();
 
-    match config::resolve(std::env::args_os().collect()).and_then(start) {
+    match settings.and_then(start) {
         Ok(code) => code,
         Err(e) => {
             log::error!("{e:#}");
