@@ -1,6 +1,6 @@
 //! Command line.
 
-use std::path::PathBuf;
+use std::{net::SocketAddr, path::PathBuf};
 
 use clap::{Parser, Subcommand, ValueEnum};
 use sensor_common::{
@@ -19,7 +19,9 @@ use crate::{filter::scope::Selector, load::btf::DEFAULT_BTF};
         With no command, attaches the programs its audit rules need, writes one record per \
         event per line to stdout and logs to stderr; `ready` is logged once everything is \
         attached. \
-        SIGINT or SIGTERM stop it after writing what was already read."
+        SIGINT or SIGTERM stop it after writing what was already read (sinks that cannot \
+        take it spool it to disk for the next run). SIGHUP reloads the rules and the \
+        configuration file; SIGUSR1 reopens output files (logrotate)."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -37,6 +39,43 @@ pub enum Command {
 
 #[derive(clap::Args)]
 pub struct Options {
+    /// YAML configuration file: a key for every option here (`--tty-rate`
+    /// is `tty_rate`) and `outputs` with per-sink options. Flags win over
+    /// it. SIGHUP reads it again.
+    #[arg(long, value_name = "PATH", global = true)]
+    pub config: Option<PathBuf>,
+
+    /// Where records go; repeat for several (default stdout): stdout,
+    /// file:///PATH, syslog+udp://HOST:PORT, syslog+tcp://HOST:PORT,
+    /// syslog+tls://HOST:PORT, http(s)://HOST:PORT/PATH (JSON lines POSTed),
+    /// https://HOST:PORT/services/collector/event (Splunk HEC). Options go in
+    /// the query string: file:///var/log/sensor.log?max_size=100M&keep=5.
+    #[arg(long = "output", value_name = "URL", global = true)]
+    pub outputs: Vec<String>,
+
+    /// Serve Prometheus metrics at /metrics, and /healthz and /readyz.
+    #[arg(long, value_name = "ADDR", global = true)]
+    pub metrics_addr: Option<SocketAddr>,
+
+    /// Where each sink spools (in a directory of its own) what it cannot
+    /// send yet; kept across restarts.
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = "/var/lib/sensor/spool",
+        global = true
+    )]
+    pub spool_dir: PathBuf,
+
+    /// Most bytes each sink spools; past it the newest records are dropped,
+    /// counted, and reported in a LOST record.
+    #[arg(long, value_name = "BYTES", default_value = "256M", value_parser = crate::sink::parse_size, global = true)]
+    pub spool_size: u64,
+
+    /// Bytes each sink holds in memory before it spools to disk.
+    #[arg(long, value_name = "BYTES", default_value = "16M", value_parser = crate::sink::parse_size, global = true)]
+    pub queue_size: u64,
+
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Json, global = true)]
     pub format: Format,
@@ -133,7 +172,7 @@ pub struct Options {
     pub verbose: u8,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
+#[derive(Clone, Copy, PartialEq, ValueEnum)]
 pub enum Format {
     /// laurel-compatible JSON, one object per event per line.
     Json,

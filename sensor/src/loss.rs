@@ -3,7 +3,8 @@
 //! The kernel counts, per CPU and event kind, the records the ring buffer
 //! had no room for (`DROPS`) and the events a program failed to assemble
 //! (`ERRORS`); the pipeline counts records it could not decode. Every second
-//! (and at shutdown) what is new goes out in-band as a LOST record. The
+//! (and at shutdown) what is new goes out in-band as a LOST record, with
+//! the records each sink had to drop (stage `sink`, by sink name). The
 //! per-CPU sequence numbers (`read::SeqTracker`) are the independent check:
 //! at the end, records received plus ring-buffer drops equal records the
 //! kernel sequenced.
@@ -15,7 +16,10 @@ use aya::{
 };
 use sensor_common::event::{EventKind, KINDS, KIND_SLOTS};
 
-type Counts = Vec<(&'static str, u64)>;
+use std::borrow::Cow;
+
+/// Counts by kind: an event kind's name, or a sink's.
+type Counts = Vec<(Cow<'static, str>, u64)>;
 
 /// What was lost since the last report, by stage and kind.
 #[derive(Default)]
@@ -23,21 +27,28 @@ pub struct Lost {
     ring_buffer: Counts,
     kernel: Counts,
     decode: Counts,
+    sink: Counts,
 }
 
 impl Lost {
+    /// Adds records sink `name` dropped (its spool was full).
+    pub fn add_sink(&mut self, name: String, n: u64) {
+        self.sink.push((name.into(), n));
+    }
+
     pub fn total(&self) -> u64 {
         self.stages()
             .flat_map(|(_, c)| c.iter().map(|(_, n)| n))
             .sum()
     }
 
-    /// The stages with any loss: `ring_buffer`, `kernel`, `decode`.
+    /// The stages with any loss: `ring_buffer`, `kernel`, `decode`, `sink`.
     pub fn stages(&self) -> impl Iterator<Item = (&'static str, &Counts)> {
         [
             ("ring_buffer", &self.ring_buffer),
             ("kernel", &self.kernel),
             ("decode", &self.decode),
+            ("sink", &self.sink),
         ]
         .into_iter()
         .filter(|(_, c)| !c.is_empty())
@@ -50,6 +61,7 @@ pub struct Totals {
     pub ring_buffer: u64,
     pub kernel: u64,
     pub decode: u64,
+    pub sink: u64,
 }
 
 pub struct LossMonitor {
@@ -59,7 +71,7 @@ pub struct LossMonitor {
     reported_drops: [u64; KIND_SLOTS as usize],
     reported_errors: [u64; KIND_SLOTS as usize],
     /// Undecodable records by kind name, not yet reported.
-    decode: Vec<(&'static str, u64)>,
+    decode: Counts,
     pub totals: Totals,
 }
 
@@ -93,30 +105,29 @@ impl LossMonitor {
         let name = kind.map_or("unknown", EventKind::name);
         match self.decode.iter_mut().find(|(n, _)| *n == name) {
             Some((_, count)) => *count += 1,
-            None => self.decode.push((name, 1)),
+            None => self.decode.push((name.into(), 1)),
         }
         self.totals.decode += 1;
     }
 
-    /// What was lost since the last call, if anything.
-    pub fn poll(&mut self) -> Option<Lost> {
-        let mut lost = Lost {
-            decode: std::mem::take(&mut self.decode),
-            ..Default::default()
-        };
+    /// What was lost since the last call, if anything (`lost` may already
+    /// hold other stages' counts).
+    pub fn poll(&mut self, mut lost: Lost) -> Option<Lost> {
+        lost.decode = std::mem::take(&mut self.decode);
+        self.totals.sink += lost.sink.iter().map(|(_, n)| n).sum::<u64>();
         for kind in KINDS {
             let slot = kind as usize;
             let drops = sum(&self.drops, slot as u32);
             if drops > self.reported_drops[slot] {
                 let new = drops - self.reported_drops[slot];
-                lost.ring_buffer.push((kind.name(), new));
+                lost.ring_buffer.push((kind.name().into(), new));
                 self.totals.ring_buffer += new;
                 self.reported_drops[slot] = drops;
             }
             let errors = sum(&self.errors, slot as u32);
             if errors > self.reported_errors[slot] {
                 let new = errors - self.reported_errors[slot];
-                lost.kernel.push((kind.name(), new));
+                lost.kernel.push((kind.name().into(), new));
                 self.totals.kernel += new;
                 self.reported_errors[slot] = errors;
             }

@@ -6,11 +6,13 @@
 
 mod check;
 mod cli;
+mod config;
 mod decode;
 mod enrich;
 mod filter;
 mod load;
 mod loss;
+mod metrics;
 mod read;
 mod render;
 mod rules;
@@ -22,12 +24,18 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Parser;
 
-use cli::{Cli, Command};
+use cli::Command;
 use load::LoadOptions;
 
 fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
-    let level = match cli.options.verbose {
+    // Flags alone first: --help and flag errors exit here, as clap does.
+    let cli = cli::Cli::parse();
+    // Then the configuration file, which may set `verbose` too.
+    let settings = config::resolve(std::env::args_os().collect());
+    let verbose = settings
+        .as_ref()
+        .map_or(cli.options.verbose, |s| s.cli.options.verbose);
+    let level = match verbose {
         0 => "info",
         1 => "debug",
         _ => "trace",
@@ -36,7 +44,7 @@ fn main() -> std::process::ExitCode {
         .target(env_logger::Target::Stderr)
         .init();
 
-    match start(&cli) {
+    match settings.and_then(start) {
         Ok(code) => code,
         Err(e) => {
             log::error!("{e:#}");
@@ -45,9 +53,10 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-/// Everything after the command line: rules first, so a bad rule file
-/// stops the sensor before anything is loaded or attached.
-fn start(cli: &Cli) -> anyhow::Result<std::process::ExitCode> {
+/// Everything after the command line and configuration: rules first, so a
+/// bad rule file stops the sensor before anything is loaded or attached.
+fn start(settings: config::Settings) -> anyhow::Result<std::process::ExitCode> {
+    let cli = &settings.cli;
     let o = &cli.options;
     let rules = match &o.rules {
         Some(path) => rules::load(path, o.skip_unsupported_rules).context(
@@ -79,6 +88,9 @@ fn start(cli: &Cli) -> anyhow::Result<std::process::ExitCode> {
             std::process::ExitCode::from(1)
         });
     }
+    if let Some(addr) = o.metrics_addr {
+        metrics::server::spawn(addr)?;
+    }
     let pipeline = run::PipelineOptions {
         format: o.format,
         node_name: o.node_name.clone(),
@@ -94,6 +106,8 @@ fn start(cli: &Cli) -> anyhow::Result<std::process::ExitCode> {
         metadata_wait: Duration::from_millis(o.metadata_wait),
         metadata_retention: Duration::from_secs(o.metadata_retention),
         scope: filter::scope::Scope::new(o.include.clone(), o.exclude.clone()),
+        outputs: settings.outputs.clone(),
+        sink_defaults: run::sink_defaults(o),
     };
     tokio::runtime::Builder::new_current_thread()
         .enable_all()

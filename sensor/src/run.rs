@@ -11,16 +11,17 @@ use sensor_common::event::EventKind;
 use tokio::signal::unix::{signal, SignalKind};
 
 use crate::{
-    cli::Format,
-    decode,
+    cli::{Format, Options},
+    config, decode,
     enrich::{self, Enricher, Ids, Ready},
     filter::{scope::Scope, Filter, Verdict},
     load::{self, Attachments, LoadOptions},
-    loss::LossMonitor,
+    loss::{LossMonitor, Lost},
+    metrics::{health, pipeline::PipelineMetrics},
     read::{Reader, SeqTracker},
     render,
     rules::{self, RuleFile},
-    sink::stdout::StdoutSink,
+    sink::{self, Fanout},
 };
 
 /// SIGHUP: reads the rules again. Bad rules are refused (the old ones stay);
@@ -80,6 +81,48 @@ pub struct PipelineOptions {
     pub metadata_wait: Duration,
     pub metadata_retention: Duration,
     pub scope: Scope,
+    pub outputs: Vec<sink::Spec>,
+    pub sink_defaults: sink::Defaults,
+}
+
+pub fn sink_defaults(o: &Options) -> sink::Defaults {
+    sink::Defaults {
+        spool_dir: o.spool_dir.clone(),
+        spool_size: o.spool_size,
+        queue_size: o.queue_size,
+        node: enrich::node_name(o.node_name.clone()),
+    }
+}
+
+/// SIGHUP: the command line and configuration file resolved again. The
+/// outputs and the format change now, the rules through [`reload`];
+/// settings the kernel programs were loaded with need a restart. A bad
+/// file changes nothing.
+async fn reconfigure(pipeline_opts: &mut PipelineOptions, pipeline: &mut Pipeline) -> bool {
+    let settings = match config::resolve(std::env::args_os().collect()) {
+        Ok(s) => s,
+        Err(e) => {
+            log::error!("SIGHUP: keeping the current configuration: {e:#}");
+            return false;
+        }
+    };
+    let o = &settings.cli.options;
+    let defaults = sink_defaults(o);
+    if let Err(e) = pipeline
+        .sink
+        .reconfigure(&settings.outputs, defaults.clone())
+        .await
+    {
+        log::error!("SIGHUP: keeping the current outputs: {e:#}");
+    } else {
+        pipeline_opts.outputs = settings.outputs.clone();
+        pipeline_opts.sink_defaults = defaults;
+    }
+    pipeline.format = o.format;
+    pipeline_opts.format = o.format;
+    pipeline_opts.rules_path = o.rules.clone();
+    pipeline_opts.skip_unsupported_rules = o.skip_unsupported_rules;
+    true
 }
 
 /// How often lost-record counts are checked and reported in-band.
@@ -90,6 +133,9 @@ pub async fn run(
     rules: RuleFile,
     mut pipeline_opts: PipelineOptions,
 ) -> Result<()> {
+    // Sinks first: a destination that cannot be built stops start-up
+    // before anything is loaded.
+    let sink = Fanout::start(&pipeline_opts.outputs, pipeline_opts.sink_defaults.clone())?;
     let kernel = load::preflight(opts)?;
     let mut ebpf = load::load(opts, &kernel)?;
     if opts.ebpf_log {
@@ -129,7 +175,8 @@ pub async fn run(
         ),
         loss: LossMonitor::new(&mut ebpf)?,
         seq: SeqTracker::default(),
-        sink: StdoutSink::new(),
+        sink,
+        metrics: PipelineMetrics::new(),
         line: String::with_capacity(4096),
         batch: Vec::with_capacity(1 << 16),
         received: 0,
@@ -138,15 +185,20 @@ pub async fn run(
     load::set_rules(&mut ebpf, &pipeline.filter.rules)?;
     let mut attached = Attachments::default();
     attached.sync(&mut ebpf, &pipeline.filter.rules.syscalls())?;
-    log::info!("ready: {} programs attached", attached.len());
-
+    // Before `ready`: a signal sent as soon as it is logged is handled.
     let mut sighup = signal(SignalKind::hangup()).context("installing the SIGHUP handler")?;
     let mut sigterm = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
     let mut sigint = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
+    let mut sigusr1 =
+        signal(SignalKind::user_defined1()).context("installing the SIGUSR1 handler")?;
+    health::set_ready(true);
+    log::info!("ready: {} programs attached", attached.len());
+
     let mut loss_tick = tokio::time::interval(LOSS_INTERVAL);
     let mut raw = Vec::new();
     loop {
         let hold_deadline = pipeline.enricher.hold_deadline();
+        health::beat();
         tokio::select! {
             read = reader.read(&mut raw) => {
                 read?;
@@ -158,8 +210,16 @@ pub async fn run(
             }
             _ = tokio::time::sleep_until(hold_deadline.unwrap_or_else(Instant::now).into()),
                 if hold_deadline.is_some() => pipeline.release(false).await?,
-            _ = loss_tick.tick() => pipeline.report_loss().await?,
-            _ = sighup.recv() => reload(&pipeline_opts, opts, &mut pipeline.filter, &mut attached, &mut ebpf),
+            _ = loss_tick.tick() => {
+                pipeline.enricher.metadata.publish();
+                pipeline.report_loss().await?
+            }
+            _ = sighup.recv() => {
+                if reconfigure(&mut pipeline_opts, &mut pipeline).await {
+                    reload(&pipeline_opts, opts, &mut pipeline.filter, &mut attached, &mut ebpf);
+                }
+            }
+            _ = sigusr1.recv() => pipeline.sink.reopen(),
             _ = sigterm.recv() => break,
             _ = sigint.recv() => break,
         }
@@ -172,6 +232,7 @@ pub async fn run(
     pipeline.process(&mut raw).await?;
     pipeline.release(true).await?;
     pipeline.report_loss().await?;
+    health::set_ready(false);
     let sequenced = pipeline.loss.sequenced();
     pipeline.seq.finish(&sequenced);
     let t = pipeline.loss.totals;
@@ -200,6 +261,7 @@ pub async fn run(
         pipeline.enricher.metadata.cached(),
         pipeline.filter.scope.dropped,
     );
+    pipeline.sink.close().await;
     Ok(())
 }
 
@@ -210,7 +272,8 @@ struct Pipeline {
     filter: Filter,
     loss: LossMonitor,
     seq: SeqTracker,
-    sink: StdoutSink,
+    sink: Fanout,
+    metrics: PipelineMetrics,
     line: String,
     batch: Vec<u8>,
     received: u64,
@@ -219,6 +282,7 @@ struct Pipeline {
 
 impl Pipeline {
     async fn process(&mut self, raw: &mut Vec<Bytes>) -> Result<()> {
+        self.metrics.received(raw.len() as u64);
         for record in raw.drain(..) {
             self.received += 1;
             let kind = record
@@ -259,6 +323,8 @@ impl Pipeline {
         if !self.filter.scope.admits(ready) {
             return;
         }
+        let kind = EventKind::from_u16(ready.decoded.header.kind);
+        self.metrics.written(kind, ready.key.as_deref());
         let id = self.ids.next(ready.decoded.header.ts_boot_ns);
         let enriched = self.enricher.view(ready, id);
         self.line.clear();
@@ -271,7 +337,13 @@ impl Pipeline {
     }
 
     async fn report_loss(&mut self) -> Result<()> {
-        if let Some(lost) = self.loss.poll() {
+        let mut sinks = Lost::default();
+        for (name, n) in self.sink.take_lost() {
+            log::warn!("sink {name}: {n} records dropped: its spool is full");
+            sinks.add_sink(name, n);
+        }
+        if let Some(lost) = self.loss.poll(sinks) {
+            self.metrics.lost(&lost);
             log::warn!("{} records lost since the last report", lost.total());
             let id = self.ids.next_now();
             self.line.clear();
@@ -280,16 +352,15 @@ impl Pipeline {
                 Format::Json => render::json::render_lost(id, node, &lost, &mut self.line),
                 Format::Auditd => render::auditd::render_lost(id, node, &lost, &mut self.line),
             }
-            self.batch.extend_from_slice(self.line.as_bytes());
+            self.flush().await?;
+            self.sink.push_lost(self.line.as_bytes());
         }
         self.flush().await
     }
 
     async fn flush(&mut self) -> Result<()> {
-        if !self.batch.is_empty() {
-            self.sink.write(&self.batch).await?;
-            self.batch.clear();
-        }
+        self.sink.push(&self.batch);
+        self.batch.clear();
         Ok(())
     }
 }

@@ -17,7 +17,9 @@ pub mod audit_log;
 pub mod auditd;
 pub mod containerd;
 pub mod deploy;
+pub mod http_receiver;
 pub mod podman;
+pub mod rsyslog;
 use serde_json::Value;
 
 /// The sensor binary under test.
@@ -285,4 +287,95 @@ pub fn open_pty() -> (i32, i32) {
     };
     assert_eq!(rc, 0, "openpty: {}", std::io::Error::last_os_error());
     (master, slave)
+}
+
+/// A loopback TCP port free right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("binding an ephemeral port")
+}
+
+/// A new empty directory for one test.
+pub fn temp_dir(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(marker(tag));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("creating a test directory");
+    dir
+}
+
+/// GET `path` from `addr`: (status, body).
+pub fn http_get(addr: &str, path: &str) -> Result<(u16, String)> {
+    use std::io::{Read, Write};
+    let mut conn =
+        std::net::TcpStream::connect(addr).with_context(|| format!("connecting to {addr}"))?;
+    write!(
+        conn,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut answer = String::new();
+    conn.read_to_string(&mut answer)?;
+    let status = answer
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .with_context(|| format!("not an HTTP answer: {answer}"))?;
+    let body = answer
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    Ok((status, body))
+}
+
+/// The serial of a record's ID (`sec.msec:SERIAL`), JSON or auditd text.
+pub fn serial(line: &str) -> Option<u64> {
+    let rest = line
+        .split_once("\"ID\":\"")
+        .or_else(|| line.split_once("msg=audit("))?
+        .1;
+    let id = rest.split(['"', ')']).next()?;
+    id.split_once(':')?.1.parse().ok()
+}
+
+/// Checks that `lines` hold every serial from their first to their last
+/// exactly once and in order (nothing lost, nothing doubled, nothing
+/// reordered), and returns how many there are.
+pub fn assert_serials_contiguous(lines: &[String]) -> usize {
+    let serials: Vec<u64> = lines
+        .iter()
+        .map(|l| serial(l).unwrap_or_else(|| panic!("no ID in {l}")))
+        .collect();
+    for pair in serials.windows(2) {
+        assert_eq!(
+            pair[1],
+            pair[0] + 1,
+            "serials jump from {} to {} (of {} records)",
+            pair[0],
+            pair[1],
+            serials.len()
+        );
+    }
+    serials.len()
+}
+
+/// Polls `done` every 100 ms for up to `secs` seconds.
+pub fn wait_until(secs: u64, mut done: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while Instant::now() < deadline {
+        if done() {
+            return true;
+        }
+        thread::sleep(Duration::from_millis(100));
+    }
+    done()
+}
+
+/// The lines of a file (none if it does not exist).
+pub fn file_lines(path: &std::path::Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(String::from)
+        .collect()
 }

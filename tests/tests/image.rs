@@ -52,27 +52,6 @@ fn pod_spec(kustomization: &str) -> (Value, Vec<Value>) {
     (pod, objects)
 }
 
-/// Flags of the manifests that come with issue 6's sinks work (the config
-/// file, the metrics and health endpoints). Until the binary has them they
-/// are left out, and said so; any other argument goes to the sensor as is,
-/// so a misspelt flag still fails the test.
-const PENDING_FLAGS: &[&str] = &["--config", "--metrics-addr"];
-
-/// The manifest's arguments, less the pending flags this binary lacks.
-fn supported(args: Vec<String>) -> Vec<String> {
-    let help = run(podman_run().arg(image()).arg("--help")).unwrap();
-    args.into_iter()
-        .filter(|arg| {
-            let flag = arg.split('=').next().unwrap_or(arg);
-            let pending = PENDING_FLAGS.contains(&flag) && !help.contains(&format!("{flag} "));
-            if pending {
-                eprintln!("the sensor has no {flag} yet: {arg} left out");
-            }
-            !pending
-        })
-        .collect()
-}
-
 /// What one run of the pod recorded.
 struct Observed {
     /// The exec of `/bin/true <marker>` on the host.
@@ -102,7 +81,7 @@ fn observe(pod: &Value, objects: &[Value]) -> Result<Observed> {
     cmd.arg(format!("--name={name}"))
         .args(&spec.options)
         .arg(image())
-        .args(supported(spec.args.clone()));
+        .args(spec.args.clone());
     let started = Instant::now();
     let sensor = Sensor::start_command(cmd)?;
     eprintln!("ready {:?} after `podman run`", started.elapsed());
@@ -203,7 +182,7 @@ fn refuses_to_start(pod: &Value, objects: &[Value], why: &str) {
         .arg(format!("--name={name}"))
         .args(&spec.options)
         .arg(image())
-        .args(supported(spec.args.clone()))
+        .args(spec.args.clone())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()

@@ -111,7 +111,8 @@ fn a_pod_container_and_an_exec_in_it_are_attributed() {
 #[test]
 fn a_container_that_exits_at_once_is_attributed() {
     let containerd = Containerd::start().unwrap();
-    let sensor = start_sensor(&containerd, &[]);
+    let addr = format!("127.0.0.1:{}", sensor_tests::free_port());
+    let sensor = start_sensor(&containerd, &["--metrics-addr", &addr]);
     let pod = Pod::new("batch", "jobs");
     let sandbox = containerd.run_pod(&pod).unwrap();
     let tag = marker("short");

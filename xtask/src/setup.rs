@@ -29,6 +29,9 @@ const DEB_PACKAGES: &[&str] = &[
     "busybox-static",
     "ca-certificates",
     "python3-venv",
+    // The sink tests' real syslog receiver, over UDP, TCP and TLS.
+    "rsyslog",
+    "rsyslog-gnutls",
 ];
 
 /// `kubectl kustomize` renders deploy/: any kubectl will do (a machine may

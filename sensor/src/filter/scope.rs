@@ -13,7 +13,10 @@ use anyhow::{bail, Result};
 use aya::maps::{HashMap as BpfHashMap, MapData};
 use sensor_common::scope::{CgroupKey, SCOPE_EXCLUDED_MAX};
 
-use crate::enrich::{cgroup::Origin, Ready};
+use crate::{
+    enrich::{cgroup::Origin, Ready},
+    metrics::{registry, Counter},
+};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Selector {
@@ -106,6 +109,7 @@ pub struct Scope {
     excluded: HashSet<CgroupKey>,
     /// Events dropped as out of scope.
     pub dropped: u64,
+    exported: Option<Counter>,
 }
 
 impl Scope {
@@ -113,6 +117,12 @@ impl Scope {
         Self {
             include,
             exclude,
+            exported: Some(registry().counter(
+                "sensor_scope_dropped_total",
+                "Events out of scope (--include, --exclude) dropped in userspace; \
+                 the kernel drops the later ones of a cgroup found out of scope.",
+                &[],
+            )),
             ..Self::default()
         }
     }
@@ -132,6 +142,9 @@ impl Scope {
             return true;
         }
         self.dropped += 1;
+        if let Some(c) = &self.exported {
+            c.inc();
+        }
         if let (Some(map), Some(placement)) = (self.kernel.as_mut(), ready.placement.as_ref()) {
             if self.excluded.len() < SCOPE_EXCLUDED_MAX as usize
                 && self.excluded.insert(placement.key)

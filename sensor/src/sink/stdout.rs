@@ -14,10 +14,10 @@ impl StdoutSink {
         }
     }
 
-    /// Writes a batch of complete lines and flushes it.
-    pub async fn write(&mut self, batch: &[u8]) -> Result<()> {
+    /// Writes complete lines and flushes them.
+    pub async fn write(&mut self, lines: &[u8]) -> Result<()> {
         self.out
-            .write_all(batch)
+            .write_all(lines)
             .await
             .context("writing to stdout")?;
         self.out.flush().await.context("flushing stdout")

@@ -22,6 +22,8 @@ use std::{
 
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 
+use crate::metrics::{registry, Counter, Gauge};
+
 type Map = BTreeMap<String, String>;
 
 #[derive(Debug, Default)]
@@ -113,7 +115,57 @@ pub struct Stats {
     pub timeouts: u64,
 }
 
+/// The series [`Stats`] and the cache are published as.
+struct Exported {
+    lookups: Counter,
+    found: Counter,
+    unknown: Counter,
+    failed: Counter,
+    timeouts: Counter,
+    cached: Gauge,
+    up: Gauge,
+}
+
+impl Exported {
+    fn register() -> Self {
+        let r = registry();
+        let answer = |result| {
+            r.counter(
+                "sensor_runtime_answers_total",
+                "Container runtime answers to lookups, by result.",
+                &[("result", result)],
+            )
+        };
+        Self {
+            lookups: r.counter(
+                "sensor_runtime_lookups_total",
+                "Containers looked up in the container runtimes (CRI).",
+                &[],
+            ),
+            found: answer("found"),
+            unknown: answer("unknown"),
+            failed: answer("failed"),
+            timeouts: r.counter(
+                "sensor_metadata_timeouts_total",
+                "Events written before their container's metadata came (--metadata-wait).",
+                &[],
+            ),
+            cached: r.gauge(
+                "sensor_runtime_cached_containers",
+                "Containers whose metadata is cached.",
+                &[],
+            ),
+            up: r.gauge(
+                "sensor_runtime_up",
+                "1 when a container runtime answers.",
+                &[],
+            ),
+        }
+    }
+}
+
 pub struct Metadata {
+    exported: Exported,
     requests: UnboundedSender<String>,
     updates: UnboundedReceiver<Update>,
     entries: HashMap<String, Entry>,
@@ -130,6 +182,7 @@ impl Metadata {
         let (updated, updates) = unbounded_channel();
         service::spawn(endpoints, requested, updated);
         Self {
+            exported: Exported::register(),
             requests,
             updates,
             entries: HashMap::new(),
@@ -222,6 +275,18 @@ impl Metadata {
 
     pub fn cached(&self) -> usize {
         self.entries.len()
+    }
+
+    /// Brings the metrics up to date (called once a second).
+    pub fn publish(&self) {
+        let (e, s) = (&self.exported, &self.stats);
+        e.lookups.advance_to(s.lookups);
+        e.found.advance_to(s.found);
+        e.unknown.advance_to(s.unknown);
+        e.failed.advance_to(s.failed);
+        e.timeouts.advance_to(s.timeouts);
+        e.cached.set(self.entries.len() as u64);
+        e.up.set(self.available as u64);
     }
 }
 
