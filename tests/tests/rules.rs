@@ -153,8 +153,9 @@ fn rules_the_sensor_cannot_honour_are_errors_unless_skipped() {
         .unwrap();
     assert_eq!(
         attached,
-        3 + 6,
-        "execve's three programs and the six always on: {log}"
+        3 + 7,
+        "execve's three programs and the seven always on (write and read, each at \
+         entry and exit; fork, exit, cgroup_mkdir): {log}"
     );
     fs::remove_file(path).unwrap();
 }
