@@ -13,6 +13,7 @@ mod load;
 mod loss;
 mod read;
 mod render;
+mod replay;
 mod rules;
 mod run;
 mod sink;
@@ -83,10 +84,16 @@ fn start(cli: &Cli) -> anyhow::Result<std::process::ExitCode> {
         tty_rate: o.tty_rate,
         rules_path: o.rules.clone(),
         skip_unsupported_rules: o.skip_unsupported_rules,
+        record_raw: o.record_raw.clone(),
     };
-    tokio::runtime::Builder::new_current_thread()
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
-        .build()?
-        .block_on(run::run(&opts, rules, pipeline))?;
+        .build()?;
+    match &cli.command {
+        Some(Command::Replay { file }) => {
+            runtime.block_on(replay::replay(file, &o.btf, rules, pipeline))?
+        }
+        _ => runtime.block_on(run::run(&opts, rules, pipeline))?,
+    }
     Ok(std::process::ExitCode::SUCCESS)
 }

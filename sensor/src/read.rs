@@ -12,12 +12,16 @@ use bytes::Bytes;
 use sensor_common::event::EventHeader;
 use tokio::io::{unix::AsyncFd, Interest};
 
+use crate::replay::Recorder;
+
 pub struct Reader {
     ring: AsyncFd<RingBuf<MapData>>,
+    /// `--record-raw`: a copy of every record, for `sensor replay`.
+    recorder: Option<Recorder>,
 }
 
 impl Reader {
-    pub fn new(ebpf: &mut Ebpf) -> Result<Self> {
+    pub fn new(ebpf: &mut Ebpf, recorder: Option<Recorder>) -> Result<Self> {
         let map = ebpf
             .take_map("EVENTS")
             .context("the EVENTS ring buffer is missing")?;
@@ -27,20 +31,31 @@ impl Reader {
         let ring = unsafe { AsyncFd::register_with_interest(ring, Interest::READABLE) }
             .map_err(std::io::Error::from)
             .context("polling the ring buffer")?;
-        Ok(Self { ring })
+        Ok(Self { ring, recorder })
     }
 
     /// Waits for records, then copies out every one available.
     pub async fn read(&mut self, out: &mut Vec<Bytes>) -> Result<()> {
         let mut guard = self.ring.readable_mut().await?;
+        let first = out.len();
         drain(guard.get_inner_mut(), out);
         guard.clear_ready();
-        Ok(())
+        self.record(&out[first..])
     }
 
     /// Copies out what is there without waiting (at shutdown).
-    pub fn drain(&mut self, out: &mut Vec<Bytes>) {
+    pub fn drain(&mut self, out: &mut Vec<Bytes>) -> Result<()> {
+        let first = out.len();
         drain(self.ring.get_mut(), out);
+        self.record(&out[first..])?;
+        self.recorder.as_mut().map_or(Ok(()), Recorder::flush)
+    }
+
+    fn record(&mut self, records: &[Bytes]) -> Result<()> {
+        let Some(recorder) = &mut self.recorder else {
+            return Ok(());
+        };
+        records.iter().try_for_each(|r| recorder.record(r))
     }
 }
 

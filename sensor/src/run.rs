@@ -16,6 +16,7 @@ use crate::{
     loss::LossMonitor,
     read::{Reader, SeqTracker},
     render,
+    replay::Recorder,
     rules::{self, RuleFile},
     sink::stdout::StdoutSink,
 };
@@ -72,6 +73,8 @@ pub struct PipelineOptions {
     /// Where the rules came from, for SIGHUP (None: the built-in default).
     pub rules_path: Option<PathBuf>,
     pub skip_unsupported_rules: bool,
+    /// Hidden `--record-raw`: raw records kept for `sensor replay`.
+    pub record_raw: Option<PathBuf>,
 }
 
 /// How often lost-record counts are checked and reported in-band.
@@ -87,23 +90,10 @@ pub async fn run(
     if opts.ebpf_log {
         spawn_ebpf_log(&mut ebpf)?;
     }
-    let mut reader = Reader::new(&mut ebpf)?;
-    let mut pipeline = Pipeline {
-        format: pipeline_opts.format,
-        enricher: Enricher::new(
-            enrich::node_name(pipeline_opts.node_name.clone()),
-            kernel.cgroup_controller,
-        ),
-        ids: Ids::new(),
-        filter: Filter::new(rules, pipeline_opts.process_events, pipeline_opts.tty_rate),
-        loss: LossMonitor::new(&mut ebpf)?,
-        seq: SeqTracker::default(),
-        sink: StdoutSink::new(),
-        line: String::with_capacity(4096),
-        batch: Vec::with_capacity(1 << 16),
-        received: 0,
-        written: 0,
-    };
+    let recorder = pipeline_opts.record_raw.as_deref().map(Recorder::create);
+    let mut reader = Reader::new(&mut ebpf, recorder.transpose()?)?;
+    let loss = LossMonitor::new(&mut ebpf)?;
+    let mut pipeline = Pipeline::new(&pipeline_opts, rules, kernel.cgroup_controller, loss);
     load::set_rules(&mut ebpf, &pipeline.filter.rules)?;
     let mut attached = Attachments::default();
     attached.sync(&mut ebpf, &pipeline.filter.rules.syscalls())?;
@@ -130,7 +120,7 @@ pub async fn run(
     // on other CPUs a moment to finish, then write out what was read.
     drop(ebpf);
     tokio::time::sleep(Duration::from_millis(50)).await;
-    reader.drain(&mut raw);
+    reader.drain(&mut raw)?;
     pipeline.process(&mut raw).await?;
     pipeline.report_loss().await?;
     let sequenced = pipeline.loss.sequenced();
@@ -151,7 +141,8 @@ pub async fn run(
     Ok(())
 }
 
-struct Pipeline {
+/// The stages after read; `sensor replay` drives it too.
+pub struct Pipeline {
     format: Format,
     enricher: Enricher,
     ids: Ids,
@@ -161,12 +152,34 @@ struct Pipeline {
     sink: StdoutSink,
     line: String,
     batch: Vec<u8>,
-    received: u64,
-    written: u64,
+    pub received: u64,
+    pub written: u64,
 }
 
 impl Pipeline {
-    async fn process(&mut self, raw: &mut Vec<Bytes>) -> Result<()> {
+    /// `cgroup_controller`: the cgroup controller the kernel programs read.
+    pub fn new(
+        opts: &PipelineOptions,
+        rules: RuleFile,
+        cgroup_controller: &str,
+        loss: LossMonitor,
+    ) -> Self {
+        Self {
+            format: opts.format,
+            enricher: Enricher::new(enrich::node_name(opts.node_name.clone()), cgroup_controller),
+            ids: Ids::new(),
+            filter: Filter::new(rules, opts.process_events, opts.tty_rate),
+            loss,
+            seq: SeqTracker::default(),
+            sink: StdoutSink::new(),
+            line: String::with_capacity(4096),
+            batch: Vec::with_capacity(1 << 16),
+            received: 0,
+            written: 0,
+        }
+    }
+
+    pub async fn process(&mut self, raw: &mut Vec<Bytes>) -> Result<()> {
         for record in raw.drain(..) {
             self.received += 1;
             let kind = record
