@@ -13,8 +13,16 @@ use crate::cmd::{self, output};
 /// Debian packages needed to build bpf-linker against the system LLVM 22
 /// (which matches the LLVM of the installed nightly).
 /// LLVM for bpf-linker; auditd (auditd, auditctl, ausearch, aureport) is the
-/// reference the conformance tests compare the sensor with.
-const DEB_PACKAGES: &[&str] = &["llvm-22-dev", "libpolly-22-dev", "libzstd-dev", "auditd"];
+/// reference the conformance tests and benchmarks compare the sensor with;
+/// stress-ng is the benchmarks' mixed workload; linux-perf profiles them.
+const DEB_PACKAGES: &[&str] = &[
+    "llvm-22-dev",
+    "libpolly-22-dev",
+    "libzstd-dev",
+    "auditd",
+    "stress-ng",
+    "linux-perf",
+];
 
 /// bpf-linker release line that supports LLVM 22.
 const BPF_LINKER_VERSION: &str = "0.13";
