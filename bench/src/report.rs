@@ -217,7 +217,7 @@ fn goals(r: &Value) -> Value {
         ),
         goal(
             &format!("zero loss at {GOAL_RATE} events/s held (lost)"),
-            format!("0 for {} s", hold["secs"]),
+            format!("0 for {} s", hold["secs"].as_f64().unwrap_or(60.0)),
             hold["lost"].as_f64(),
             hold_ok,
         ),

@@ -34,7 +34,11 @@ pub fn sweep(args: &RunArgs, scratch: &std::path::Path) -> Result<Value> {
     let mut highest_clean = 0.0f64;
     let mut limit = "none up to the highest rate tried";
     for &rate in rates {
-        let run = measure(&session, Workload::Paced, step_secs, rate)?;
+        let mut run = measure(&session, Workload::Paced, step_secs, rate)?;
+        if run.sample.rate() < rate as f64 * 0.9 && run.cost.lost == 0 {
+            // Once more before concluding: the machine is shared.
+            run = measure(&session, Workload::Paced, step_secs, rate)?;
+        }
         let achieved = run.sample.rate();
         eprintln!(
             "bench:   target {rate:>7}/s achieved {achieved:>9.0}/s, events {}, lost {}",

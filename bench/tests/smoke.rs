@@ -29,6 +29,7 @@ fn one_short_repetition_yields_every_figure() {
         ))
         .arg("--out")
         .arg(&out)
+        .stdout(std::process::Stdio::null())
         .status()
         .expect("running sensor-bench");
     assert!(status.success(), "sensor-bench failed: {status}");
