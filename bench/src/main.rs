@@ -53,7 +53,8 @@ enum Cmd {
 
 #[derive(clap::Args)]
 pub struct RunArgs {
-    /// Short runs for development: 2 repetitions of 1.5 s, a short sweep.
+    /// Short runs for development: 2 repetitions of 1.5 s (instead of 5 of
+    /// 3 s), a short sweep.
     #[arg(long)]
     quick: bool,
     /// Repetitions of each workload in each mode.
@@ -107,7 +108,7 @@ impl RunArgs {
     }
 
     fn secs(&self) -> f64 {
-        self.secs.unwrap_or(if self.quick { 1.5 } else { 4.0 })
+        self.secs.unwrap_or(if self.quick { 1.5 } else { 3.0 })
     }
 }
 
@@ -141,6 +142,8 @@ pub struct Measured {
     pub rss: BTreeMap<usize, Vec<(u64, u64)>>,
     /// Per mode: the sensor's own loss summary lines at stop.
     pub stop_logs: BTreeMap<usize, Vec<String>>,
+    /// Sensors and auditds this run did not start, seen during it.
+    pub other_tracers: std::collections::BTreeSet<String>,
 }
 
 fn run(args: &RunArgs) -> Result<()> {
@@ -162,6 +165,8 @@ fn run(args: &RunArgs) -> Result<()> {
             let mode = args.modes[m];
             eprintln!("bench: repetition {}/{reps}, {}", rep + 1, mode.name());
             let session = Session::start(mode, &args.sensor, &args.rules, &scratch, &[])?;
+            let ours: Vec<u32> = session.pid().into_iter().collect();
+            measured.other_tracers.extend(proc::other_tracers(&ours));
             for (w, &workload) in args.workloads.iter().enumerate() {
                 let run = measure(&session, workload, secs, 0)?;
                 eprintln!(

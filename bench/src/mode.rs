@@ -13,7 +13,7 @@ use std::{
 
 use anyhow::{bail, Context, Result};
 use clap::ValueEnum;
-use sensor_tests::auditd::{Auditd, Flush};
+use sensor_tests::auditd::{audit_lock, Auditd, Flush};
 
 use crate::proc;
 
@@ -62,6 +62,11 @@ pub struct Cost {
 pub struct Session {
     pub mode: Mode,
     tracer: Tracer,
+    /// The audit subsystem, held while measuring in every mode: another
+    /// session's auditd (its rules audit our workloads, and a slow auditd
+    /// makes audited calls wait for its backlog) would distort every figure.
+    /// The auditd mode holds it through `Auditd`.
+    _audit: Option<fs::File>,
     dir: PathBuf,
     /// Memory of the sensor right after start (KiB).
     pub idle_rss_kib: u64,
@@ -93,6 +98,10 @@ impl Session {
     ) -> Result<Self> {
         let dir = dir.join(format!("{}-{}", mode.name(), unique()));
         fs::create_dir_all(&dir)?;
+        let audit = match mode {
+            Mode::Auditd => None,
+            _ => Some(audit_lock()?),
+        };
         let (tracer, idle_rss_kib) = match mode {
             Mode::Baseline => (Tracer::None, 0),
             Mode::SensorJson | Mode::SensorAuditd => {
@@ -119,6 +128,7 @@ impl Session {
         Ok(Self {
             mode,
             tracer,
+            _audit: audit,
             dir,
             idle_rss_kib,
         })
@@ -128,6 +138,15 @@ impl Session {
         match &self.tracer {
             Tracer::Auditd { auditd, .. } => auditd.log_path(),
             _ => self.dir.join("out"),
+        }
+    }
+
+    /// The tracer's pid, if it has one.
+    pub fn pid(&self) -> Option<u32> {
+        match &self.tracer {
+            Tracer::None => None,
+            Tracer::Sensor(child) => Some(child.id()),
+            Tracer::Auditd { auditd, .. } => Some(auditd.pid()),
         }
     }
 

@@ -50,3 +50,29 @@ pub fn audit_lost() -> u64 {
         .find_map(|l| l.strip_prefix("lost ")?.trim().parse().ok())
         .unwrap_or(0)
 }
+
+/// Tracers this run did not start (other sensors, an auditd): on a shared
+/// machine they slow every mode, the baseline included. `ours` are the
+/// pids to leave out.
+pub fn other_tracers(ours: &[u32]) -> Vec<String> {
+    let Ok(dir) = fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    dir.flatten()
+        .filter_map(|entry| {
+            let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
+            let comm = fs::read_to_string(entry.path().join("comm")).ok()?;
+            let comm = comm.trim();
+            if ours.contains(&pid) || !matches!(comm, "sensor" | "auditd") {
+                return None;
+            }
+            let cmdline = fs::read(entry.path().join("cmdline")).ok()?;
+            let cmdline: Vec<String> = cmdline
+                .split(|&b| b == 0)
+                .filter(|a| !a.is_empty())
+                .map(|a| String::from_utf8_lossy(a).into_owned())
+                .collect();
+            Some(cmdline.join(" "))
+        })
+        .collect()
+}
