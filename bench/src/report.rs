@@ -13,6 +13,9 @@ use crate::{
     Measured, RunArgs,
 };
 
+/// Events a run must write for its CPU per event to be reported.
+const MIN_EVENTS_FOR_CPU: u64 = 1000;
+
 pub fn results(
     args: &RunArgs,
     measured: &Measured,
@@ -43,9 +46,11 @@ pub fn results(
                     .iter()
                     .map(|r| r.cost.events as f64 / r.sample.ops as f64)
                     .collect();
+                // A few stray events (getpid) would turn idle CPU into a
+                // meaningless per-event figure.
                 let cpu: Vec<f64> = runs
                     .iter()
-                    .filter(|r| r.cost.events > 0)
+                    .filter(|r| r.cost.events >= MIN_EVENTS_FOR_CPU)
                     .map(|r| r.cost.cpu / r.cost.events as f64 * 1e6)
                     .collect();
                 entry["events"] = round(median(&events));
