@@ -164,11 +164,30 @@ fn run(args: &RunArgs) -> Result<()> {
             let m = (i + rep) % args.modes.len();
             let mode = args.modes[m];
             eprintln!("bench: repetition {}/{reps}, {}", rep + 1, mode.name());
-            let session = Session::start(mode, &args.sensor, &args.rules, &scratch, &[])?;
+            // One failure (the shared machine) costs a sample, not the run.
+            let session = match Session::start(mode, &args.sensor, &args.rules, &scratch, &[]) {
+                Ok(session) => session,
+                Err(e) => {
+                    eprintln!(
+                        "bench: {} did not start, left out of this repetition: {e:#}",
+                        mode.name()
+                    );
+                    continue;
+                }
+            };
             let ours: Vec<u32> = session.pid().into_iter().collect();
             measured.other_tracers.extend(proc::other_tracers(&ours));
             for (w, &workload) in args.workloads.iter().enumerate() {
-                let run = measure(&session, workload, secs, 0)?;
+                let run = match measure(&session, workload, secs, 0) {
+                    Ok(run) => run,
+                    Err(e) => {
+                        eprintln!(
+                            "bench:   {} failed, sample left out: {e:#}",
+                            workload.name()
+                        );
+                        continue;
+                    }
+                };
                 eprintln!(
                     "bench:   {:8} {:>10.0} {}  events {:>7} lost {:>6} cpu {:.2} s",
                     workload.name(),
@@ -181,7 +200,13 @@ fn run(args: &RunArgs) -> Result<()> {
                 measured.runs.entry((w, m)).or_default().push(run);
             }
             let idle = session.idle_rss_kib;
-            let stopped = session.stop()?;
+            let stopped = match session.stop() {
+                Ok(stopped) => stopped,
+                Err(e) => {
+                    eprintln!("bench: stopping {}: {e:#}", mode.name());
+                    continue;
+                }
+            };
             if matches!(mode, Mode::SensorJson | Mode::SensorAuditd) {
                 measured
                     .rss
@@ -200,12 +225,16 @@ fn run(args: &RunArgs) -> Result<()> {
     let sweep = if args.no_sweep {
         None
     } else {
-        Some(sweep::sweep(args, &scratch)?)
+        sweep::sweep(args, &scratch)
+            .inspect_err(|e| eprintln!("bench: the capacity sweep failed: {e:#}"))
+            .ok()
     };
     let pipeline = if args.no_pipeline {
         None
     } else {
-        Some(pipeline::measure(args, &scratch)?)
+        pipeline::measure(args, &scratch)
+            .inspect_err(|e| eprintln!("bench: the pipeline measurement failed: {e:#}"))
+            .ok()
     };
     let _ = std::fs::remove_dir_all(&scratch);
     let results = report::results(args, &measured, sweep, pipeline)?;
