@@ -24,14 +24,42 @@ pub fn fill(p: &mut ProcessInfo, task: u64) -> Result<(), i32> {
 
     // The subjective credentials, as audit logs them (current_cred()).
     let cred: u64 = read(task, off!(task_struct_cred))?;
-    p.uid = read(cred, off!(cred_uid))?;
-    p.euid = read(cred, off!(cred_euid))?;
-    p.suid = read(cred, off!(cred_suid))?;
-    p.fsuid = read(cred, off!(cred_fsuid))?;
-    p.gid = read(cred, off!(cred_gid))?;
-    p.egid = read(cred, off!(cred_egid))?;
-    p.sgid = read(cred, off!(cred_sgid))?;
-    p.fsgid = read(cred, off!(cred_fsgid))?;
+    // The eight ids sit together in struct cred (in some order: its layout
+    // may be randomized), so one read of the 32 bytes from the lowest takes
+    // them all instead of eight reads; a field outside that block is read
+    // alone. (Profiling a socket storm: probe reads here were a fifth of the
+    // traced process's time.)
+    let offsets = [
+        off!(cred_uid),
+        off!(cred_euid),
+        off!(cred_suid),
+        off!(cred_fsuid),
+        off!(cred_gid),
+        off!(cred_egid),
+        off!(cred_sgid),
+        off!(cred_fsgid),
+    ];
+    let mut base = offsets[0];
+    for o in offsets {
+        base = base.min(o);
+    }
+    let block: [u32; 8] = read(cred, base)?;
+    let id = |offset: u64| -> Result<u32, i32> {
+        let delta = offset - base;
+        if delta < 32 && delta.is_multiple_of(4) {
+            Ok(block[(delta / 4) as usize & 7])
+        } else {
+            read(cred, offset)
+        }
+    };
+    p.uid = id(offsets[0])?;
+    p.euid = id(offsets[1])?;
+    p.suid = id(offsets[2])?;
+    p.fsuid = id(offsets[3])?;
+    p.gid = id(offsets[4])?;
+    p.egid = id(offsets[5])?;
+    p.sgid = id(offsets[6])?;
+    p.fsgid = id(offsets[7])?;
 
     p.auid = read(task, off!(task_struct_loginuid))?;
     p.ses = read(task, off!(task_struct_sessionid))?;

@@ -35,6 +35,13 @@ pub enum Command {
     /// Preflight: privileges, BTF, tracefs and every program's attach point,
     /// with the fix for whatever is missing. Exits non-zero if anything is.
     Check,
+    /// Benchmarking: runs records kept by --record-raw through decode,
+    /// enrich, filter and render to stdout, and logs records/s per core.
+    #[command(hide = true)]
+    Replay {
+        /// A file written by --record-raw.
+        file: PathBuf,
+    },
 }
 
 #[derive(clap::Args)]
@@ -166,6 +173,11 @@ pub struct Options {
     /// Log errors met by the kernel programs (through aya-log) to stderr.
     #[arg(long, global = true)]
     pub ebpf_log: bool,
+
+    /// Benchmarking: also append every raw ring-buffer record, length
+    /// prefixed, to FILE (for `sensor replay`).
+    #[arg(long, value_name = "FILE", hide = true)]
+    pub record_raw: Option<PathBuf>,
 
     /// More log output on stderr (-v debug, -vv trace).
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]

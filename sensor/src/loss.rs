@@ -64,10 +64,16 @@ pub struct Totals {
     pub sink: u64,
 }
 
-pub struct LossMonitor {
+/// The kernel programs' counter maps.
+struct KernelCounters {
     drops: PerCpuArray<MapData, u64>,
     errors: PerCpuArray<MapData, u64>,
     seq: PerCpuArray<MapData, u64>,
+}
+
+pub struct LossMonitor {
+    /// None when replaying recorded records (`sensor replay`): no kernel.
+    kernel: Option<KernelCounters>,
     reported_drops: [u64; KIND_SLOTS as usize],
     reported_errors: [u64; KIND_SLOTS as usize],
     /// Undecodable records by kind name, not yet reported.
@@ -90,14 +96,24 @@ impl LossMonitor {
     /// Takes the counter maps, so they outlive the programs at shutdown.
     pub fn new(ebpf: &mut Ebpf) -> Result<Self> {
         Ok(Self {
-            drops: per_cpu(ebpf, "DROPS")?,
-            errors: per_cpu(ebpf, "ERRORS")?,
-            seq: per_cpu(ebpf, "SEQ")?,
+            kernel: Some(KernelCounters {
+                drops: per_cpu(ebpf, "DROPS")?,
+                errors: per_cpu(ebpf, "ERRORS")?,
+                seq: per_cpu(ebpf, "SEQ")?,
+            }),
+            ..Self::without_kernel()
+        })
+    }
+
+    /// For records replayed from a file: only decode losses are counted.
+    pub fn without_kernel() -> Self {
+        Self {
+            kernel: None,
             reported_drops: [0; KIND_SLOTS as usize],
             reported_errors: [0; KIND_SLOTS as usize],
             decode: Vec::new(),
             totals: Totals::default(),
-        })
+        }
     }
 
     /// A record that could not be decoded (its kind, if the header said).
@@ -115,21 +131,23 @@ impl LossMonitor {
     pub fn poll(&mut self, mut lost: Lost) -> Option<Lost> {
         lost.decode = std::mem::take(&mut self.decode);
         self.totals.sink += lost.sink.iter().map(|(_, n)| n).sum::<u64>();
-        for kind in KINDS {
-            let slot = kind as usize;
-            let drops = sum(&self.drops, slot as u32);
-            if drops > self.reported_drops[slot] {
-                let new = drops - self.reported_drops[slot];
-                lost.ring_buffer.push((kind.name().into(), new));
-                self.totals.ring_buffer += new;
-                self.reported_drops[slot] = drops;
-            }
-            let errors = sum(&self.errors, slot as u32);
-            if errors > self.reported_errors[slot] {
-                let new = errors - self.reported_errors[slot];
-                lost.kernel.push((kind.name().into(), new));
-                self.totals.kernel += new;
-                self.reported_errors[slot] = errors;
+        if let Some(k) = &self.kernel {
+            for kind in KINDS {
+                let slot = kind as usize;
+                let drops = sum(&k.drops, slot as u32);
+                if drops > self.reported_drops[slot] {
+                    let new = drops - self.reported_drops[slot];
+                    lost.ring_buffer.push((kind.name().into(), new));
+                    self.totals.ring_buffer += new;
+                    self.reported_drops[slot] = drops;
+                }
+                let errors = sum(&k.errors, slot as u32);
+                if errors > self.reported_errors[slot] {
+                    let new = errors - self.reported_errors[slot];
+                    lost.kernel.push((kind.name().into(), new));
+                    self.totals.kernel += new;
+                    self.reported_errors[slot] = errors;
+                }
             }
         }
         (lost.total() > 0).then_some(lost)
@@ -137,8 +155,9 @@ impl LossMonitor {
 
     /// Records the kernel has sequenced (written or dropped) so far, per CPU.
     pub fn sequenced(&self) -> Vec<u64> {
-        self.seq
-            .get(&0, 0)
+        self.kernel
+            .as_ref()
+            .and_then(|k| k.seq.get(&0, 0).ok())
             .map(|v| v.iter().copied().collect())
             .unwrap_or_default()
     }

@@ -15,6 +15,7 @@ mod loss;
 mod metrics;
 mod read;
 mod render;
+mod replay;
 mod rules;
 mod run;
 mod sink;
@@ -108,11 +109,17 @@ fn start(settings: config::Settings) -> anyhow::Result<std::process::ExitCode> {
         scope: filter::scope::Scope::new(o.include.clone(), o.exclude.clone()),
         outputs: settings.outputs.clone(),
         sink_defaults: run::sink_defaults(o),
+        record_raw: o.record_raw.clone(),
     };
-    tokio::runtime::Builder::new_current_thread()
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
-        .build()?
-        .block_on(run::run(&opts, rules, pipeline))?;
+        .build()?;
+    match &cli.command {
+        Some(Command::Replay { file }) => {
+            runtime.block_on(replay::replay(file, &o.btf, rules, pipeline))?
+        }
+        _ => runtime.block_on(run::run(&opts, rules, pipeline))?,
+    }
     Ok(std::process::ExitCode::SUCCESS)
 }
 

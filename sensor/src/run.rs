@@ -20,6 +20,7 @@ use crate::{
     metrics::{health, pipeline::PipelineMetrics},
     read::{Reader, SeqTracker},
     render,
+    replay::Recorder,
     rules::{self, RuleFile},
     sink::{self, Fanout},
 };
@@ -83,6 +84,8 @@ pub struct PipelineOptions {
     pub scope: Scope,
     pub outputs: Vec<sink::Spec>,
     pub sink_defaults: sink::Defaults,
+    /// Hidden `--record-raw`: raw records kept for `sensor replay`.
+    pub record_raw: Option<PathBuf>,
 }
 
 pub fn sink_defaults(o: &Options) -> sink::Defaults {
@@ -141,47 +144,22 @@ pub async fn run(
     if opts.ebpf_log {
         spawn_ebpf_log(&mut ebpf)?;
     }
-    let mut reader = Reader::new(&mut ebpf)?;
-    let mut scope = std::mem::take(&mut pipeline_opts.scope);
+    let recorder = pipeline_opts.record_raw.as_deref().map(Recorder::create);
+    let mut reader = Reader::new(&mut ebpf, recorder.transpose()?)?;
+    let loss = LossMonitor::new(&mut ebpf)?;
+    let mut pipeline = Pipeline::new(
+        &mut pipeline_opts,
+        rules,
+        kernel.cgroup_controller,
+        loss,
+        sink,
+    );
     if opts.scope_exclusions {
         let map = ebpf
             .take_map("SCOPE_EXCLUDED")
             .context("the SCOPE_EXCLUDED map is missing")?;
-        scope.set_kernel_map(map.try_into()?);
+        pipeline.filter.scope.set_kernel_map(map.try_into()?);
     }
-    let mut pipeline = Pipeline {
-        format: pipeline_opts.format,
-        enricher: Enricher::new(enrich::Settings {
-            node: enrich::node_name(pipeline_opts.node_name.clone()),
-            cluster: pipeline_opts.cluster_name.clone(),
-            controller: kernel.cgroup_controller,
-            runtime: std::mem::replace(
-                &mut pipeline_opts.runtime,
-                enrich::runtime::Endpoints {
-                    paths: Vec::new(),
-                    explicit: false,
-                    annotations: Vec::new(),
-                },
-            ),
-            metadata_wait: pipeline_opts.metadata_wait,
-            metadata_retention: pipeline_opts.metadata_retention,
-        }),
-        ids: Ids::new(),
-        filter: Filter::new(
-            rules,
-            pipeline_opts.process_events,
-            pipeline_opts.tty_rate,
-            scope,
-        ),
-        loss: LossMonitor::new(&mut ebpf)?,
-        seq: SeqTracker::default(),
-        sink,
-        metrics: PipelineMetrics::new(),
-        line: String::with_capacity(4096),
-        batch: Vec::with_capacity(1 << 16),
-        received: 0,
-        written: 0,
-    };
     load::set_rules(&mut ebpf, &pipeline.filter.rules)?;
     let mut attached = Attachments::default();
     attached.sync(&mut ebpf, &pipeline.filter.rules.syscalls())?;
@@ -228,7 +206,7 @@ pub async fn run(
     // on other CPUs a moment to finish, then write out what was read.
     drop(ebpf);
     tokio::time::sleep(Duration::from_millis(50)).await;
-    reader.drain(&mut raw);
+    reader.drain(&mut raw)?;
     pipeline.process(&mut raw).await?;
     pipeline.release(true).await?;
     pipeline.report_loss().await?;
@@ -261,11 +239,12 @@ pub async fn run(
         pipeline.enricher.metadata.cached(),
         pipeline.filter.scope.dropped,
     );
-    pipeline.sink.close().await;
+    pipeline.close().await;
     Ok(())
 }
 
-struct Pipeline {
+/// The stages after read; `sensor replay` drives it too.
+pub struct Pipeline {
     format: Format,
     enricher: Enricher,
     ids: Ids,
@@ -276,12 +255,53 @@ struct Pipeline {
     metrics: PipelineMetrics,
     line: String,
     batch: Vec<u8>,
-    received: u64,
-    written: u64,
+    pub received: u64,
+    pub written: u64,
 }
 
 impl Pipeline {
-    async fn process(&mut self, raw: &mut Vec<Bytes>) -> Result<()> {
+    /// `cgroup_controller`: the cgroup controller the kernel programs read.
+    pub fn new(
+        opts: &mut PipelineOptions,
+        rules: RuleFile,
+        cgroup_controller: &'static str,
+        loss: LossMonitor,
+        sink: Fanout,
+    ) -> Self {
+        Self {
+            format: opts.format,
+            enricher: Enricher::new(enrich::Settings {
+                node: enrich::node_name(opts.node_name.clone()),
+                cluster: opts.cluster_name.clone(),
+                controller: cgroup_controller,
+                runtime: std::mem::take(&mut opts.runtime),
+                metadata_wait: opts.metadata_wait,
+                metadata_retention: opts.metadata_retention,
+            }),
+            ids: Ids::new(),
+            filter: Filter::new(
+                rules,
+                opts.process_events,
+                opts.tty_rate,
+                std::mem::take(&mut opts.scope),
+            ),
+            loss,
+            seq: SeqTracker::default(),
+            sink,
+            metrics: PipelineMetrics::new(),
+            line: String::with_capacity(4096),
+            batch: Vec::with_capacity(1 << 16),
+            received: 0,
+            written: 0,
+        }
+    }
+
+    /// Delivers or spools what the sinks hold; the pipeline is done.
+    pub async fn close(self) {
+        self.sink.close().await;
+    }
+
+    pub async fn process(&mut self, raw: &mut Vec<Bytes>) -> Result<()> {
         self.metrics.received(raw.len() as u64);
         for record in raw.drain(..) {
             self.received += 1;
@@ -311,7 +331,7 @@ impl Pipeline {
 
     /// Held events whose container is now known (or that waited long
     /// enough; `all` at shutdown).
-    async fn release(&mut self, all: bool) -> Result<()> {
+    pub async fn release(&mut self, all: bool) -> Result<()> {
         for ready in self.enricher.release(all) {
             self.emit(&ready);
         }

@@ -49,18 +49,35 @@ fn auditctl(args: &[&str]) -> Result<String> {
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
+/// How auditd writes its log.
+pub enum Flush {
+    /// Every record synced (`flush = DATA`): tests read the log at once.
+    EveryRecord,
+    /// Debian's shipped setting (`INCREMENTAL_ASYNC`, every 50 records):
+    /// what a node pays, for benchmarks.
+    AsInstalled,
+}
+
 impl Auditd {
     /// Starts auditd with the rules in `rules` (auditctl syntax).
     pub fn start(rules: &Path) -> Result<Self> {
+        Self::start_with(rules, Flush::EveryRecord)
+    }
+
+    pub fn start_with(rules: &Path, flush: Flush) -> Result<Self> {
         let lock = audit_lock()?;
         let dir = std::env::temp_dir().join(crate::marker("auditd"));
         fs::create_dir_all(dir.join("plugins"))?;
         let conf = dir.join("auditd.conf");
+        let flush = match flush {
+            Flush::EveryRecord => "flush = DATA",
+            Flush::AsInstalled => "flush = INCREMENTAL_ASYNC\nfreq = 50",
+        };
         fs::write(
             &conf,
             format!(
                 "local_events = yes\nwrite_logs = yes\nlog_file = {}\nlog_format = RAW\n\
-                 flush = DATA\nmax_log_file = 100\nmax_log_file_action = IGNORE\n\
+                 {flush}\nmax_log_file = 100\nmax_log_file_action = IGNORE\n\
                  space_left = 2\nadmin_space_left = 1\ndisk_full_action = IGNORE\n\
                  disk_error_action = IGNORE\nplugin_dir = {}\nq_depth = 8000\n",
                 dir.join("audit.log").display(),
@@ -114,6 +131,14 @@ impl Auditd {
                 (last, since) = (now, Instant::now());
             }
         }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map_or(0, Child::id)
+    }
+
+    pub fn log_path(&self) -> PathBuf {
+        self.dir.join("audit.log")
     }
 
     /// Stops auditd and returns its log.

@@ -5,6 +5,7 @@
 //! Doing this by hand is error-prone, so every command here first makes sure
 //! the toolchain is in place (`setup`) and then chains the builds in order.
 
+mod bench;
 mod build;
 mod cmd;
 mod image;
@@ -51,6 +52,14 @@ enum Command {
     },
     /// Run clippy with `-D warnings` on the userspace crates and on the eBPF crate.
     Clippy,
+    /// Benchmarks against auditd (root): writes bench/results.json and the
+    /// README's table. Options after `--` (`--quick`, `--reps N`, `--secs S`,
+    /// `--modes`, `--workloads`, `--no-sweep`, `--no-pipeline`, `--out FILE`);
+    /// `bench compare OLD.json NEW.json` shows the differences.
+    Bench {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -75,5 +84,6 @@ fn dispatch(command: Command) -> Result<()> {
         Command::Run { args } => run::run(&args),
         Command::Test { args } => test::test(&args),
         Command::Clippy => build::clippy(),
+        Command::Bench { args } => bench::bench(&args),
     }
 }

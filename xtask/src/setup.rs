@@ -17,7 +17,8 @@ use crate::cmd::{self, output};
 /// the CRI; podman, which builds and runs the container image (`cargo
 /// xtask image`, the image test), with busybox-static for the test images
 /// and ca-certificates for the image's CA bundle; python3-venv for the
-/// manifests' validator (below).
+/// manifests' validator (below); stress-ng, the benchmarks' mixed
+/// workload, and linux-perf to profile them.
 const DEB_PACKAGES: &[&str] = &[
     "llvm-22-dev",
     "libpolly-22-dev",
@@ -32,6 +33,8 @@ const DEB_PACKAGES: &[&str] = &[
     // The sink tests' real syslog receiver, over UDP, TCP and TLS.
     "rsyslog",
     "rsyslog-gnutls",
+    "stress-ng",
+    "linux-perf",
 ];
 
 /// `kubectl kustomize` renders deploy/: any kubectl will do (a machine may

@@ -4,7 +4,7 @@
 //! and PROCTITLE from here.
 
 use std::{
-    collections::{hash_map::Entry, HashMap},
+    collections::{hash_map::Entry, HashMap, HashSet},
     rc::Rc,
 };
 
@@ -34,6 +34,11 @@ pub struct Processes {
     /// An exited process stays until the next event, so its exit record
     /// can still name it.
     exited: Option<u32>,
+    /// Pids neither the table nor /proc had: a process already gone, whose
+    /// pid comes back only with a fork or exec event. Not asked of /proc
+    /// again (a miss costs several path lookups; profiling showed them
+    /// dominating when many events name vanished parents).
+    absent: HashSet<u32>,
 }
 
 impl Processes {
@@ -59,9 +64,13 @@ impl Processes {
         if self.by_pid.len() >= CAPACITY {
             self.by_pid.clear();
         }
+        if self.absent.len() >= CAPACITY {
+            self.absent.clear();
+        }
         match event {
             Event::Exec(exec) if exec.success => {
                 let p = &exec.call.process;
+                self.absent.remove(&p.pid);
                 self.by_pid.insert(
                     p.pid,
                     Rc::new(ProcessEntry {
@@ -84,6 +93,7 @@ impl Processes {
                     |entry| (*entry).clone(),
                 );
                 child.ppid = parent.pid;
+                self.absent.remove(&fork.child_pid);
                 self.by_pid.insert(fork.child_pid, Rc::new(child));
             }
             Event::Exit(exit) => self.exited = Some(exit.process.pid),
@@ -94,7 +104,14 @@ impl Processes {
     /// The entry of `pid`, from /proc when the table has not seen it.
     pub fn get(&mut self, pid: u32) -> Option<Rc<ProcessEntry>> {
         if let Entry::Vacant(slot) = self.by_pid.entry(pid) {
-            slot.insert(Rc::new(from_proc(pid)?));
+            if self.absent.contains(&pid) {
+                return None;
+            }
+            let Some(entry) = from_proc(pid) else {
+                self.absent.insert(pid);
+                return None;
+            };
+            slot.insert(Rc::new(entry));
         }
         self.by_pid.get(&pid).cloned()
     }

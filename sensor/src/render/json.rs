@@ -5,9 +5,13 @@
 //! records and additions are ALL-CAPS, so they never collide with an auditd
 //! field.
 
-use std::fmt::{Display, Write};
+use std::fmt::Write;
 
-use super::{dev, encode::json_str, names, sockaddr, tty, ARCH_X86_64};
+use super::{
+    dev,
+    encode::{json_str, push_int, Int},
+    names, sockaddr, tty, ARCH_X86_64,
+};
 use crate::{
     decode::{
         c_str,
@@ -40,12 +44,14 @@ impl<'a> Obj<'a> {
             self.out.push(',');
         }
         self.first = false;
-        let _ = write!(self.out, "\"{key}\":");
+        self.out.push('"');
+        self.out.push_str(key);
+        self.out.push_str("\":");
     }
 
-    pub fn num(&mut self, key: &str, value: impl Display) {
+    pub fn num(&mut self, key: &str, value: impl Int) {
         self.key(key);
-        let _ = write!(self.out, "{value}");
+        push_int(self.out, value);
     }
 
     pub fn str(&mut self, key: &str, value: &[u8]) {
@@ -210,7 +216,7 @@ pub fn render_lost(id: EventId, node: &str, lost: &Lost, out: &mut String) {
     for (stage, counts) in lost.stages() {
         let mut s = l.object(stage);
         for (kind, n) in counts {
-            s.num(kind, n);
+            s.num(kind, *n);
         }
         s.end();
     }
@@ -221,7 +227,23 @@ pub fn render_lost(id: EventId, node: &str, lost: &Lost, out: &mut String) {
 
 fn header<'a>(out: &'a mut String, id: EventId, node: &str) -> Obj<'a> {
     let mut top = Obj::open(out);
-    top.str("ID", id.to_string().as_bytes());
+    top.key("ID");
+    let out = &mut *top.out;
+    out.push('"');
+    push_int(out, id.secs);
+    out.push('.');
+    let ms = id.millis.min(999);
+    out.extend(
+        [
+            b'0' + (ms / 100) as u8,
+            b'0' + (ms / 10 % 10) as u8,
+            b'0' + (ms % 10) as u8,
+        ]
+        .map(char::from),
+    );
+    out.push(':');
+    push_int(out, id.serial);
+    out.push('"');
     top.str("NODE", node.as_bytes());
     top
 }
@@ -246,7 +268,8 @@ fn syscall(top: &mut Obj, e: &Enriched, call: &Call, r: Record, interpret: impl 
     let p = &call.process;
     let sc = &call.syscall;
     let mut s = top.object("SYSCALL");
-    s.str("arch", format!("0x{ARCH_X86_64:x}").as_bytes());
+    s.key("arch");
+    let _ = write!(s.out, "\"0x{ARCH_X86_64:x}\"");
     s.num("syscall", sc.nr);
     s.str("success", if sc.ret >= 0 { b"yes" } else { b"no" });
     s.num("exit", sc.ret);
@@ -274,7 +297,8 @@ fn syscall(top: &mut Obj, e: &Enriched, call: &Call, r: Record, interpret: impl 
     }
     let mut argv = s.list("ARGV");
     for a in &sc.args[..4] {
-        argv.str(format!("0x{a:x}").as_bytes());
+        argv.sep();
+        let _ = write!(argv.out, "\"0x{a:x}\"");
     }
     argv.end();
     s.str("ARCH", b"x86_64");

@@ -68,6 +68,7 @@ struct Service {
 }
 
 /// Where to ask, and what to keep.
+#[derive(Default)]
 pub struct Endpoints {
     pub paths: Vec<PathBuf>,
     pub explicit: bool,
