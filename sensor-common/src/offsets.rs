@@ -94,6 +94,9 @@ pub struct KernelOffsets {
     pub pt_regs_r8: u32,
     pub pt_regs_r9: u32,
     pub pt_regs_orig_ax: u32,
+    /// The return value, once the syscall has run: how an exit program
+    /// recognises the saved registers without an entry program.
+    pub pt_regs_ax: u32,
     pub pt_regs_size: u32,
 }
 

@@ -19,6 +19,37 @@ pub fn read<T>(base: u64, offset: u64) -> Result<T, i32> {
     unsafe { bpf_probe_read_kernel((base + offset) as *const T) }
 }
 
+/// Reads the `T` fields at `offsets` of the struct at `base`. A helper call
+/// costs far more than the bytes it copies, so when the fields lie within
+/// `W` slots of one another (their order comes from BTF and may be
+/// randomized) they are one read of that block; otherwise one read each.
+#[inline(always)]
+pub fn read_fields<T: Copy + Default, const N: usize, const W: usize>(
+    base: u64,
+    offsets: [u64; N],
+) -> Result<[T; N], i32> {
+    let size = core::mem::size_of::<T>() as u64;
+    let mut low = offsets[0];
+    for o in offsets {
+        low = low.min(o);
+    }
+    let block: [T; W] = read(base, low)?;
+    let mut fields = [T::default(); N];
+    for (field, offset) in fields.iter_mut().zip(offsets) {
+        let delta = offset - low;
+        let slot = if delta.is_multiple_of(size) {
+            block.get((delta / size) as usize).copied()
+        } else {
+            None
+        };
+        *field = match slot {
+            Some(value) => value,
+            None => read(base, offset)?,
+        };
+    }
+    Ok(fields)
+}
+
 /// Copies a NUL-terminated kernel string of at most `size` bytes to `dst`;
 /// returns the bytes written, NUL included.
 #[inline(always)]

@@ -79,17 +79,6 @@ pub fn sched_process_exec(ctx: TracePointContext) -> u32 {
     0
 }
 
-#[tracepoint(category = "syscalls", name = "sys_enter_socket")]
-pub fn sys_enter_socket(ctx: TracePointContext) -> u32 {
-    diag::report(
-        &ctx,
-        "sys_enter_socket",
-        EventKind::Socket,
-        net::try_enter(&ctx, net::SYS_SOCKET, 3),
-    );
-    0
-}
-
 #[tracepoint(category = "syscalls", name = "sys_exit_socket")]
 pub fn sys_exit_socket(ctx: TracePointContext) -> u32 {
     diag::report(
@@ -97,17 +86,6 @@ pub fn sys_exit_socket(ctx: TracePointContext) -> u32 {
         "sys_exit_socket",
         EventKind::Socket,
         net::try_exit_socket(&ctx),
-    );
-    0
-}
-
-#[tracepoint(category = "syscalls", name = "sys_enter_setsockopt")]
-pub fn sys_enter_setsockopt(ctx: TracePointContext) -> u32 {
-    diag::report(
-        &ctx,
-        "sys_enter_setsockopt",
-        EventKind::Setsockopt,
-        net::try_enter(&ctx, net::SYS_SETSOCKOPT, 5),
     );
     0
 }
@@ -189,35 +167,13 @@ pub fn sys_exit_accept4(ctx: TracePointContext) -> u32 {
     0
 }
 
-#[tracepoint(category = "syscalls", name = "sys_enter_bind")]
-pub fn sys_enter_bind(ctx: TracePointContext) -> u32 {
-    diag::report(
-        &ctx,
-        "sys_enter_bind",
-        EventKind::Sockaddr,
-        net::try_enter(&ctx, net::SYS_BIND, 3),
-    );
-    0
-}
-
 #[tracepoint(category = "syscalls", name = "sys_exit_bind")]
 pub fn sys_exit_bind(ctx: TracePointContext) -> u32 {
     diag::report(
         &ctx,
         "sys_exit_bind",
         EventKind::Sockaddr,
-        net::try_exit_sockaddr(&ctx),
-    );
-    0
-}
-
-#[tracepoint(category = "syscalls", name = "sys_enter_mmap")]
-pub fn sys_enter_mmap(ctx: TracePointContext) -> u32 {
-    diag::report(
-        &ctx,
-        "sys_enter_mmap",
-        EventKind::Mmap,
-        mmap::try_enter(&ctx),
+        net::try_exit_bind(&ctx),
     );
     0
 }

@@ -1,4 +1,5 @@
-//! Syscall arguments: saved at entry, picked up at exit.
+//! Syscall arguments: saved at entry and picked up at exit, or read at exit
+//! alone from the caller's saved registers.
 
 use aya_ebpf::{
     helpers::{bpf_get_current_pid_tgid, bpf_ktime_get_boot_ns},
@@ -7,7 +8,7 @@ use aya_ebpf::{
 use sensor_common::process::SyscallInfo;
 
 use crate::{
-    kernel::{off, read},
+    kernel::{off, read, read_fields},
     maps::{global, PENDING},
 };
 
@@ -31,11 +32,15 @@ pub struct Pending {
 const ENTER_ARGS: usize = 16;
 /// Offset of `long ret` in a `syscalls:sys_exit_*` record.
 const EXIT_RET: usize = 16;
+/// ENODATA: an exit-only program found no saved registers it could trust,
+/// so the event is counted as a kernel error rather than written wrong.
+const REGS_UNRECOGNISED: i32 = -61;
 
 /// Candidate distances from `task->stack` to the top of the kernel stack:
 /// THREAD_SIZE is 16 KiB (32 KiB with KASAN), less 16 bytes of padding when
 /// FRED is on. Neither is in BTF, so the right one is recognised by its
-/// contents: the saved `orig_ax` is the syscall number and `di` is a0.
+/// contents: the saved `orig_ax` is the syscall number, and `di` is a0 (at
+/// entry) or `ax` the return value (at exit).
 const STACK_TOPS: [u64; 4] = [16384, 16384 - 16, 32768, 32768 - 16];
 
 pub fn is_self() -> bool {
@@ -83,15 +88,8 @@ pub fn enter_marked(
     }
     // The tracepoint only carries the declared arguments; auditd logs a0–a3
     // whatever the syscall's arity, so take them from the saved registers.
-    if let Some(regs) = user_regs(task, nr, pending.args[0]) {
-        pending.args = [
-            read(regs, off!(pt_regs_di))?,
-            read(regs, off!(pt_regs_si))?,
-            read(regs, off!(pt_regs_dx))?,
-            read(regs, off!(pt_regs_r10))?,
-            read(regs, off!(pt_regs_r8))?,
-            read(regs, off!(pt_regs_r9))?,
-        ];
+    if let Some(args) = saved_args(task, nr, off!(pt_regs_di), pending.args[0]) {
+        pending.args = args;
         pending.regs_ok = 1;
     }
     let tid = bpf_get_current_pid_tgid() as u32;
@@ -114,6 +112,33 @@ pub fn take_exit(ctx: &TracePointContext) -> Result<(Pending, i64), i32> {
     Ok((pending, ret))
 }
 
+/// At the exit of a syscall that has no entry program: its arguments from
+/// the caller's saved registers, stamped now. Used for the calls that do not
+/// block (socket, setsockopt, bind, mmap), where entry and exit are a few
+/// microseconds apart: the entry program and the map that carried its
+/// arguments cost the traced process more than the event itself.
+#[inline(always)]
+pub fn exit_only(ctx: &TracePointContext, nr: u32) -> Result<(Pending, i64), i32> {
+    if is_self() {
+        return Err(0);
+    }
+    let ret: i64 = unsafe { ctx.read_at(EXIT_RET)? };
+    let task = crate::process::current_task();
+    // After the call `ax` holds its return value, which pins the candidate
+    // as firmly as `di == a0` does at entry.
+    let args = saved_args(task, nr, off!(pt_regs_ax), ret as u64).ok_or(REGS_UNRECOGNISED)?;
+    let pending = Pending {
+        ts_boot_ns: unsafe { bpf_ktime_get_boot_ns() },
+        nr,
+        regs_ok: 1,
+        args,
+        mark: 0,
+        _pad: 0,
+        saved: 0,
+    };
+    Ok((pending, ret))
+}
+
 pub fn info(pending: &Pending, ret: i64) -> SyscallInfo {
     SyscallInfo {
         nr: pending.nr,
@@ -123,16 +148,35 @@ pub fn info(pending: &Pending, ret: i64) -> SyscallInfo {
     }
 }
 
-fn user_regs(task: u64, nr: u32, a0: u64) -> Option<u64> {
+/// The six arguments in the caller's saved registers at the top of its
+/// kernel stack: from the candidate whose `orig_ax` is `nr` and whose field
+/// at `check` holds `expected`.
+fn saved_args(task: u64, nr: u32, check: u64, expected: u64) -> Option<[u64; 6]> {
     let stack: u64 = read(task, off!(task_struct_stack)).ok()?;
     let size = off!(pt_regs_size);
-    for top in STACK_TOPS {
-        let regs = stack + top - size;
-        let orig_ax: u64 = read(regs, off!(pt_regs_orig_ax)).ok()?;
-        let di: u64 = read(regs, off!(pt_regs_di)).ok()?;
-        if orig_ax == nr as u64 && di == a0 {
-            return Some(regs);
-        }
-    }
-    None
+    STACK_TOPS
+        .into_iter()
+        .find_map(|top| candidate(stack + top - size, nr, check, expected))
+}
+
+/// One candidate `pt_regs`. Not inlined: four unrolled copies of its block
+/// read would not fit in the 512-byte BPF stack.
+#[inline(never)]
+fn candidate(regs: u64, nr: u32, check: u64, expected: u64) -> Option<[u64; 6]> {
+    // x86-64 keeps these within 9 slots of each other.
+    let [di, si, dx, r10, r8, r9, orig_ax, found] = read_fields::<u64, 8, 12>(
+        regs,
+        [
+            off!(pt_regs_di),
+            off!(pt_regs_si),
+            off!(pt_regs_dx),
+            off!(pt_regs_r10),
+            off!(pt_regs_r8),
+            off!(pt_regs_r9),
+            off!(pt_regs_orig_ax),
+            check,
+        ],
+    )
+    .ok()?;
+    (orig_ax == nr as u64 && found == expected).then_some([di, si, dx, r10, r8, r9])
 }

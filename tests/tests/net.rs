@@ -222,3 +222,65 @@ fn bind_has_the_local_address_and_accept_the_peers() {
         .iter()
         .any(|e| saddr(e)["port"] == p2 && e["SYSCALL"]["exit"] == fd));
 }
+
+/// socket, setsockopt and bind have no entry program: their arguments come
+/// from the caller's saved registers at exit. A failed call (its return
+/// value an errno) from a second thread still has them.
+#[test]
+fn calls_read_at_exit_alone_keep_their_arguments() {
+    let sensor = Sensor::start(&[]).unwrap();
+    // No protocol has this number: the test's pid marks it.
+    let protocol = 0x10000 | (me() as i32 & 0xffff);
+    let port = free_port();
+    let (socket_rc, bind_rc) = std::thread::spawn(move || {
+        let socket_rc = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM, protocol) };
+        let socket_err = std::io::Error::last_os_error().raw_os_error();
+        let addr = libc::sockaddr_in {
+            sin_family: libc::AF_INET as libc::sa_family_t,
+            sin_port: port.to_be(),
+            sin_addr: libc::in_addr {
+                s_addr: u32::from(Ipv4Addr::LOCALHOST).to_be(),
+            },
+            sin_zero: [0; 8],
+        };
+        let bind_rc = unsafe {
+            libc::bind(
+                -1,
+                (&addr as *const libc::sockaddr_in).cast(),
+                std::mem::size_of_val(&addr) as libc::socklen_t,
+            )
+        };
+        let bind_err = std::io::Error::last_os_error().raw_os_error();
+        ((socket_rc, socket_err), (bind_rc, bind_err))
+    })
+    .join()
+    .unwrap();
+    assert_eq!(socket_rc.0, -1);
+    assert_eq!(bind_rc, (-1, Some(libc::EBADF)));
+    sensor
+        .wait_for("the failed bind", |e| {
+            e["SYSCALL"]["syscall"] == BIND && saddr(e)["port"] == port
+        })
+        .unwrap();
+    let events = sensor.stop().unwrap();
+
+    let socket = by_pid(&events, SOCKET, me())
+        .into_iter()
+        .find(|e| e["SYSCALL"]["ARGV"][2] == format!("0x{protocol:x}"))
+        .expect("the failed socket() with its protocol");
+    assert_eq!(socket["SYSCALL"]["success"], "no");
+    assert_eq!(
+        socket["SYSCALL"]["exit"],
+        -(socket_rc.1.expect("an errno") as i64)
+    );
+    assert_eq!(socket["SYSCALL"]["DOMAIN"], "AF_INET");
+
+    let bind = by_pid(&events, BIND, me())
+        .into_iter()
+        .find(|e| saddr(e)["port"] == port)
+        .expect("the failed bind");
+    assert_eq!(bind["SYSCALL"]["success"], "no");
+    assert_eq!(bind["SYSCALL"]["exit"], -libc::EBADF as i64);
+    assert_eq!(bind["SYSCALL"]["ARGV"][0], "0xffffffff");
+    assert_eq!(saddr(&bind)["addr"], "127.0.0.1");
+}

@@ -1,6 +1,5 @@
-//! mmap (`sensor_common::mmap`): when the rules only want PROT_EXEC
-//! mappings, the rest are dropped at entry and cost no more than the
-//! tracepoint.
+//! mmap (`sensor_common::mmap`), read at exit alone: when the rules only
+//! want PROT_EXEC mappings, the rest are dropped before any other work.
 
 use aya_ebpf::programs::TracePointContext;
 use sensor_common::{
@@ -20,16 +19,11 @@ use crate::{
 pub const SYS_MMAP: u32 = 9;
 const ARG_PROT: usize = 2;
 
-pub fn try_enter(ctx: &TracePointContext) -> Result<(), i32> {
-    let prot = syscall::arg(ctx, ARG_PROT)?;
-    if prot & PROT_EXEC == 0 && global!(CONFIG.mmap_all) == 0 {
-        return Ok(());
-    }
-    syscall::enter(ctx, process::current_task(), SYS_MMAP, 6)
-}
-
 pub fn try_exit(ctx: &TracePointContext) -> Result<(), i32> {
-    let (pending, ret) = syscall::take_exit(ctx)?;
+    let (pending, ret) = syscall::exit_only(ctx, SYS_MMAP)?;
+    if pending.args[ARG_PROT] & PROT_EXEC == 0 && global!(CONFIG.mmap_all) == 0 {
+        return Err(0);
+    }
     let s: &mut Scratch<MmapEvent> = scratch().ok_or(-1)?;
     let task = process::current_task();
     process::fill(&mut s.event.process, task)?;

@@ -37,12 +37,14 @@ pub const SYS_BIND: u32 = 49;
 pub const SYS_SETSOCKOPT: u32 = 54;
 pub const SYS_ACCEPT4: u32 = 288;
 
+/// connect and the accepts can block: their entry program keeps the time
+/// of the call, as auditd does. The others are read at exit alone.
 pub fn try_enter(ctx: &TracePointContext, nr: u32, declared_args: usize) -> Result<(), i32> {
     syscall::enter(ctx, process::current_task(), nr, declared_args)
 }
 
 pub fn try_exit_socket(ctx: &TracePointContext) -> Result<(), i32> {
-    let (pending, ret) = syscall::take_exit(ctx)?;
+    let (pending, ret) = syscall::exit_only(ctx, SYS_SOCKET)?;
     let (p, s) = subject(&pending, ret)?;
     emit::reserved(
         EventKind::Socket,
@@ -58,7 +60,7 @@ pub fn try_exit_socket(ctx: &TracePointContext) -> Result<(), i32> {
 /// The option value is read at exit: the kernel copied it already, and the
 /// caller's buffer is still there.
 pub fn try_exit_setsockopt(ctx: &TracePointContext) -> Result<(), i32> {
-    let (pending, ret) = syscall::take_exit(ctx)?;
+    let (pending, ret) = syscall::exit_only(ctx, SYS_SETSOCKOPT)?;
     let (p, s) = subject(&pending, ret)?;
     emit::reserved(
         EventKind::Setsockopt,
@@ -89,7 +91,14 @@ pub fn try_exit_setsockopt(ctx: &TracePointContext) -> Result<(), i32> {
 /// hand the peer's back through a1 and the length at *a2, valid once the
 /// call succeeded.
 pub fn try_exit_sockaddr(ctx: &TracePointContext) -> Result<(), i32> {
-    let (pending, ret) = syscall::take_exit(ctx)?;
+    sockaddr(syscall::take_exit(ctx)?)
+}
+
+pub fn try_exit_bind(ctx: &TracePointContext) -> Result<(), i32> {
+    sockaddr(syscall::exit_only(ctx, SYS_BIND)?)
+}
+
+fn sockaddr((pending, ret): (Pending, i64)) -> Result<(), i32> {
     let (addr, len) = match pending.nr {
         SYS_ACCEPT | SYS_ACCEPT4 if ret < 0 || pending.args[1] == 0 || pending.args[2] == 0 => {
             (0, 0)

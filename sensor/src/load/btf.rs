@@ -116,6 +116,7 @@ pub fn resolve(btf: &Btf) -> Result<KernelOffsets> {
         pt_regs_r8: r.offset("pt_regs", "r8")?,
         pt_regs_r9: r.offset("pt_regs", "r9")?,
         pt_regs_orig_ax: r.offset("pt_regs", "orig_ax")?,
+        pt_regs_ax: r.offset("pt_regs", "ax")?,
         pt_regs_size: r.size("pt_regs")?,
     })
 }
