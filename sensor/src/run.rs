@@ -130,6 +130,8 @@ async fn reconfigure(pipeline_opts: &mut PipelineOptions, pipeline: &mut Pipelin
 
 /// How often lost-record counts are checked and reported in-band.
 const LOSS_INTERVAL: Duration = Duration::from_secs(1);
+/// Rendered bytes handed to the sinks at once (their write size).
+const FLUSH_BYTES: usize = 1 << 20;
 
 pub async fn run(
     opts: &LoadOptions,
@@ -324,6 +326,7 @@ impl Pipeline {
             let key = key.map(str::to_owned);
             if let Some(ready) = self.enricher.enrich(decoded, key, subject) {
                 self.emit(&ready);
+                self.flush_full().await?;
             }
         }
         self.flush().await
@@ -334,6 +337,7 @@ impl Pipeline {
     pub async fn release(&mut self, all: bool) -> Result<()> {
         for ready in self.enricher.release(all) {
             self.emit(&ready);
+            self.flush_full().await?;
         }
         self.flush().await
     }
@@ -376,6 +380,18 @@ impl Pipeline {
             self.sink.push_lost(self.line.as_bytes());
         }
         self.flush().await
+    }
+
+    /// Hands a full batch to the sinks and lets their tasks run: a full
+    /// ring's records would otherwise all be rendered into one buffer (tens
+    /// of MiB in memory at once) and overflow the sinks' queues to disk
+    /// before the sinks had a chance to write any of it.
+    async fn flush_full(&mut self) -> Result<()> {
+        if self.batch.len() >= FLUSH_BYTES {
+            self.flush().await?;
+            tokio::task::yield_now().await;
+        }
+        Ok(())
     }
 
     async fn flush(&mut self) -> Result<()> {

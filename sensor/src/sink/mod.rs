@@ -341,12 +341,7 @@ impl Spec {
         let queue_size = self.options.queue_size.map_or(defaults.queue_size, |s| s.0);
         let spool = spool::Spool::open(defaults.spool_dir.join(&self.name), spool_size)
             .with_context(|| format!("output {}: its spool", self.name))?;
-        Ok(Queue::start(
-            self.name.clone(),
-            transport,
-            queue_size as usize,
-            spool,
-        ))
+        Queue::start(self.name.clone(), transport, queue_size as usize, spool)
     }
 }
 
@@ -461,9 +456,10 @@ impl Fanout {
         if batch.is_empty() {
             return;
         }
+        let n = queue::lines(batch);
         let batch = Bytes::copy_from_slice(batch);
         for (_, q) in &self.sinks {
-            q.push(batch.clone(), always);
+            q.push(batch.clone(), n, always);
         }
     }
 

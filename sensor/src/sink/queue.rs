@@ -15,13 +15,18 @@ use std::{
     collections::VecDeque,
     sync::{
         atomic::{AtomicBool, Ordering::Relaxed},
-        Arc, Mutex, MutexGuard,
+        Arc, Mutex, MutexGuard, OnceLock,
     },
     time::Duration,
 };
 
+use anyhow::Context;
 use bytes::{Bytes, BytesMut};
-use tokio::{sync::Notify, task::JoinHandle};
+use tokio::{
+    runtime::{Handle, Runtime},
+    sync::Notify,
+    task::JoinHandle,
+};
 
 use super::{spool::Spool, Transport};
 use crate::metrics::{registry, Counter, Gauge};
@@ -36,7 +41,8 @@ const BACKOFF_MIN: Duration = Duration::from_millis(100);
 const BACKOFF_MAX: Duration = Duration::from_secs(5);
 
 struct State {
-    memory: VecDeque<Bytes>,
+    /// Batches of complete lines, each with its number of lines.
+    memory: VecDeque<(Bytes, u64)>,
     memory_bytes: usize,
     memory_records: u64,
     memory_max: usize,
@@ -124,8 +130,10 @@ impl Shared {
     }
 }
 
+/// Records (lines) in `data`. Counted once per batch, where it is made:
+/// a scan of every byte is a sizeable part of a record's cost.
 pub fn lines(data: &[u8]) -> u64 {
-    data.iter().filter(|&&b| b == b'\n').count() as u64
+    memchr::memchr_iter(b'\n', data).count() as u64
 }
 
 pub struct Queue {
@@ -134,7 +142,12 @@ pub struct Queue {
 }
 
 impl Queue {
-    pub fn start(name: String, transport: Transport, memory_max: usize, spool: Spool) -> Self {
+    pub fn start(
+        name: String,
+        transport: Transport,
+        memory_max: usize,
+        spool: Spool,
+    ) -> anyhow::Result<Self> {
         if !spool.is_empty() {
             log::info!(
                 "sink {name}: {} records spooled by an earlier run will be sent first",
@@ -157,23 +170,22 @@ impl Queue {
             reopen: AtomicBool::new(false),
         });
         shared.update_gauges(&shared.lock());
-        let task = tokio::spawn(deliver(shared.clone(), transport));
-        Self { shared, task }
+        let task = delivery_thread()?.spawn(deliver(shared.clone(), transport));
+        Ok(Self { shared, task })
     }
 
     pub fn name(&self) -> &str {
         &self.shared.name
     }
 
-    /// Queues complete lines; never waits. `always`: a LOST record, kept
-    /// even past the spool's size.
-    pub fn push(&self, batch: Bytes, always: bool) {
-        let n = lines(&batch);
+    /// Queues `n` complete lines; never waits. `always`: a LOST record,
+    /// kept even past the spool's size.
+    pub fn push(&self, batch: Bytes, n: u64, always: bool) {
         let mut st = self.shared.lock();
         if st.spool.is_empty() && st.memory_bytes + batch.len() <= st.memory_max {
             st.memory_bytes += batch.len();
             st.memory_records += n;
-            st.memory.push_back(batch);
+            st.memory.push_back((batch, n));
         } else {
             match st.spool.append(&batch, always) {
                 Ok(true) => self.shared.metrics.spooled.add(n),
@@ -210,8 +222,8 @@ impl Queue {
             let _ = (&mut self.task).await;
         }
         let mut st = self.shared.lock();
-        let memory: Vec<u8> = st.memory.drain(..).flat_map(|b| b.to_vec()).collect();
-        let (records, bytes) = (lines(&memory), memory.len());
+        let memory: Vec<u8> = st.memory.drain(..).flat_map(|(b, _)| b.to_vec()).collect();
+        let (records, bytes) = (st.memory_records, memory.len());
         st.memory_bytes = 0;
         st.memory_records = 0;
         match st.spool.prepend(&memory) {
@@ -233,9 +245,10 @@ impl Queue {
     }
 }
 
-/// Which chunk is in flight: how many queue entries, or spooled bytes.
+/// Which chunk is in flight: how many queue entries (and their records),
+/// or spooled bytes.
 enum Taken {
-    Memory(usize),
+    Memory(usize, u64),
     Spool,
 }
 
@@ -244,32 +257,69 @@ fn next_chunk(shared: &Shared) -> anyhow::Result<Option<(Bytes, Taken)>> {
     if st.memory.is_empty() {
         return Ok(st.spool.peek(CHUNK_BYTES)?.map(|b| (b, Taken::Spool)));
     }
-    let mut chunk = BytesMut::new();
-    let mut taken = 0;
-    for b in &st.memory {
-        if taken > 0 && chunk.len() + b.len() > CHUNK_BYTES {
+    let (mut taken, mut records) = (0, 0);
+    let mut size = 0;
+    for (b, n) in &st.memory {
+        if taken > 0 && size + b.len() > CHUNK_BYTES {
             break;
         }
-        chunk.extend_from_slice(b);
+        size += b.len();
         taken += 1;
+        records += n;
     }
-    Ok(Some((chunk.freeze(), Taken::Memory(taken))))
+    // One batch goes as it is; several are joined into one write.
+    let chunk = if taken == 1 {
+        st.memory[0].0.clone()
+    } else {
+        let mut chunk = BytesMut::with_capacity(size);
+        for (b, _) in st.memory.iter().take(taken) {
+            chunk.extend_from_slice(b);
+        }
+        chunk.freeze()
+    };
+    Ok(Some((chunk, Taken::Memory(taken, records))))
 }
 
 fn commit(shared: &Shared, chunk: &[u8], taken: Taken) -> anyhow::Result<()> {
     let mut st = shared.lock();
-    match taken {
-        Taken::Memory(n) => {
-            for b in st.memory.drain(..n).collect::<Vec<_>>() {
-                st.memory_bytes -= b.len();
-                st.memory_records -= lines(&b);
-            }
+    let records = match taken {
+        Taken::Memory(taken, records) => {
+            st.memory.drain(..taken);
+            st.memory_bytes -= chunk.len();
+            st.memory_records -= records;
+            records
         }
-        Taken::Spool => st.spool.commit(chunk)?,
-    }
-    shared.metrics.delivered.add(lines(chunk));
+        Taken::Spool => {
+            st.spool.commit(chunk)?;
+            lines(chunk)
+        }
+    };
+    shared.metrics.delivered.add(records);
     shared.update_gauges(&st);
     Ok(())
+}
+
+/// Where the sinks' tasks run: a thread of their own, so that writing (and
+/// connecting, retrying) goes on while the pipeline renders the next
+/// records. On the pipeline's thread a storm's records were rendered
+/// faster than the sinks got turns to write them, and overflowed to the
+/// spool although the destination was up.
+fn delivery_thread() -> anyhow::Result<&'static Handle> {
+    static RUNTIME: OnceLock<Runtime> = OnceLock::new();
+    if let Some(runtime) = RUNTIME.get() {
+        return Ok(runtime.handle());
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("sink")
+        .enable_all()
+        .build()
+        .context("starting the sinks' thread")?;
+    if let Err(lost_race) = RUNTIME.set(runtime) {
+        // Dropping a runtime inside another one panics; it never ran anything.
+        std::mem::forget(lost_race);
+    }
+    Ok(RUNTIME.get().expect("set above").handle())
 }
 
 /// The sink's task: queue, then spool, to the destination, until closed.

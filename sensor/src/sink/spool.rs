@@ -19,6 +19,8 @@ use std::{
 use anyhow::{Context, Result};
 use bytes::Bytes;
 
+use super::queue::lines;
+
 /// A segment is closed and a new one started past this size.
 const SEGMENT_BYTES: u64 = 8 << 20;
 /// First sequence number: leaves room below for [`Spool::prepend`].
@@ -42,10 +44,6 @@ pub struct Spool {
     /// Undelivered bytes and records (lines).
     pub bytes: u64,
     pub records: u64,
-}
-
-fn lines(data: &[u8]) -> u64 {
-    data.iter().filter(|&&b| b == b'\n').count() as u64
 }
 
 impl Spool {
