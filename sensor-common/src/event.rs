@@ -75,7 +75,9 @@ pub struct EventHeader {
     pub cpu: u32,
     pub _pad: u32,
     pub seq: u64,
-    /// `bpf_ktime_get_boot_ns()` at syscall entry; userspace adds the boot time.
+    /// `bpf_ktime_get_boot_ns()` at syscall entry (at exit for the calls that
+    /// are read at exit alone and do not block: socket, setsockopt, bind,
+    /// mmap); userspace adds the boot time.
     pub ts_boot_ns: u64,
 }
 

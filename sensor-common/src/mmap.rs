@@ -1,5 +1,5 @@
 //! mmap. When the rules only record mappings with PROT_EXEC (the default,
-//! `-F a2&0x4`) the kernel drops the rest at entry; otherwise
+//! `-F a2&0x4`) the kernel drops the rest before any other work; otherwise
 //! `SensorConfig::mmap_all` lets every one through to the rules.
 //!
 //! A file-backed mapping's record is followed by the file's path
