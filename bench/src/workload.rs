@@ -203,6 +203,20 @@ fn check(rc: libc::c_int, what: &str) -> Result<libc::c_int> {
 type Op = Box<dyn FnMut() -> Result<()>>;
 
 /// One operation of `workload`, with what it needs set up once.
+/// The storms' setsockopt: one event each.
+fn set_rcvbuf(fd: libc::c_int) {
+    let value: libc::c_int = 65536;
+    unsafe {
+        libc::setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_RCVBUF,
+            (&value as *const libc::c_int).cast(),
+            4,
+        )
+    };
+}
+
 fn operation(workload: Workload) -> Result<Op> {
     Ok(match workload {
         Workload::Exec => {
@@ -221,14 +235,7 @@ fn operation(workload: Workload) -> Result<Op> {
         }
         Workload::Socket => Box::new(|| unsafe {
             let fd = check(libc::socket(libc::AF_INET, libc::SOCK_DGRAM, 0), "socket")?;
-            let value: libc::c_int = 65536;
-            libc::setsockopt(
-                fd,
-                libc::SOL_SOCKET,
-                libc::SO_RCVBUF,
-                (&value as *const libc::c_int).cast(),
-                4,
-            );
+            set_rcvbuf(fd);
             libc::close(fd);
             Ok(())
         }),
@@ -237,15 +244,8 @@ fn operation(workload: Workload) -> Result<Op> {
                 unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM, 0) },
                 "socket",
             )?;
-            Box::new(move || unsafe {
-                let value: libc::c_int = 65536;
-                libc::setsockopt(
-                    fd,
-                    libc::SOL_SOCKET,
-                    libc::SO_RCVBUF,
-                    (&value as *const libc::c_int).cast(),
-                    4,
-                );
+            Box::new(move || {
+                set_rcvbuf(fd);
                 Ok(())
             })
         }

@@ -27,6 +27,22 @@ pub struct Pending {
     pub saved: u64,
 }
 
+impl Pending {
+    /// Stamped now, its arguments still to be filled in.
+    #[inline(always)]
+    fn now(nr: u32, mark: u32, saved: u64) -> Self {
+        Self {
+            ts_boot_ns: unsafe { bpf_ktime_get_boot_ns() },
+            nr,
+            regs_ok: 0,
+            args: [0; 6],
+            mark,
+            _pad: 0,
+            saved,
+        }
+    }
+}
+
 /// Offset of the first argument in a `syscalls:sys_enter_*` record
 /// (after the common fields and `int __syscall_nr`); a stable tracefs ABI.
 const ENTER_ARGS: usize = 16;
@@ -72,15 +88,7 @@ pub fn enter_marked(
     if is_self() {
         return Ok(());
     }
-    let mut pending = Pending {
-        ts_boot_ns: unsafe { bpf_ktime_get_boot_ns() },
-        nr,
-        regs_ok: 0,
-        args: [0; 6],
-        mark,
-        _pad: 0,
-        saved,
-    };
+    let mut pending = Pending::now(nr, mark, saved);
     for i in 0..6 {
         if i < declared_args {
             pending.args[i] = arg(ctx, i)?;
@@ -127,15 +135,9 @@ pub fn exit_only(ctx: &TracePointContext, nr: u32) -> Result<(Pending, i64), i32
     // After the call `ax` holds its return value, which pins the candidate
     // as firmly as `di == a0` does at entry.
     let args = saved_args(task, nr, off!(pt_regs_ax), ret as u64).ok_or(REGS_UNRECOGNISED)?;
-    let pending = Pending {
-        ts_boot_ns: unsafe { bpf_ktime_get_boot_ns() },
-        nr,
-        regs_ok: 1,
-        args,
-        mark: 0,
-        _pad: 0,
-        saved: 0,
-    };
+    let mut pending = Pending::now(nr, 0, 0);
+    pending.args = args;
+    pending.regs_ok = 1;
     Ok((pending, ret))
 }
 

@@ -94,9 +94,9 @@ pub async fn replay(
     let (wall, cpu) = (Instant::now(), cpu_time());
     for chunk in records.chunks(BATCH) {
         let mut batch = chunk.to_vec();
-        pipeline.process(&mut batch).await?;
+        pipeline.process(&mut batch);
     }
-    pipeline.release(true).await?;
+    pipeline.release(true);
     let (received, written) = (pipeline.received, pipeline.written);
     pipeline.close().await;
     let (wall, cpu) = (wall.elapsed(), cpu_time().saturating_sub(cpu));

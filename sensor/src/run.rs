@@ -182,17 +182,17 @@ pub async fn run(
         tokio::select! {
             read = reader.read(&mut raw) => {
                 read?;
-                pipeline.process(&mut raw).await?;
+                pipeline.process(&mut raw);
             }
             Some(update) = pipeline.enricher.metadata.next() => {
                 pipeline.enricher.metadata.apply(update);
-                pipeline.release(false).await?;
+                pipeline.release(false);
             }
             _ = tokio::time::sleep_until(hold_deadline.unwrap_or_else(Instant::now).into()),
-                if hold_deadline.is_some() => pipeline.release(false).await?,
+                if hold_deadline.is_some() => pipeline.release(false),
             _ = loss_tick.tick() => {
                 pipeline.enricher.metadata.publish();
-                pipeline.report_loss().await?
+                pipeline.report_loss()
             }
             _ = sighup.recv() => {
                 if reconfigure(&mut pipeline_opts, &mut pipeline).await {
@@ -209,9 +209,9 @@ pub async fn run(
     drop(ebpf);
     tokio::time::sleep(Duration::from_millis(50)).await;
     reader.drain(&mut raw)?;
-    pipeline.process(&mut raw).await?;
-    pipeline.release(true).await?;
-    pipeline.report_loss().await?;
+    pipeline.process(&mut raw);
+    pipeline.release(true);
+    pipeline.report_loss();
     health::set_ready(false);
     let sequenced = pipeline.loss.sequenced();
     pipeline.seq.finish(&sequenced);
@@ -303,7 +303,7 @@ impl Pipeline {
         self.sink.close().await;
     }
 
-    pub async fn process(&mut self, raw: &mut Vec<Bytes>) -> Result<()> {
+    pub fn process(&mut self, raw: &mut Vec<Bytes>) {
         self.metrics.received(raw.len() as u64);
         for record in raw.drain(..) {
             self.received += 1;
@@ -326,20 +326,18 @@ impl Pipeline {
             let key = key.map(str::to_owned);
             if let Some(ready) = self.enricher.enrich(decoded, key, subject) {
                 self.emit(&ready);
-                self.flush_full().await?;
             }
         }
-        self.flush().await
+        self.hand_over();
     }
 
     /// Held events whose container is now known (or that waited long
     /// enough; `all` at shutdown).
-    pub async fn release(&mut self, all: bool) -> Result<()> {
+    pub fn release(&mut self, all: bool) {
         for ready in self.enricher.release(all) {
             self.emit(&ready);
-            self.flush_full().await?;
         }
-        self.flush().await
+        self.hand_over();
     }
 
     /// Renders `ready` into the batch, if it is in scope.
@@ -358,9 +356,14 @@ impl Pipeline {
         }
         self.batch.extend_from_slice(self.line.as_bytes());
         self.written += 1;
+        // A full ring's records would otherwise be rendered into one buffer
+        // (tens of MiB at once) before any of it could be written.
+        if self.batch.len() >= FLUSH_BYTES {
+            self.hand_over();
+        }
     }
 
-    async fn report_loss(&mut self) -> Result<()> {
+    fn report_loss(&mut self) {
         let mut sinks = Lost::default();
         for (name, n) in self.sink.take_lost() {
             log::warn!("sink {name}: {n} records dropped: its spool is full");
@@ -376,28 +379,16 @@ impl Pipeline {
                 Format::Json => render::json::render_lost(id, node, &lost, &mut self.line),
                 Format::Auditd => render::auditd::render_lost(id, node, &lost, &mut self.line),
             }
-            self.flush().await?;
+            self.hand_over();
             self.sink.push_lost(self.line.as_bytes());
         }
-        self.flush().await
+        self.hand_over();
     }
 
-    /// Hands a full batch to the sinks and lets their tasks run: a full
-    /// ring's records would otherwise all be rendered into one buffer (tens
-    /// of MiB in memory at once) and overflow the sinks' queues to disk
-    /// before the sinks had a chance to write any of it.
-    async fn flush_full(&mut self) -> Result<()> {
-        if self.batch.len() >= FLUSH_BYTES {
-            self.flush().await?;
-            tokio::task::yield_now().await;
-        }
-        Ok(())
-    }
-
-    async fn flush(&mut self) -> Result<()> {
+    /// Gives the batch to the sinks, whose thread writes it meanwhile.
+    fn hand_over(&mut self) {
         self.sink.push(&self.batch);
         self.batch.clear();
-        Ok(())
     }
 }
 

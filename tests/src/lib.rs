@@ -328,6 +328,12 @@ pub fn http_get(addr: &str, path: &str) -> Result<(u16, String)> {
     Ok((status, body))
 }
 
+/// The value of the series `name{labels}` in Prometheus text.
+pub fn metric(text: &str, series: &str) -> Option<u64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+}
+
 /// The serial of a record's ID (`sec.msec:SERIAL`), JSON or auditd text.
 pub fn serial(line: &str) -> Option<u64> {
     let rest = line

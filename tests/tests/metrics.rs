@@ -2,13 +2,7 @@
 
 use std::process::Command;
 
-use sensor_tests::{free_port, http_get, marker, Sensor};
-
-/// The value of the series `name{labels}` in Prometheus text.
-fn value(text: &str, series: &str) -> Option<u64> {
-    text.lines()
-        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
-}
+use sensor_tests::{free_port, http_get, marker, metric as value, Sensor};
 
 #[test]
 fn metrics_health_and_readiness_are_served() {

@@ -17,7 +17,7 @@ use std::{
 use sensor_tests::{
     assert_serials_contiguous, file_lines, free_port,
     http_receiver::Receiver,
-    marker,
+    marker, metric,
     rsyslog::{make_certificates, Input, Rsyslog},
     temp_dir, wait_until, Sensor,
 };
@@ -536,5 +536,68 @@ fn shutdown_spools_what_cannot_be_sent_and_the_next_run_sends_it_first() {
     assert!(at(&first) < at(&second));
     assert_eq!(lines.iter().filter(|l| l.contains(&first)).count(), 1);
     assert_eq!(segments(&spool), 0);
+    fs::remove_dir_all(dir).unwrap();
+}
+
+/// A full ring read at once, with the destination up, is written to it and
+/// never to the spool: the sinks write on their own thread while the
+/// pipeline renders, and take the records 1 MiB at a time. (When they shared
+/// the pipeline's thread, a full ring's records were rendered in one piece,
+/// overflowed the 16 MiB queue and went to disk.)
+#[test]
+fn a_full_ring_read_at_once_is_written_without_spooling() {
+    let dir = temp_dir("burst");
+    let addr = format!("127.0.0.1:{}", free_port());
+    let path = dir.join("out.json");
+    let out = format!("file://{}?name=burst", path.display());
+    let spool = dir.join("spool");
+    let sensor = Sensor::start(&[
+        "--output",
+        &out,
+        "--spool-dir",
+        spool.to_str().unwrap(),
+        "--metrics-addr",
+        &addr,
+        // Room for the whole burst: about 55 MB of JSON.
+        "--ring-buffer-size",
+        "67108864",
+    ])
+    .unwrap();
+    let series = |name: &str| {
+        let (_, text) = sensor_tests::http_get(&addr, "/metrics").unwrap();
+        metric(&text, &format!("{name}{{sink=\"burst\"}}")).unwrap_or(0)
+    };
+    // Stopped, the sensor reads nothing while the default rules record
+    // every setsockopt: the ring fills (what it cannot hold is counted).
+    unsafe { libc::kill(sensor.pid() as i32, libc::SIGSTOP) };
+    let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let value: libc::c_int = 65536;
+    for _ in 0..60_000 {
+        unsafe {
+            libc::setsockopt(
+                std::os::fd::AsRawFd::as_raw_fd(&socket),
+                libc::SOL_SOCKET,
+                libc::SO_RCVBUF,
+                (&value as *const libc::c_int).cast(),
+                4,
+            )
+        };
+    }
+    unsafe { libc::kill(sensor.pid() as i32, libc::SIGCONT) };
+    // Other processes on the machine keep adding records: wait for the
+    // burst's number, not for quiet.
+    assert!(
+        wait_until(60, || series("sensor_sink_delivered_records_total")
+            >= 60_000),
+        "{}",
+        sensor.stderr()
+    );
+    let bytes = fs::metadata(&path).unwrap().len();
+    assert!(
+        bytes > 16 << 20,
+        "the burst ({bytes} bytes) fits in the queue"
+    );
+    assert_eq!(series("sensor_sink_spooled_records_total"), 0);
+    sensor.stop().unwrap();
     fs::remove_dir_all(dir).unwrap();
 }
