@@ -27,7 +27,14 @@ pub const ARGV_CAP_MAX: usize = 128 * 1024;
 pub const ARGV_CAP_DEFAULT: usize = 64 * 1024;
 /// Bytes of variable data before argv at most.
 pub const PRE_ARGV_CAP: usize = 3 * PATH_CAP;
-pub const DATA_CAP: usize = PRE_ARGV_CAP + ARGV_CAP_MAX;
+/// More bytes than any record has: a power of two, so that the programs
+/// bound lengths by masking them, which even the oldest verifiers follow
+/// (they may lose track of a comparison made on a copy of the value).
+pub const RECORD_MAX: usize = 1 << 18;
+const _: () = assert!(core::mem::size_of::<ExecEvent>() + PRE_ARGV_CAP + ARGV_CAP_MAX < RECORD_MAX);
+/// The scratch area's data: room for a write at any masked position before
+/// argv of any masked length.
+pub const DATA_CAP: usize = PRE_ARGV_CAP.next_power_of_two() + RECORD_MAX;
 
 /// `ExecEvent::flags`
 pub mod flags {

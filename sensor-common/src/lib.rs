@@ -20,4 +20,5 @@ pub mod offsets;
 pub mod process;
 pub mod rules;
 pub mod scope;
+pub mod tail;
 pub mod tty;

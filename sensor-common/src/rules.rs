@@ -5,11 +5,13 @@
 //! rules are left out, so the kernel only drops what userspace, which
 //! applies the rules exactly, would drop too.
 
-pub const KERNEL_RULES_MAX: usize = 16;
-pub const KERNEL_FIELDS_MAX: usize = 8;
+/// Predicates the kernel holds, over all rules.
+pub const KERNEL_PREDICATES_MAX: usize = 128;
 
-/// `KernelField::field`
+/// `KernelPredicate::field`
 pub mod field {
+    /// No field: the predicate only opens a rule (it always holds).
+    pub const NONE: u32 = 0;
     pub const PID: u32 = 1;
     pub const PPID: u32 = 2;
     pub const UID: u32 = 3;
@@ -30,42 +32,47 @@ pub mod field {
     pub const A0: u32 = 15;
     /// One past the last field id.
     pub const COUNT: usize = 19;
+    /// The field values the programs fill: `COUNT` rounded up to a power of
+    /// two, so a field id is bounded by masking.
+    pub const SLOTS: usize = 32;
+    const _: () = assert!(COUNT <= SLOTS && SLOTS.is_power_of_two());
 }
 
-/// `KernelField::op`: the kernel's operators.
-pub mod op {
-    pub const EQ: u32 = 1;
-    pub const NE: u32 = 2;
-    pub const LT: u32 = 3;
-    pub const GT: u32 = 4;
-    pub const LE: u32 = 5;
-    pub const GE: u32 = 6;
+/// `KernelPredicate::accept`: the outcomes of comparing a field's value
+/// (left) with the predicate's (right) that satisfy the predicate. Each
+/// operator of the rules is a set of them, so the programs compare once,
+/// without branching on the operator.
+pub mod outcome {
+    pub const LESS: u32 = 1 << 0;
+    pub const EQUAL: u32 = 1 << 1;
+    pub const GREATER: u32 = 1 << 2;
     /// `(left & right) != 0`
-    pub const BIT_AND: u32 = 7;
+    pub const SOME_BITS: u32 = 1 << 3;
     /// `(left & right) == right`
-    pub const BIT_TEST: u32 = 8;
+    pub const ALL_BITS: u32 = 1 << 4;
+    /// Every comparison has one of these: a predicate that always holds.
+    pub const ANY: u32 = LESS | EQUAL | GREATER;
 }
 
+/// The rules are a flat list of predicates; a rule is the run of them from
+/// one with `first` set to the next. A rule records an event when its
+/// syscalls include the event's and all its predicates hold.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct KernelField {
+pub struct KernelPredicate {
+    /// Non-zero on a rule's first predicate.
+    pub first: u32,
+    /// On a rule's first predicate: bit `i` set when the rule applies to
+    /// syscall class `i` (see `syscall_bit`).
+    pub syscalls: u32,
     pub field: u32,
-    pub op: u32,
+    pub accept: u32,
     pub value: u32,
 }
 
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct KernelRule {
-    /// Bit `i` set: the rule applies to syscall class `i` (see `syscall_bit`).
-    pub syscalls: u32,
-    pub nfields: u32,
-    pub fields: [KernelField; KERNEL_FIELDS_MAX],
-}
+const _: () = assert!(core::mem::size_of::<KernelPredicate>() == 20);
 
-const _: () = assert!(core::mem::size_of::<KernelRule>() == 8 + 12 * KERNEL_FIELDS_MAX);
-
-/// Whether the prefilter is on, and how many rules it has.
+/// Whether the prefilter is on, and how many predicates it has.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct KernelRulesMeta {
@@ -89,6 +96,6 @@ pub const fn syscall_bit(nr: u32) -> u32 {
 }
 
 #[cfg(feature = "user")]
-unsafe impl aya::Pod for KernelRule {}
+unsafe impl aya::Pod for KernelPredicate {}
 #[cfg(feature = "user")]
 unsafe impl aya::Pod for KernelRulesMeta {}

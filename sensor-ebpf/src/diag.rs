@@ -12,11 +12,17 @@ use crate::maps::{global, ERRORS};
 /// fd that is not a terminal), not a failure.
 #[inline(always)]
 pub fn report<C: EbpfContext>(ctx: &C, program: &str, kind: EventKind, result: Result<(), i32>) {
+    report_slot(ctx, program, kind as u32, result)
+}
+
+/// As `report`, for a kind only known at run time (its counter's slot).
+#[inline(always)]
+pub fn report_slot<C: EbpfContext>(ctx: &C, program: &str, slot: u32, result: Result<(), i32>) {
     if let Err(errno) = result {
         if errno == 0 {
             return;
         }
-        if let Some(n) = ERRORS.get_ptr_mut(kind as u32) {
+        if let Some(n) = ERRORS.get_ptr_mut(slot) {
             unsafe { *n += 1 };
         }
         if global!(CONFIG.diagnostics) != 0 {

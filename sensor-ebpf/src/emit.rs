@@ -1,22 +1,42 @@
 //! Stamping headers and writing records to the ring buffer.
 //!
+//! Every record is assembled in this CPU's scratch area and copied into the
+//! ring with one `bpf_ringbuf_output`: no ring-buffer reservation is ever
+//! held across the work of assembling it, which older verifiers cannot
+//! follow through every path, and the traced process pays one helper call
+//! instead of a reserve and a submit.
+//!
 //! Every record the ring buffer had no room for is counted in `DROPS` by
 //! kind, and its sequence number is already taken, so the reader sees the
-//! gap: nothing is lost silently. Both writers return `Ok` after counting a
+//! gap: nothing is lost silently. `output` returns `Ok` after counting a
 //! drop, so the caller does not count it again as an error.
 
 use aya_ebpf::helpers::generated::bpf_get_smp_processor_id;
-use sensor_common::event::{EventHeader, EventKind};
+use sensor_common::{
+    event::{EventHeader, EventKind},
+    exec::RECORD_MAX,
+};
 
-use crate::maps::{DROPS, EVENTS, SEQ};
+use crate::{
+    copy,
+    maps::{Scratch, DROPS, SEQ},
+};
 
-fn stamp(
-    header: &mut EventHeader,
+/// Bounds a record's length for the verifier (see `RECORD_MAX`).
+const LEN_MASK: usize = RECORD_MAX - 1;
+
+/// Writes the record assembled in `s`: its fixed part `T`, whose first
+/// field is its header, then `data_len` bytes of its data.
+#[inline(always)]
+pub fn output<T>(
+    s: &mut Scratch<T>,
     kind: EventKind,
     ts_boot_ns: u64,
-    len: usize,
+    data_len: usize,
 ) -> Result<(), i32> {
     let seq = SEQ.get_ptr_mut(0).ok_or(-1)?;
+    let len = (core::mem::size_of::<T>() + data_len) & LEN_MASK;
+    let header = unsafe { &mut *(&mut s.event as *mut T).cast::<EventHeader>() };
     header.kind = kind as u16;
     header.flags = 0;
     header.size = len as u32;
@@ -27,63 +47,11 @@ fn stamp(
         header.seq = *seq;
         *seq += 1;
     }
-    Ok(())
-}
-
-fn count_drop(kind: EventKind) {
-    if let Some(n) = DROPS.get_ptr_mut(kind as u32) {
-        unsafe { *n += 1 };
-    }
-}
-
-/// Writes a record assembled in place: the first `len` bytes (at most
-/// `max`) from `header`.
-#[inline(always)]
-pub fn output(
-    header: &mut EventHeader,
-    kind: EventKind,
-    ts_boot_ns: u64,
-    len: usize,
-    max: usize,
-) -> Result<(), i32> {
-    if len > max {
-        return Err(-22);
-    }
-    stamp(header, kind, ts_boot_ns, len)?;
-    let record =
-        unsafe { core::slice::from_raw_parts((header as *const EventHeader).cast::<u8>(), len) };
-    if EVENTS.output::<[u8]>(record, 0).is_err() {
-        count_drop(kind);
-    }
-    Ok(())
-}
-
-/// Reserves a fixed-size record `T` (whose first field is its header) in
-/// the ring buffer, lets `fill` write it, and submits it.
-#[inline(always)]
-pub fn reserved<T: 'static>(
-    kind: EventKind,
-    ts_boot_ns: u64,
-    fill: impl FnOnce(&mut T) -> Result<(), i32>,
-) -> Result<(), i32> {
-    let Some(mut entry) = EVENTS.reserve::<T>(0) else {
-        // Take the number anyway, so the reader sees the gap.
-        let mut header = EventHeader::default();
-        stamp(&mut header, kind, ts_boot_ns, 0)?;
-        count_drop(kind);
-        return Ok(());
-    };
-    let record = unsafe { &mut *entry.as_mut_ptr() };
-    match fill(record) {
-        Ok(()) => {
-            let header = unsafe { &mut *(record as *mut T).cast::<EventHeader>() };
-            stamp(header, kind, ts_boot_ns, core::mem::size_of::<T>())?;
-            entry.submit(0);
-            Ok(())
-        }
-        Err(e) => {
-            entry.discard(0);
-            Err(e)
+    let record = (header as *const EventHeader).cast();
+    if !copy::to_ring::<{ LEN_MASK as u64 }>(record, len as u64) {
+        if let Some(n) = DROPS.get_ptr_mut(kind as u32) {
+            unsafe { *n += 1 };
         }
     }
+    Ok(())
 }

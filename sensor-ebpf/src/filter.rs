@@ -3,52 +3,64 @@
 
 use sensor_common::{
     process::{ProcessInfo, SyscallInfo},
-    rules::{field, op, syscall_bit, KERNEL_FIELDS_MAX, KERNEL_RULES_MAX},
+    rules::{field, outcome, syscall_bit, KERNEL_PREDICATES_MAX},
     scope::{hierarchy, CgroupKey},
 };
 
-use crate::maps::{global, RULES, RULES_META, SCOPE_EXCLUDED};
+use crate::maps::{global, RULES, RULES_META, SCOPE_EXCLUDED, VALUES};
 
-fn compare(left: u32, operator: u32, right: u32) -> bool {
-    match operator {
-        op::EQ => left == right,
-        op::NE => left != right,
-        op::LT => left < right,
-        op::GT => left > right,
-        op::LE => left <= right,
-        op::GE => left >= right,
-        op::BIT_AND => left & right != 0,
-        op::BIT_TEST => left & right == right,
-        _ => true,
-    }
+/// 1 when `x` is not zero, else 0, for any `x` below 2^32.
+#[inline(always)]
+fn nonzero(x: u64) -> u64 {
+    (x + 0xffff_ffff) >> 32
 }
 
-/// Every field's value, indexed by its id (`sensor_common::rules::field`),
-/// so a rule's field is one bounded load rather than a chain of branches
-/// for the verifier to walk.
-fn values(p: &ProcessInfo, s: &SyscallInfo) -> [u32; field::COUNT] {
-    let success = if s.ret >= 0 { 1 } else { 2 };
-    [
-        0,
-        p.pid,
-        p.ppid,
-        p.uid,
-        p.euid,
-        p.suid,
-        p.fsuid,
-        p.gid,
-        p.egid,
-        p.sgid,
-        p.fsgid,
-        p.auid,
-        p.ses,
-        success,
-        s.ret as u32,
-        s.args[0] as u32,
-        s.args[1] as u32,
-        s.args[2] as u32,
-        s.args[3] as u32,
-    ]
+/// 1 when `x` is negative as a 64-bit value.
+#[inline(always)]
+fn negative(x: u64) -> u64 {
+    x >> 63
+}
+
+/// Which outcomes comparing `left` with `right` (both below 2^32) has: one
+/// of less, equal or greater, and the two bit tests. Computed without
+/// branches, so the verifier walks one path through a predicate, not a
+/// dozen: the values come from map memory as 64-bit words, so the compiler
+/// cannot turn the arithmetic back into comparisons.
+#[inline(always)]
+fn outcomes(l: u64, r: u64) -> u64 {
+    let bits = l & r;
+    let is = |holds: u64, outcome: u32| holds * outcome as u64;
+    is(negative(l.wrapping_sub(r)), outcome::LESS)
+        | is(1 - nonzero(l ^ r), outcome::EQUAL)
+        | is(negative(r.wrapping_sub(l)), outcome::GREATER)
+        | is(nonzero(bits), outcome::SOME_BITS)
+        | is(1 - nonzero(bits ^ r), outcome::ALL_BITS)
+}
+
+/// Every field's value by its id (`sensor_common::rules::field`), in map
+/// memory, so that a predicate's field is one load at a masked index
+/// rather than a branch per field for the verifier to walk.
+#[inline(always)]
+fn fill_values(values: &mut [u64; field::SLOTS], p: &ProcessInfo, s: &SyscallInfo) {
+    let mut set = |id: u32, value: u32| values[id as usize] = value as u64;
+    set(field::NONE, 0);
+    set(field::PID, p.pid);
+    set(field::PPID, p.ppid);
+    set(field::UID, p.uid);
+    set(field::EUID, p.euid);
+    set(field::SUID, p.suid);
+    set(field::FSUID, p.fsuid);
+    set(field::GID, p.gid);
+    set(field::EGID, p.egid);
+    set(field::SGID, p.sgid);
+    set(field::FSGID, p.fsgid);
+    set(field::AUID, p.auid);
+    set(field::SES, p.ses);
+    set(field::SUCCESS, if s.ret >= 0 { 1 } else { 2 });
+    set(field::EXIT, s.ret as u32);
+    for n in 0..4 {
+        set(field::A0 + n, s.args[n as usize] as u32);
+    }
 }
 
 /// Whether the process's cgroup is in scope (not `--exclude`d).
@@ -57,21 +69,19 @@ pub fn in_scope(p: &ProcessInfo) -> bool {
     if global!(CONFIG.scope_exclusions) == 0 {
         return true;
     }
-    let keys = [
-        CgroupKey {
-            id: p.cgroup_ctl_id,
-            hierarchy: hierarchy::CONTROLLER,
-        },
-        CgroupKey {
-            id: p.cgroup_id,
-            hierarchy: hierarchy::UNIFIED,
-        },
-    ];
-    keys.iter()
-        .all(|key| unsafe { SCOPE_EXCLUDED.get(key) }.is_none())
+    let controller = CgroupKey {
+        id: p.cgroup_ctl_id,
+        hierarchy: hierarchy::CONTROLLER,
+    };
+    let unified = CgroupKey {
+        id: p.cgroup_id,
+        hierarchy: hierarchy::UNIFIED,
+    };
+    unsafe { SCOPE_EXCLUDED.get(controller).is_none() && SCOPE_EXCLUDED.get(unified).is_none() }
 }
 
 /// Whether an `always` rule may record this event, from a process in scope.
+#[inline(always)]
 pub fn keep(p: &ProcessInfo, s: &SyscallInfo) -> bool {
     if !in_scope(p) {
         return false;
@@ -82,31 +92,32 @@ pub fn keep(p: &ProcessInfo, s: &SyscallInfo) -> bool {
     if meta.enabled == 0 {
         return true;
     }
-    let (count, bit) = (meta.count, syscall_bit(s.nr));
-    let values = values(p, s);
-    for i in 0..KERNEL_RULES_MAX as u32 {
-        if i >= count {
+    let Some(values) = VALUES.get_ptr_mut(0) else {
+        return true;
+    };
+    let values = unsafe { &mut *values };
+    fill_values(values, p, s);
+    let (count, bit) = (meta.count, syscall_bit(s.nr) as u64);
+    // 1 while the rule being read can still record the event. Updated
+    // with arithmetic, not branches, so each predicate is one path. Read
+    // from map memory (where it is 0) so that the verifier does not know
+    // it: a value it knows decides the branch below on the first path it
+    // walks, which then no later path can be pruned against.
+    let mut holds: u64 = unsafe { core::ptr::read_volatile(&values[field::NONE as usize]) };
+    for k in 0..KERNEL_PREDICATES_MAX as u32 {
+        if k >= count {
             break;
         }
-        let Some(rule) = RULES.get(i) else { break };
-        if rule.syscalls & bit == 0 {
-            continue;
-        }
-        let mut all = true;
-        for j in 0..KERNEL_FIELDS_MAX {
-            if j as u32 >= rule.nfields {
-                break;
-            }
-            let f = &rule.fields[j];
-            let left = values.get(f.field as usize).copied().unwrap_or(0);
-            if !compare(left, f.op, f.value) {
-                all = false;
-                break;
-            }
-        }
-        if all {
+        let Some(pred) = RULES.get(k) else { break };
+        let first = nonzero(pred.first as u64);
+        // A rule that held to its end records the event.
+        if first & holds != 0 {
             return true;
         }
+        let applies = nonzero(pred.syscalls as u64 & bit);
+        holds = first * applies + (1 - first) * holds;
+        let left = values[pred.field as usize & (field::SLOTS - 1)];
+        holds &= nonzero(outcomes(left, pred.value as u64) & pred.accept as u64);
     }
-    false
+    holds != 0
 }

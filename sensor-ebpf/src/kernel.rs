@@ -63,6 +63,7 @@ pub fn read_str(dst: *mut u8, size: u32, src: u64) -> Result<usize, i32> {
 }
 
 /// The `struct file *` behind descriptor `fd` of `task`, if any.
+#[inline(always)]
 pub fn fd_file(task: u64, fd: u64) -> Result<u64, i32> {
     let files: u64 = read(task, off!(task_struct_files))?;
     let fdt: u64 = read(files, off!(files_struct_fdt))?;

@@ -7,6 +7,7 @@
 #![no_std]
 #![no_main]
 
+mod copy;
 mod diag;
 mod emit;
 mod filter;
@@ -65,6 +66,21 @@ pub fn sys_exit_execveat(ctx: TracePointContext) -> u32 {
         EventKind::Exec,
         exec::try_exit(&ctx),
     );
+    0
+}
+
+/// Continues an event in its next path walk (`sensor_common::tail`).
+#[tracepoint(category = "sensor", name = "walk")]
+pub fn walk(ctx: TracePointContext) -> u32 {
+    let (kind, result) = path::try_walk_next(&ctx);
+    diag::report_slot(&ctx, "walk", kind, result);
+    0
+}
+
+/// Finishes an exec once its paths are walked (`sensor_common::tail`).
+#[tracepoint(category = "sensor", name = "exec_finish")]
+pub fn exec_finish(ctx: TracePointContext) -> u32 {
+    diag::report(&ctx, "exec_finish", EventKind::Exec, exec::try_finish());
     0
 }
 

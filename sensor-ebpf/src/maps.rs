@@ -1,16 +1,22 @@
 //! Maps and the globals userspace fills in before load.
+//!
+//! The verifiers of older kernels (5.10-6.12) allow 512 bytes of stack for
+//! a whole chain of calls, so records, saved arguments and the values the
+//! filter compares are assembled in per-CPU map memory, never on the stack.
 
 use aya_ebpf::{
+    helpers::generated::bpf_get_smp_processor_id,
     macros::map,
-    maps::{Array, HashMap, LruHashMap, PerCpuArray, RingBuf},
+    maps::{Array, HashMap, LruHashMap, PerCpuArray, ProgramArray, RingBuf},
 };
 use sensor_common::{
     config::SensorConfig,
     event::KIND_SLOTS,
-    exec::{ExecEvent, DATA_CAP},
+    exec::DATA_CAP,
     offsets::KernelOffsets,
-    rules::{KernelRule, KernelRulesMeta, KERNEL_RULES_MAX},
+    rules::{field, KernelPredicate, KernelRulesMeta, KERNEL_PREDICATES_MAX},
     scope::{CgroupKey, SCOPE_EXCLUDED_MAX},
+    tail::{self, WALKS_MAX},
 };
 
 use crate::syscall::Pending;
@@ -46,32 +52,105 @@ pub static DROPS: PerCpuArray<u64> = PerCpuArray::with_max_entries(KIND_SLOTS, 0
 #[map]
 pub static ERRORS: PerCpuArray<u64> = PerCpuArray::with_max_entries(KIND_SLOTS, 0);
 
-/// Where a variable-length record (`T` then data) is assembled before output.
+/// Where a path walk is (`path::walk`). Kept in map memory on purpose: the
+/// verifier does not track these values, so every turn of the walk's loop
+/// starts from the same state, and states prune instead of multiplying
+/// with each way through the loop's body.
+#[repr(C)]
+pub struct WalkState {
+    pub dentry: u64,
+    pub vfsmnt: u64,
+    pub mount: u64,
+    /// Write position in the record's data, and where the data starts in
+    /// the scratch value (after the record's fixed part, whose size the
+    /// `walk` program, shared by every kind of record, does not know).
+    pub pos: u64,
+    pub data_at: u64,
+    /// Non-zero once the walk reached the root.
+    pub complete: u64,
+    /// The walks an event queued for the `walk` program (`path::queue`),
+    /// how many, the next to do, and the program to continue in after
+    /// them (a `sensor_common::tail` slot).
+    pub jobs: [WalkJob; WALKS_MAX],
+    pub count: u64,
+    pub next: u64,
+    pub then: u64,
+    /// The event's kind (for the error count) and time, kept across the
+    /// tail calls.
+    pub kind: u64,
+    pub ts_boot_ns: u64,
+}
+
+/// One queued path walk and, once walked, what it wrote.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct WalkJob {
+    /// A `struct path` and the root to stop at (another).
+    pub path: u64,
+    pub root: u64,
+    pub len: u64,
+    pub truncated: u64,
+    pub deleted: u64,
+}
+
+/// The programs others continue in (`sensor_common::tail`).
+#[map]
+pub static TAILS: ProgramArray = ProgramArray::with_max_entries(tail::PROGRAMS.len() as u32, 0);
+
+/// Largest fixed part of a record assembled in the scratch area.
+pub const HEAD_MAX: usize = 512;
+
+/// Where a record (`T` then data) is assembled before output.
 #[repr(C)]
 pub struct Scratch<T> {
+    pub walk: WalkState,
     pub event: T,
     pub data: [u8; DATA_CAP],
-    /// The path walk's write position. Kept in map memory on purpose: the
-    /// verifier does not track its value, so every loop iteration starts
-    /// from the same state after one bounds check and states prune, instead
-    /// of multiplying with each path through the loop body.
-    pub cursor: u64,
 }
+
+/// The scratch value as the map holds it: room for any record head.
+type ScratchValue = Scratch<[u64; HEAD_MAX / 8]>;
 
 /// Too large for the stack and for a per-CPU value (32 KiB at most), so a
 /// plain array indexed by CPU id; userspace sets max_entries to the number
-/// of possible CPUs. Its value is sized for the largest record head.
+/// of possible CPUs.
 #[map]
-pub static SCRATCH: Array<Scratch<ExecEvent>> = Array::with_max_entries(1, 0);
+pub static SCRATCH: Array<ScratchValue> = Array::with_max_entries(1, 0);
 
 /// This CPU's scratch area, laid out for a `T` record.
 #[inline(always)]
-pub fn scratch<T>() -> Option<&'static mut Scratch<T>> {
-    const { assert!(core::mem::size_of::<T>() <= core::mem::size_of::<ExecEvent>()) };
-    let cpu = unsafe { aya_ebpf::helpers::generated::bpf_get_smp_processor_id() };
-    let s = SCRATCH.get_ptr_mut(cpu)?;
-    Some(unsafe { &mut *s.cast::<Scratch<T>>() })
+pub fn scratch<T>() -> Result<&'static mut Scratch<T>, i32> {
+    const { assert!(core::mem::size_of::<T>() <= HEAD_MAX) };
+    let cpu = unsafe { bpf_get_smp_processor_id() };
+    let s = SCRATCH.get_ptr_mut(cpu).ok_or(-1)?;
+    Ok(unsafe { &mut *s.cast::<Scratch<T>>() })
 }
+
+/// Smaller per-CPU working state.
+#[repr(C)]
+pub struct Work {
+    /// What a syscall's entry saves, or its exit takes (`syscall`).
+    pub pending: Pending,
+    /// A copy of a task's saved user registers (`struct pt_regs`).
+    pub regs: [u64; REGS_SLOTS],
+}
+
+/// `struct pt_regs` is 168 bytes on x86-64; a power of two bounds reads
+/// from it by masking.
+pub const REGS_SLOTS: usize = 64;
+
+#[map]
+pub static WORK: PerCpuArray<Work> = PerCpuArray::with_max_entries(1, 0);
+
+#[inline(always)]
+pub fn work() -> Result<&'static mut Work, i32> {
+    let w = WORK.get_ptr_mut(0).ok_or(-1)?;
+    Ok(unsafe { &mut *w })
+}
+
+/// The filter's field values, by field id (`filter`).
+#[map]
+pub static VALUES: PerCpuArray<[u64; field::SLOTS]> = PerCpuArray::with_max_entries(1, 0);
 
 /// Syscall arguments saved at entry, by thread id, until the syscall's exit.
 #[map]
@@ -80,7 +159,7 @@ pub static PENDING: LruHashMap<u32, Pending> = LruHashMap::with_max_entries(1638
 /// The audit rules' kernel prefilter (`sensor_common::rules`), written by
 /// userspace at start and on SIGHUP.
 #[map]
-pub static RULES: Array<KernelRule> = Array::with_max_entries(KERNEL_RULES_MAX as u32, 0);
+pub static RULES: Array<KernelPredicate> = Array::with_max_entries(KERNEL_PREDICATES_MAX as u32, 0);
 
 #[map]
 pub static RULES_META: Array<KernelRulesMeta> = Array::with_max_entries(1, 0);

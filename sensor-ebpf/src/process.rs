@@ -8,10 +8,12 @@ use sensor_common::process::{ProcessInfo, TTY_NAME_LEN};
 
 use crate::kernel::{off, read, read_fields, read_str};
 
+#[inline(always)]
 pub fn current_task() -> u64 {
     unsafe { bpf_get_current_task() }
 }
 
+#[inline(always)]
 pub fn fill(p: &mut ProcessInfo, task: u64) -> Result<(), i32> {
     let pid_tgid = bpf_get_current_pid_tgid();
     p.pid = (pid_tgid >> 32) as u32;
@@ -79,6 +81,7 @@ pub fn fill(p: &mut ProcessInfo, task: u64) -> Result<(), i32> {
 
 /// The task's root (`task->fs->root`), a `struct path` address, which path
 /// walks stop at.
+#[inline(always)]
 pub fn root(task: u64) -> Result<u64, i32> {
     let fs: u64 = read(task, off!(task_struct_fs))?;
     Ok(fs + off!(fs_struct_root))

@@ -1,5 +1,6 @@
 //! Syscall arguments: saved at entry and picked up at exit, or read at exit
-//! alone from the caller's saved registers.
+//! alone from the caller's saved registers. Both are assembled in this
+//! CPU's `Work::pending`, which the exit's programs then read.
 
 use aya_ebpf::{
     helpers::{bpf_get_current_pid_tgid, bpf_ktime_get_boot_ns},
@@ -8,8 +9,9 @@ use aya_ebpf::{
 use sensor_common::process::SyscallInfo;
 
 use crate::{
-    kernel::{off, read, read_fields},
-    maps::{global, PENDING},
+    copy::{self, From},
+    kernel::{off, read},
+    maps::{global, work, Work, PENDING, REGS_SLOTS},
 };
 
 /// What a syscall's entry leaves for its exit.
@@ -25,22 +27,8 @@ pub struct Pending {
     pub mark: u32,
     pub _pad: u32,
     pub saved: u64,
-}
-
-impl Pending {
-    /// Stamped now, its arguments still to be filled in.
-    #[inline(always)]
-    fn now(nr: u32, mark: u32, saved: u64) -> Self {
-        Self {
-            ts_boot_ns: unsafe { bpf_ktime_get_boot_ns() },
-            nr,
-            regs_ok: 0,
-            args: [0; 6],
-            mark,
-            _pad: 0,
-            saved,
-        }
-    }
+    /// The call's return value, once it has returned.
+    pub ret: i64,
 }
 
 /// Offset of the first argument in a `syscalls:sys_enter_*` record
@@ -59,6 +47,7 @@ const REGS_UNRECOGNISED: i32 = -61;
 /// entry) or `ax` the return value (at exit).
 const STACK_TOPS: [u64; 4] = [16384, 16384 - 16, 32768, 32768 - 16];
 
+#[inline(always)]
 pub fn is_self() -> bool {
     (bpf_get_current_pid_tgid() >> 32) as u32 == global!(CONFIG.self_tgid)
 }
@@ -88,36 +77,51 @@ pub fn enter_marked(
     if is_self() {
         return Ok(());
     }
-    let mut pending = Pending::now(nr, mark, saved);
+    let w = work()?;
+    stamp(&mut w.pending, nr, mark, saved);
     for i in 0..6 {
-        if i < declared_args {
-            pending.args[i] = arg(ctx, i)?;
-        }
+        w.pending.args[i] = if i < declared_args { arg(ctx, i)? } else { 0 };
     }
     // The tracepoint only carries the declared arguments; auditd logs a0–a3
     // whatever the syscall's arity, so take them from the saved registers.
-    if let Some(args) = saved_args(task, nr, off!(pt_regs_di), pending.args[0]) {
-        pending.args = args;
-        pending.regs_ok = 1;
-    }
+    let a0 = w.pending.args[0];
+    w.pending.regs_ok = saved_args(w, task, nr, off!(pt_regs_di), a0) as u32;
     let tid = bpf_get_current_pid_tgid() as u32;
-    PENDING.insert(tid, pending, 0)
+    // By reference: the helper reads the value where it is, in map memory,
+    // rather than from a copy on the stack.
+    #[allow(clippy::needless_borrows_for_generic_args)]
+    PENDING.insert(tid, &w.pending, 0)
 }
 
-/// Takes what `enter` saved for thread `tid`.
-pub fn take(tid: u32) -> Option<Pending> {
-    let pending = unsafe { *PENDING.get(tid)? };
+/// Stamped now, its arguments still to be filled in.
+#[inline(always)]
+fn stamp(p: &mut Pending, nr: u32, mark: u32, saved: u64) {
+    p.ts_boot_ns = unsafe { bpf_ktime_get_boot_ns() };
+    p.nr = nr;
+    p.regs_ok = 0;
+    p.mark = mark;
+    p._pad = 0;
+    p.saved = saved;
+    p.ret = 0;
+}
+
+/// Takes what `enter` saved for thread `tid` into `Work::pending`.
+#[inline(always)]
+pub fn take(tid: u32) -> Option<&'static mut Pending> {
+    let saved = unsafe { PENDING.get(tid)? };
+    let w = work().ok()?;
+    w.pending = *saved;
     let _ = PENDING.remove(tid);
-    Some(pending)
+    Some(&mut w.pending)
 }
 
 /// At a `sys_exit_*` tracepoint: what the entry saved (`Err(0)` if nothing
-/// was, the syscall was not of interest) and the return value.
+/// was, the syscall was not of interest), with the return value.
 #[inline(always)]
-pub fn take_exit(ctx: &TracePointContext) -> Result<(Pending, i64), i32> {
+pub fn take_exit(ctx: &TracePointContext) -> Result<&'static mut Pending, i32> {
     let pending = take(bpf_get_current_pid_tgid() as u32).ok_or(0)?;
-    let ret: i64 = unsafe { ctx.read_at(EXIT_RET)? };
-    Ok((pending, ret))
+    pending.ret = unsafe { ctx.read_at(EXIT_RET)? };
+    Ok(pending)
 }
 
 /// At the exit of a syscall that has no entry program: its arguments from
@@ -126,59 +130,62 @@ pub fn take_exit(ctx: &TracePointContext) -> Result<(Pending, i64), i32> {
 /// microseconds apart: the entry program and the map that carried its
 /// arguments cost the traced process more than the event itself.
 #[inline(always)]
-pub fn exit_only(ctx: &TracePointContext, nr: u32) -> Result<(Pending, i64), i32> {
+pub fn exit_only(ctx: &TracePointContext, nr: u32) -> Result<&'static mut Pending, i32> {
     if is_self() {
         return Err(0);
     }
     let ret: i64 = unsafe { ctx.read_at(EXIT_RET)? };
     let task = crate::process::current_task();
+    let w = work()?;
+    stamp(&mut w.pending, nr, 0, 0);
+    w.pending.ret = ret;
     // After the call `ax` holds its return value, which pins the candidate
     // as firmly as `di == a0` does at entry.
-    let args = saved_args(task, nr, off!(pt_regs_ax), ret as u64).ok_or(REGS_UNRECOGNISED)?;
-    let mut pending = Pending::now(nr, 0, 0);
-    pending.args = args;
-    pending.regs_ok = 1;
-    Ok((pending, ret))
+    if !saved_args(w, task, nr, off!(pt_regs_ax), ret as u64) {
+        return Err(REGS_UNRECOGNISED);
+    }
+    w.pending.regs_ok = 1;
+    Ok(&mut w.pending)
 }
 
-pub fn info(pending: &Pending, ret: i64) -> SyscallInfo {
+pub fn info(pending: &Pending) -> SyscallInfo {
     SyscallInfo {
         nr: pending.nr,
         regs_ok: pending.regs_ok,
-        ret,
+        ret: pending.ret,
         args: pending.args,
     }
 }
 
-/// The six arguments in the caller's saved registers at the top of its
-/// kernel stack: from the candidate whose `orig_ax` is `nr` and whose field
-/// at `check` holds `expected`.
-fn saved_args(task: u64, nr: u32, check: u64, expected: u64) -> Option<[u64; 6]> {
-    let stack: u64 = read(task, off!(task_struct_stack)).ok()?;
+/// Fills `w.pending.args` from the caller's saved registers at the top of
+/// its kernel stack: from the candidate whose `orig_ax` is `nr` and whose
+/// field at `check` holds `expected`. False when none is.
+#[inline(always)]
+fn saved_args(w: &mut Work, task: u64, nr: u32, check: u64, expected: u64) -> bool {
+    let Ok(stack) = read::<u64>(task, off!(task_struct_stack)) else {
+        return false;
+    };
     let size = off!(pt_regs_size);
-    STACK_TOPS
-        .into_iter()
-        .find_map(|top| candidate(stack + top - size, nr, check, expected))
-}
-
-/// One candidate `pt_regs`. Not inlined: four unrolled copies of its block
-/// read would not fit in the 512-byte BPF stack.
-#[inline(never)]
-fn candidate(regs: u64, nr: u32, check: u64, expected: u64) -> Option<[u64; 6]> {
-    // x86-64 keeps these within 9 slots of each other.
-    let [di, si, dx, r10, r8, r9, orig_ax, found] = read_fields::<u64, 8, 12>(
-        regs,
-        [
-            off!(pt_regs_di),
-            off!(pt_regs_si),
-            off!(pt_regs_dx),
-            off!(pt_regs_r10),
-            off!(pt_regs_r8),
-            off!(pt_regs_r9),
-            off!(pt_regs_orig_ax),
-            check,
-        ],
-    )
-    .ok()?;
-    (orig_ax == nr as u64 && found == expected).then_some([di, si, dx, r10, r8, r9])
+    // One read of the whole struct per candidate: a helper call costs far
+    // more than the bytes it copies.
+    let slot = |offset: u64| (offset / 8) as usize & (REGS_SLOTS - 1);
+    for top in STACK_TOPS {
+        let regs = stack + top - size;
+        let buf = w.regs.as_mut_ptr().cast();
+        if copy::to::<0, { REGS_SLOTS as u64 * 8 - 1 }>(From::Kernel, buf, 0, size, regs) != 0 {
+            continue;
+        }
+        if w.regs[slot(off!(pt_regs_orig_ax))] != nr as u64 || w.regs[slot(check)] != expected {
+            continue;
+        }
+        let a = &mut w.pending.args;
+        a[0] = w.regs[slot(off!(pt_regs_di))];
+        a[1] = w.regs[slot(off!(pt_regs_si))];
+        a[2] = w.regs[slot(off!(pt_regs_dx))];
+        a[3] = w.regs[slot(off!(pt_regs_r10))];
+        a[4] = w.regs[slot(off!(pt_regs_r8))];
+        a[5] = w.regs[slot(off!(pt_regs_r9))];
+        return true;
+    }
+    false
 }

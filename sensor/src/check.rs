@@ -1,10 +1,12 @@
 //! `sensor check`: everything start-up needs, each with its fix.
 
-use anyhow::Result;
+use std::path::Path;
+
+use anyhow::{Context, Result};
 
 use crate::{
     enrich::runtime::{cri::Cri, Endpoints},
-    load::{self, btf, privileges, programs::PROGRAMS, tracefs, LoadOptions},
+    load::{self, btf, privileges, programs::PROGRAMS, stats, tracefs, LoadOptions},
     rules::RuleFile,
 };
 
@@ -38,7 +40,20 @@ fn runtimes(endpoints: &Endpoints) {
     }
 }
 
-pub fn check(opts: &LoadOptions, rules: &RuleFile, endpoints: &Endpoints) -> Result<bool> {
+/// What `sensor check` reports beyond the preflight.
+pub struct Extras<'a> {
+    /// Where to write the whole verifier log of each refused program.
+    pub verifier_log: Option<&'a Path>,
+    /// Each program's verifier statistics (`load::stats`).
+    pub verifier_stats: bool,
+}
+
+pub fn check(
+    opts: &LoadOptions,
+    rules: &RuleFile,
+    endpoints: &Endpoints,
+    extras: Extras,
+) -> Result<bool> {
     runtimes(endpoints);
     let mut ok = true;
     for warning in &rules.warnings {
@@ -110,17 +125,69 @@ pub fn check(opts: &LoadOptions, rules: &RuleFile, endpoints: &Endpoints) -> Res
         tracefs,
         cgroup_controller,
     };
-    match load::load(opts, &kernel) {
-        Err(e) => report("programs", Err(e)),
-        Ok(mut ebpf) => {
-            for p in PROGRAMS {
-                report(
-                    "program",
-                    load::attach(&mut ebpf, p)
-                        .map(|_| format!("{} -> {} loaded and attached", p.name, p.point())),
+    let (mut ebpf, loads) = match load::load_each(opts, &kernel) {
+        Ok(loaded) => loaded,
+        Err(e) => {
+            report("programs", Err(e));
+            return Ok(ok);
+        }
+    };
+    for (p, loaded) in loads {
+        let result = match loaded {
+            Ok(v) => load::attach(&mut ebpf, p).map(|_| {
+                let insns = v.instructions.map_or_else(
+                    || "the kernel counts no instructions before 5.16".into(),
+                    |n| format!("{n} instructions verified"),
                 );
+                format!(
+                    "{} -> {} loaded in {} ms ({insns}) and {}",
+                    p.name,
+                    p.point(),
+                    v.time.as_millis(),
+                    if p.is_continuation() {
+                        "in place"
+                    } else {
+                        "attached"
+                    }
+                )
+            }),
+            Err(refused) => {
+                if let (Some(dir), Some(log)) = (extras.verifier_log, &refused.log) {
+                    save_log(dir, p.name, log)?;
+                }
+                Err(refused.error)
             }
+        };
+        report("program", result);
+    }
+    if extras.verifier_stats {
+        for measured in load::verifier_stats(&ebpf, opts, &kernel)? {
+            report("verifier", measured.and_then(|s| verdict(&s)));
         }
     }
     Ok(ok)
+}
+
+fn save_log(dir: &Path, program: &str, log: &str) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let path = dir.join(format!("{program}.log"));
+    std::fs::write(&path, log).with_context(|| format!("writing {}", path.display()))
+}
+
+/// A program's verifier statistics, refused when within 10% of the oldest
+/// supported kernel's limits (a change that would break it there).
+fn verdict(s: &stats::Stats) -> Result<String> {
+    let detail = format!(
+        "{}: {} instructions processed (limit {}), stack {} bytes (limit {}; frames {:?})",
+        s.program,
+        s.processed,
+        stats::INSN_LIMIT,
+        s.stack,
+        stats::STACK_LIMIT,
+        s.frames
+    );
+    if s.processed > stats::INSN_LIMIT / 10 * 9 || s.stack > stats::STACK_LIMIT / 10 * 9 {
+        anyhow::bail!("{detail}: within 10% of the limit");
+    }
+    Ok(detail)
 }

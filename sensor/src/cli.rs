@@ -34,7 +34,17 @@ pub struct Cli {
 pub enum Command {
     /// Preflight: privileges, BTF, tracefs and every program's attach point,
     /// with the fix for whatever is missing. Exits non-zero if anything is.
-    Check,
+    Check {
+        /// Write the verifier's whole log of each program the kernel
+        /// refuses to DIR/<program>.log (for a bug report).
+        #[arg(long, value_name = "DIR")]
+        verifier_log: Option<PathBuf>,
+        /// Load each program a second time to report what it costs the
+        /// verifier (instructions processed, stack depth) against the
+        /// oldest supported kernel's limits.
+        #[arg(long)]
+        verifier_stats: bool,
+    },
     /// Benchmarking: runs records kept by --record-raw through decode,
     /// enrich, filter and render to stdout, and logs records/s per core.
     #[command(hide = true)]

@@ -81,8 +81,20 @@ fn start(settings: config::Settings) -> anyhow::Result<std::process::ExitCode> {
         tty_cap: o.tty_max_record,
         scope_exclusions: !o.exclude.is_empty() || !o.include.is_empty(),
     };
-    if let Some(Command::Check) = cli.command {
-        let ok = check::check(&opts, &rules, &runtime_endpoints(o)?)?;
+    if let Some(Command::Check {
+        verifier_log,
+        verifier_stats,
+    }) = &cli.command
+    {
+        let ok = check::check(
+            &opts,
+            &rules,
+            &runtime_endpoints(o)?,
+            check::Extras {
+                verifier_log: verifier_log.as_deref(),
+                verifier_stats: *verifier_stats,
+            },
+        )?;
         return Ok(if ok {
             std::process::ExitCode::SUCCESS
         } else {

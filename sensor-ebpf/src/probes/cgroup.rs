@@ -16,10 +16,11 @@ use crate::{
     process,
 };
 
+#[inline(always)]
 pub fn try_mkdir(ctx: &RawTracePointContext) -> Result<(), i32> {
     let cgroup: u64 = ctx.arg(0);
     let path: u64 = ctx.arg(1);
-    let s: &mut Scratch<CgroupEvent> = scratch().ok_or(-1)?;
+    let s: &mut Scratch<CgroupEvent> = scratch()?;
     process::fill(&mut s.event.process, process::current_task())?;
     let kn: u64 = read(cgroup, off!(cgroup_kn))?;
     s.event.id = read(kn, off!(kernfs_node_id))?;
@@ -29,13 +30,10 @@ pub fn try_mkdir(ctx: &RawTracePointContext) -> Result<(), i32> {
     let len = read_str(s.data.as_mut_ptr(), CGROUP_PATH_CAP as u32, path)?;
     let len = len.saturating_sub(1) & (CGROUP_PATH_CAP - 1);
     s.event.path_len = len as u32;
-    let e = &mut s.event;
-    let size = core::mem::size_of_val(e) + len;
     emit::output(
-        &mut e.header,
+        s,
         EventKind::Cgroup,
         unsafe { bpf_ktime_get_boot_ns() },
-        size,
-        core::mem::size_of::<Scratch<CgroupEvent>>(),
+        len,
     )
 }

@@ -13,38 +13,36 @@ use sensor_common::{
 use crate::{
     emit,
     kernel::{off, read},
-    maps::global,
+    maps::{global, scratch, Scratch},
     process, syscall,
 };
 
 /// `sched_process_fork(struct task_struct *parent, struct task_struct *child)`:
 /// the raw tracepoint, because only the child's task says whether it is a
 /// new process or a new thread.
+#[inline(always)]
 pub fn try_fork(ctx: &RawTracePointContext) -> Result<(), i32> {
     if syscall::is_self() {
         return Ok(());
     }
     let child: u64 = ctx.arg(1);
     let child_pid: u32 = read(child, off!(task_struct_tgid))?;
-    let parent_pid: u32 = read(process::current_task(), off!(task_struct_tgid))?;
+    let task = process::current_task();
+    let parent_pid: u32 = read(task, off!(task_struct_tgid))?;
     if child_pid == parent_pid {
         return Err(0); // a thread
     }
-    emit::reserved(
-        EventKind::Fork,
-        unsafe { bpf_ktime_get_boot_ns() },
-        |e: &mut ForkEvent| {
-            process::fill(&mut e.parent, process::current_task())?;
-            e.child_pid = child_pid;
-            e._pad = 0;
-            Ok(())
-        },
-    )
+    let s: &mut Scratch<ForkEvent> = scratch()?;
+    process::fill(&mut s.event.parent, task)?;
+    s.event.child_pid = child_pid;
+    s.event._pad = 0;
+    emit::output(s, EventKind::Fork, unsafe { bpf_ktime_get_boot_ns() }, 0)
 }
 
 /// `sched:sched_process_exit`, in the exiting task: recorded once per
 /// process, when its last thread goes (or, where the tracepoint lacks
 /// `group_dead`, when its leader does).
+#[inline(always)]
 pub fn try_exit(ctx: &TracePointContext) -> Result<(), i32> {
     if syscall::is_self() {
         return Ok(());
@@ -59,14 +57,9 @@ pub fn try_exit(ctx: &TracePointContext) -> Result<(), i32> {
     if !last {
         return Err(0);
     }
-    emit::reserved(
-        EventKind::Exit,
-        unsafe { bpf_ktime_get_boot_ns() },
-        |e: &mut ExitEvent| {
-            process::fill(&mut e.process, task)?;
-            e.exit_code = read(task, off!(task_struct_exit_code))?;
-            e._pad = 0;
-            Ok(())
-        },
-    )
+    let s: &mut Scratch<ExitEvent> = scratch()?;
+    process::fill(&mut s.event.process, task)?;
+    s.event.exit_code = read(task, off!(task_struct_exit_code))?;
+    s.event._pad = 0;
+    emit::output(s, EventKind::Exit, unsafe { bpf_ktime_get_boot_ns() }, 0)
 }

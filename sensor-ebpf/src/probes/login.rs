@@ -8,6 +8,7 @@ use sensor_common::{event::EventKind, login::LoginEvent};
 use crate::{
     emit,
     kernel::{off, read},
+    maps::{scratch, Scratch},
     process,
     syscall::Pending,
 };
@@ -16,6 +17,7 @@ use crate::{
 pub const MARK_LOGIN: u32 = 2;
 const PROC_SUPER_MAGIC: u64 = 0x9fa0;
 
+#[inline(always)]
 pub fn is_loginuid(file: u64) -> bool {
     let check = || -> Result<bool, i32> {
         let inode: u64 = read(file, off!(file_f_inode))?;
@@ -32,22 +34,20 @@ pub fn is_loginuid(file: u64) -> bool {
 }
 
 /// The task's loginuid (high half) and sessionid (low half).
+#[inline(always)]
 pub fn ids(task: u64) -> Result<u64, i32> {
     let auid: u32 = read(task, off!(task_struct_loginuid))?;
     let ses: u32 = read(task, off!(task_struct_sessionid))?;
     Ok((auid as u64) << 32 | ses as u64)
 }
 
-pub fn record(pending: &Pending, ret: i64) -> Result<(), i32> {
-    emit::reserved(
-        EventKind::Login,
-        pending.ts_boot_ns,
-        |e: &mut LoginEvent| {
-            process::fill(&mut e.process, process::current_task())?;
-            e.old_auid = (pending.saved >> 32) as u32;
-            e.old_ses = pending.saved as u32;
-            e.ret = ret;
-            Ok(())
-        },
-    )
+#[inline(always)]
+pub fn record(pending: &Pending) -> Result<(), i32> {
+    let s: &mut Scratch<LoginEvent> = scratch()?;
+    let e = &mut s.event;
+    process::fill(&mut e.process, process::current_task())?;
+    e.old_auid = (pending.saved >> 32) as u32;
+    e.old_ses = pending.saved as u32;
+    e.ret = pending.ret;
+    emit::output(s, EventKind::Login, pending.ts_boot_ns, 0)
 }

@@ -12,22 +12,22 @@ use crate::{
     emit, filter,
     kernel::fd_file,
     maps::{global, scratch, Scratch},
-    path::{self, Walked},
-    process, syscall,
+    path, process, syscall,
 };
 
 pub const SYS_MMAP: u32 = 9;
 const ARG_PROT: usize = 2;
 
+#[inline(always)]
 pub fn try_exit(ctx: &TracePointContext) -> Result<(), i32> {
-    let (pending, ret) = syscall::exit_only(ctx, SYS_MMAP)?;
+    let pending = syscall::exit_only(ctx, SYS_MMAP)?;
     if pending.args[ARG_PROT] & PROT_EXEC == 0 && global!(CONFIG.mmap_all) == 0 {
         return Err(0);
     }
-    let s: &mut Scratch<MmapEvent> = scratch().ok_or(-1)?;
+    let s: &mut Scratch<MmapEvent> = scratch()?;
     let task = process::current_task();
     process::fill(&mut s.event.process, task)?;
-    s.event.syscall = syscall::info(&pending, ret);
+    s.event.syscall = syscall::info(pending);
     if !filter::keep(&s.event.process, &s.event.syscall) {
         return Err(0);
     }
@@ -38,32 +38,21 @@ pub fn try_exit(ctx: &TracePointContext) -> Result<(), i32> {
     let (map_flags, fd) = (pending.args[3], pending.args[4]);
     if map_flags & MAP_ANONYMOUS == 0 && (fd as i32) >= 0 {
         if let Ok(file) = fd_file(task, fd as i32 as u64) {
-            let mut walked = Walked::default();
             let mut inode = InodeInfo::default();
-            path::file(s, file, process::root(task)?, &mut walked, &mut inode)?;
+            path::set_position(s, 0);
+            let walked = path::file(s, file, process::root(task)?, &mut inode)?;
             let e = &mut s.event;
             e.inode = inode;
             e.path_len = walked.len as u32;
             e.flags = flags::HAS_FILE
-                | if walked.truncated != 0 {
+                | if walked.truncated {
                     flags::PATH_TRUNCATED
                 } else {
                     0
                 }
-                | if walked.deleted != 0 {
-                    flags::DELETED
-                } else {
-                    0
-                };
+                | if walked.deleted { flags::DELETED } else { 0 };
         }
     }
-    let e = &mut s.event;
-    let len = core::mem::size_of_val(e) + e.path_len as usize;
-    emit::output(
-        &mut e.header,
-        EventKind::Mmap,
-        pending.ts_boot_ns,
-        len,
-        core::mem::size_of::<Scratch<MmapEvent>>(),
-    )
+    let len = s.event.path_len as usize;
+    emit::output(s, EventKind::Mmap, pending.ts_boot_ns, len)
 }

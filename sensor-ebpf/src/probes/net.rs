@@ -1,34 +1,20 @@
 //! socket, setsockopt, and the calls that carry an address: connect,
 //! accept, accept4, bind (`sensor_common::net`).
 
-use aya_ebpf::{
-    helpers::{bpf_probe_read_user, generated::bpf_probe_read_user as read_user_buf},
-    programs::TracePointContext,
-};
+use aya_ebpf::{helpers::bpf_probe_read_user, programs::TracePointContext};
 use sensor_common::{
     event::EventKind,
     net::{SetsockoptEvent, SockaddrEvent, SyscallEvent, OPTVAL_CAP, SOCKADDR_CAP},
+    process::{ProcessInfo, SyscallInfo},
 };
-
-use sensor_common::process::{ProcessInfo, SyscallInfo};
 
 use crate::{
-    emit, filter, process,
+    copy::{self, From},
+    emit, filter,
+    maps::{scratch, Scratch},
+    process,
     syscall::{self, Pending},
 };
-
-/// The process and syscall of the event, if the rules may record it
-/// (decided before anything is reserved in the ring buffer).
-fn subject(pending: &Pending, ret: i64) -> Result<(ProcessInfo, SyscallInfo), i32> {
-    let mut p: ProcessInfo = unsafe { core::mem::zeroed() };
-    process::fill(&mut p, process::current_task())?;
-    let s = syscall::info(pending, ret);
-    if filter::keep(&p, &s) {
-        Ok((p, s))
-    } else {
-        Err(0)
-    }
-}
 
 pub const SYS_SOCKET: u32 = 41;
 pub const SYS_CONNECT: u32 = 42;
@@ -37,70 +23,79 @@ pub const SYS_BIND: u32 = 49;
 pub const SYS_SETSOCKOPT: u32 = 54;
 pub const SYS_ACCEPT4: u32 = 288;
 
+/// Fills the process and syscall of the event, and says whether the rules
+/// may record it (decided before the rest of the record is read).
+#[inline(always)]
+fn subject(p: &mut ProcessInfo, s: &mut SyscallInfo, pending: &Pending) -> Result<(), i32> {
+    process::fill(p, process::current_task())?;
+    *s = syscall::info(pending);
+    if filter::keep(p, s) {
+        Ok(())
+    } else {
+        Err(0)
+    }
+}
+
 /// connect and the accepts can block: their entry program keeps the time
 /// of the call, as auditd does. The others are read at exit alone.
+#[inline(always)]
 pub fn try_enter(ctx: &TracePointContext, nr: u32, declared_args: usize) -> Result<(), i32> {
     syscall::enter(ctx, process::current_task(), nr, declared_args)
 }
 
+#[inline(always)]
 pub fn try_exit_socket(ctx: &TracePointContext) -> Result<(), i32> {
-    let (pending, ret) = syscall::exit_only(ctx, SYS_SOCKET)?;
-    let (p, s) = subject(&pending, ret)?;
-    emit::reserved(
-        EventKind::Socket,
-        pending.ts_boot_ns,
-        |e: &mut SyscallEvent| {
-            e.process = p;
-            e.syscall = s;
-            Ok(())
-        },
-    )
+    let pending = syscall::exit_only(ctx, SYS_SOCKET)?;
+    let s: &mut Scratch<SyscallEvent> = scratch()?;
+    subject(&mut s.event.process, &mut s.event.syscall, pending)?;
+    emit::output(s, EventKind::Socket, pending.ts_boot_ns, 0)
 }
 
 /// The option value is read at exit: the kernel copied it already, and the
 /// caller's buffer is still there.
+#[inline(always)]
 pub fn try_exit_setsockopt(ctx: &TracePointContext) -> Result<(), i32> {
-    let (pending, ret) = syscall::exit_only(ctx, SYS_SETSOCKOPT)?;
-    let (p, s) = subject(&pending, ret)?;
-    emit::reserved(
-        EventKind::Setsockopt,
-        pending.ts_boot_ns,
-        |e: &mut SetsockoptEvent| {
-            e.process = p;
-            e.syscall = s;
-            let optlen = pending.args[4] as u32 as usize;
-            let len = if optlen < OPTVAL_CAP {
-                optlen
-            } else {
-                OPTVAL_CAP
-            };
-            e.optval_len = 0;
-            let optval = pending.args[3] as *const _;
-            if len > 0
-                && unsafe { read_user_buf(e.optval.as_mut_ptr().cast(), len as u32, optval) } == 0
-            {
-                e.optval_len = len as u32;
-            }
-            e._pad = 0;
-            Ok(())
-        },
-    )
+    let pending = syscall::exit_only(ctx, SYS_SETSOCKOPT)?;
+    let s: &mut Scratch<SetsockoptEvent> = scratch()?;
+    let e = &mut s.event;
+    subject(&mut e.process, &mut e.syscall, pending)?;
+    let optlen = pending.args[4] as u32 as usize;
+    let len = if optlen < OPTVAL_CAP {
+        optlen
+    } else {
+        OPTVAL_CAP
+    };
+    let read = copy::to::<0, { 2 * OPTVAL_CAP as u64 - 1 }>(
+        From::User,
+        e.optval.as_mut_ptr(),
+        0,
+        len as u64,
+        pending.args[3],
+    );
+    e.optval_len = if len > 0 && read == 0 { len as u32 } else { 0 };
+    e._pad = 0;
+    emit::output(s, EventKind::Setsockopt, pending.ts_boot_ns, 0)
 }
 
 /// connect and bind pass the address in (a1, a2 bytes); accept and accept4
 /// hand the peer's back through a1 and the length at *a2, valid once the
 /// call succeeded.
+#[inline(always)]
 pub fn try_exit_sockaddr(ctx: &TracePointContext) -> Result<(), i32> {
     sockaddr(syscall::take_exit(ctx)?)
 }
 
+#[inline(always)]
 pub fn try_exit_bind(ctx: &TracePointContext) -> Result<(), i32> {
     sockaddr(syscall::exit_only(ctx, SYS_BIND)?)
 }
 
-fn sockaddr((pending, ret): (Pending, i64)) -> Result<(), i32> {
+#[inline(always)]
+fn sockaddr(pending: &Pending) -> Result<(), i32> {
     let (addr, len) = match pending.nr {
-        SYS_ACCEPT | SYS_ACCEPT4 if ret < 0 || pending.args[1] == 0 || pending.args[2] == 0 => {
+        SYS_ACCEPT | SYS_ACCEPT4
+            if pending.ret < 0 || pending.args[1] == 0 || pending.args[2] == 0 =>
+        {
             (0, 0)
         }
         SYS_ACCEPT | SYS_ACCEPT4 => {
@@ -110,29 +105,26 @@ fn sockaddr((pending, ret): (Pending, i64)) -> Result<(), i32> {
         }
         _ => (pending.args[1], pending.args[2] as u32 as usize),
     };
-    let (p, s) = subject(&pending, ret)?;
-    emit::reserved(
-        EventKind::Sockaddr,
-        pending.ts_boot_ns,
-        |e: &mut SockaddrEvent| {
-            e.process = p;
-            e.syscall = s;
-            let len = if len < SOCKADDR_CAP {
-                len
-            } else {
-                SOCKADDR_CAP
-            };
-            e.addr_len = 0;
-            if addr != 0
-                && len > 0
-                && unsafe {
-                    read_user_buf(e.addr.as_mut_ptr().cast(), len as u32, addr as *const _)
-                } == 0
-            {
-                e.addr_len = len as u32;
-            }
-            e._pad = 0;
-            Ok(())
-        },
-    )
+    let s: &mut Scratch<SockaddrEvent> = scratch()?;
+    let e = &mut s.event;
+    subject(&mut e.process, &mut e.syscall, pending)?;
+    let len = if len < SOCKADDR_CAP {
+        len
+    } else {
+        SOCKADDR_CAP
+    };
+    let read = if addr != 0 && len > 0 {
+        copy::to::<0, { 2 * SOCKADDR_CAP as u64 - 1 }>(
+            From::User,
+            e.addr.as_mut_ptr(),
+            0,
+            len as u64,
+            addr,
+        )
+    } else {
+        -1
+    };
+    e.addr_len = if read == 0 { len as u32 } else { 0 };
+    e._pad = 0;
+    emit::output(s, EventKind::Sockaddr, pending.ts_boot_ns, 0)
 }

@@ -3,13 +3,14 @@
 //! read and write on the system, so the entry decides quickly from the fd's
 //! inode whether it is a terminal and saves nothing otherwise.
 
-use aya_ebpf::{helpers::generated::bpf_probe_read_user, programs::TracePointContext};
+use aya_ebpf::programs::TracePointContext;
 use sensor_common::{
     event::EventKind,
     tty::{TtyEvent, INPUT, OUTPUT, TTY_DATA_CAP},
 };
 
 use crate::{
+    copy::{self, From},
     emit, filter,
     kernel::{fd_file, off, read},
     maps::{global, scratch, Scratch},
@@ -33,6 +34,7 @@ const ECHO: u32 = 0o10;
 /// 5:1), legacy and UNIX98 pty slaves (3, 136–143). Pty masters (5:2 and
 /// the terminal emulator's side) are not: their traffic is seen on the
 /// slave.
+#[inline(always)]
 fn terminal(file: u64) -> Option<u32> {
     let inode: u64 = read(file, off!(file_f_inode)).ok()?;
     let mode: u16 = read(inode, off!(inode_i_mode)).ok()?;
@@ -47,6 +49,7 @@ fn terminal(file: u64) -> Option<u32> {
 }
 
 /// Whether the terminal echoes input; a password prompt turns echo off.
+#[inline(always)]
 fn echoes(file: u64) -> bool {
     let lflag = || -> Result<u32, i32> {
         let private: u64 = read(file, off!(file_private_data))?;
@@ -58,6 +61,7 @@ fn echoes(file: u64) -> bool {
 
 /// The file behind the syscall's fd argument; `Err(0)` (nothing to record)
 /// when there is none.
+#[inline(always)]
 fn file_of(ctx: &TracePointContext, task: u64) -> Result<u64, i32> {
     if syscall::is_self() {
         return Err(0);
@@ -65,6 +69,7 @@ fn file_of(ctx: &TracePointContext, task: u64) -> Result<u64, i32> {
     fd_file(task, syscall::arg(ctx, 0)?).map_err(|_| 0)
 }
 
+#[inline(always)]
 pub fn try_enter_write(ctx: &TracePointContext) -> Result<(), i32> {
     let task = process::current_task();
     let file = file_of(ctx, task)?;
@@ -84,15 +89,17 @@ pub fn try_enter_write(ctx: &TracePointContext) -> Result<(), i32> {
     Err(0)
 }
 
+#[inline(always)]
 pub fn try_exit_write(ctx: &TracePointContext) -> Result<(), i32> {
-    let (pending, ret) = syscall::take_exit(ctx)?;
+    let pending = syscall::take_exit(ctx)?;
     match pending.mark {
-        MARK_TTY => record(&pending, ret, OUTPUT),
-        login::MARK_LOGIN => login::record(&pending, ret),
+        MARK_TTY => record(pending, OUTPUT),
+        login::MARK_LOGIN => login::record(pending),
         _ => Err(0),
     }
 }
 
+#[inline(always)]
 pub fn try_enter_read(ctx: &TracePointContext) -> Result<(), i32> {
     let task = process::current_task();
     let file = file_of(ctx, task)?;
@@ -106,25 +113,28 @@ pub fn try_enter_read(ctx: &TracePointContext) -> Result<(), i32> {
 
 /// Echo is checked again at exit: a read blocked at the prompt sees the
 /// program turn echo off before the user types.
+#[inline(always)]
 pub fn try_exit_read(ctx: &TracePointContext) -> Result<(), i32> {
-    let (pending, ret) = syscall::take_exit(ctx)?;
+    let pending = syscall::take_exit(ctx)?;
     let file = fd_file(process::current_task(), pending.args[0]).map_err(|_| 0)?;
     if !echoes(file) {
         return Err(0);
     }
-    record(&pending, ret, INPUT)
+    record(pending, INPUT)
 }
 
-fn record(pending: &Pending, ret: i64, direction: u32) -> Result<(), i32> {
+#[inline(always)]
+fn record(pending: &Pending, direction: u32) -> Result<(), i32> {
+    let ret = pending.ret;
     if ret <= 0 {
         return Err(0); // nothing went through the terminal
     }
-    let s: &mut Scratch<TtyEvent> = scratch().ok_or(-1)?;
+    let s: &mut Scratch<TtyEvent> = scratch()?;
     process::fill(&mut s.event.process, process::current_task())?;
     if !filter::in_scope(&s.event.process) {
         return Err(0);
     }
-    s.event.syscall = syscall::info(pending, ret);
+    s.event.syscall = syscall::info(pending);
     let rdev = pending.saved as u32;
     let cap = global!(CONFIG.tty_cap) as usize;
     let mut len = ret as usize;
@@ -135,9 +145,14 @@ fn record(pending: &Pending, ret: i64, direction: u32) -> Result<(), i32> {
         len = TTY_DATA_CAP;
     }
     let data = s.data.as_mut_ptr();
-    if unsafe { bpf_probe_read_user(data.cast(), len as u32, pending.args[1] as *const _) } != 0 {
-        len = 0;
-    }
+    let read = copy::to::<0, { 2 * TTY_DATA_CAP as u64 - 1 }>(
+        From::User,
+        data,
+        0,
+        len as u64,
+        pending.args[1],
+    );
+    let len = if read == 0 { len } else { 0 };
     let e = &mut s.event;
     e.major = rdev >> 20;
     e.minor = rdev & 0xf_ffff;
@@ -145,12 +160,5 @@ fn record(pending: &Pending, ret: i64, direction: u32) -> Result<(), i32> {
     e.data_len = len as u32;
     e.data_total = ret as u32;
     e._pad = 0;
-    let size = core::mem::size_of_val(e) + len;
-    emit::output(
-        &mut e.header,
-        EventKind::Tty,
-        pending.ts_boot_ns,
-        size,
-        core::mem::size_of::<Scratch<TtyEvent>>(),
-    )
+    emit::output(s, EventKind::Tty, pending.ts_boot_ns, len)
 }

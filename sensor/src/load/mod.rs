@@ -4,6 +4,7 @@
 pub mod btf;
 pub mod privileges;
 pub mod programs;
+pub mod stats;
 pub mod tracefs;
 
 use std::path::PathBuf;
@@ -11,7 +12,7 @@ use std::path::PathBuf;
 use anyhow::{anyhow, bail, Context, Result};
 use std::collections::{BTreeSet, HashMap};
 
-use aya::maps::Array;
+use aya::maps::{Array, ProgramArray};
 use aya::{
     programs::{
         raw_trace_point::RawTracePointLinkId, trace_point::TracePointLinkId, ProgramError,
@@ -22,7 +23,7 @@ use aya::{
 use sensor_common::{
     config::SensorConfig,
     offsets::KernelOffsets,
-    rules::{KernelRule, KernelRulesMeta},
+    rules::{KernelPredicate, KernelRulesMeta},
 };
 
 use programs::{Attach, Program, PROGRAMS};
@@ -69,9 +70,73 @@ pub fn preflight(opts: &LoadOptions) -> Result<Kernel> {
     })
 }
 
-/// Loads every program into the kernel (not attached yet).
-pub fn load(opts: &LoadOptions, kernel: &Kernel) -> Result<Ebpf> {
-    let config = SensorConfig {
+/// What loading one program cost the kernel.
+pub struct Verified {
+    /// Wall time of the load (almost all of it the verifier's).
+    pub time: std::time::Duration,
+    /// Instructions the verifier processed (`bpf_prog_info.verified_insns`,
+    /// kernel 5.16 and later).
+    pub instructions: Option<u32>,
+}
+
+/// Each program's load: its figures, or why the kernel refused it.
+pub type Loads = Vec<(&'static Program, Result<Verified, Refused>)>;
+
+/// A program the kernel would not load: what to tell the user, and the
+/// verifier's whole log when there is one (`sensor check --verifier-log`).
+pub struct Refused {
+    pub error: anyhow::Error,
+    pub log: Option<String>,
+}
+
+/// Loads the maps and every program into the kernel (not attached yet),
+/// each program on its own, so that one refusal does not hide the others.
+pub fn load_each(opts: &LoadOptions, kernel: &Kernel) -> Result<(Ebpf, Loads)> {
+    let config = settings(opts, kernel);
+    let cpus = aya::util::nr_cpus().map_err(|(what, e)| anyhow!("{what}: {e}"))? as u32;
+    let mut ebpf = EbpfLoader::new()
+        .override_global("CONFIG", &config, true)
+        .override_global("OFFSETS", &kernel.offsets, true)
+        .map_max_entries("EVENTS", opts.ring_buffer_bytes)
+        .map_max_entries("SCRATCH", cpus)
+        .load(OBJECT)
+        .context("loading the eBPF object (maps and programs)")?;
+    let loads = PROGRAMS
+        .iter()
+        .map(|program| (program, load_one(&mut ebpf, program)))
+        .collect();
+    fill_tails(&mut ebpf)?;
+    Ok((ebpf, loads))
+}
+
+/// Puts each continuation program (`sensor_common::tail`) in its slot. One
+/// that did not load leaves its slot empty: the programs count each event
+/// that then cannot continue as a kernel error.
+fn fill_tails(ebpf: &mut Ebpf) -> Result<()> {
+    let mut fds = Vec::new();
+    for program in PROGRAMS {
+        if let Attach::Tail(slot) = program.attach {
+            let loaded = typed::<TracePoint>(ebpf, program)?;
+            if let Ok(fd) = loaded.fd() {
+                fds.push((slot, fd.try_clone()?));
+            }
+        }
+    }
+    let map = ebpf
+        .map_mut(sensor_common::tail::TAILS_MAP)
+        .context("the TAILS map is missing")?;
+    let mut tails = ProgramArray::try_from(map)?;
+    for (slot, fd) in &fds {
+        tails
+            .set(*slot, fd, 0)
+            .with_context(|| format!("putting continuation {slot} in its slot"))?;
+    }
+    Ok(())
+}
+
+/// The settings the programs are loaded with.
+fn settings(opts: &LoadOptions, kernel: &Kernel) -> SensorConfig {
+    SensorConfig {
         self_tgid: std::process::id(),
         argv_cap: opts.argv_cap,
         diagnostics: opts.ebpf_log as u32,
@@ -82,21 +147,64 @@ pub fn load(opts: &LoadOptions, kernel: &Kernel) -> Result<Ebpf> {
             .field_offset("sched/sched_process_exit", "group_dead")
             .unwrap_or(0),
         scope_exclusions: opts.scope_exclusions as u32,
+    }
+}
+
+/// Each program's verifier statistics (`stats`), from a second load of the
+/// object `ebpf` was loaded from, with the same settings.
+pub fn verifier_stats(
+    ebpf: &Ebpf,
+    opts: &LoadOptions,
+    kernel: &Kernel,
+) -> Result<Vec<Result<stats::Stats>>> {
+    let config = settings(opts, kernel);
+    let globals = HashMap::from([
+        ("CONFIG", (bytes_of(&config), true)),
+        ("OFFSETS", (bytes_of(&kernel.offsets), true)),
+    ]);
+    stats::measure(ebpf, OBJECT, globals)
+}
+
+fn bytes_of<T: aya::Pod>(value: &T) -> &[u8] {
+    // SAFETY: a Pod is plain bytes.
+    unsafe { std::slice::from_raw_parts((value as *const T).cast(), std::mem::size_of::<T>()) }
+}
+
+fn load_one(ebpf: &mut Ebpf, program: &Program) -> Result<Verified, Refused> {
+    let start = std::time::Instant::now();
+    let loaded = match program.attach {
+        Attach::Tracepoint(_) | Attach::Tail(_) => {
+            typed::<TracePoint>(ebpf, program).map(|p| p.load())
+        }
+        Attach::RawTracepoint => typed::<RawTracePoint>(ebpf, program).map(|p| p.load()),
     };
-    let cpus = aya::util::nr_cpus().map_err(|(what, e)| anyhow!("{what}: {e}"))? as u32;
-    let mut ebpf = EbpfLoader::new()
-        .override_global("CONFIG", &config, true)
-        .override_global("OFFSETS", &kernel.offsets, true)
-        .map_max_entries("EVENTS", opts.ring_buffer_bytes)
-        .map_max_entries("SCRATCH", cpus)
-        .load(OBJECT)
-        .context("loading the eBPF object (maps and programs)")?;
-    for program in PROGRAMS {
-        let loaded = match program.attach {
-            Attach::Tracepoint(_) => typed::<TracePoint>(&mut ebpf, program)?.load(),
-            Attach::RawTracepoint => typed::<RawTracePoint>(&mut ebpf, program)?.load(),
-        };
-        loaded.map_err(|e| verifier_error(program, e))?;
+    let refused = |error| Refused { error, log: None };
+    loaded
+        .map_err(refused)?
+        .map_err(|e| verifier_error(program, e))?;
+    let time = start.elapsed();
+    let instructions = ebpf
+        .program(program.name)
+        .and_then(|p| p.info().ok())
+        .and_then(|info| info.verified_instruction_count());
+    Ok(Verified { time, instructions })
+}
+
+/// Loads every program; any refusal stops start-up, naming every program
+/// the kernel refused and why.
+pub fn load(opts: &LoadOptions, kernel: &Kernel) -> Result<Ebpf> {
+    let (ebpf, loads) = load_each(opts, kernel)?;
+    let refused: Vec<String> = loads
+        .into_iter()
+        .filter_map(|(_, result)| result.err().map(|r| format!("{:#}", r.error)))
+        .collect();
+    if !refused.is_empty() {
+        bail!(
+            "{} of {} programs could not be loaded (`sensor check` reports each):\n{}",
+            refused.len(),
+            PROGRAMS.len(),
+            refused.join("\n")
+        );
     }
     Ok(ebpf)
 }
@@ -110,6 +218,7 @@ pub fn attach(ebpf: &mut Ebpf, program: &Program) -> Result<Link> {
         Attach::RawTracepoint => typed::<RawTracePoint>(ebpf, program)?
             .attach(program.name)
             .map(Link::Raw),
+        Attach::Tail(_) => return Ok(Link::Continuation),
     };
     attached.with_context(|| format!("attaching {} to the {}", program.name, program.point()))
 }
@@ -117,6 +226,8 @@ pub fn attach(ebpf: &mut Ebpf, program: &Program) -> Result<Link> {
 pub enum Link {
     Tracepoint(TracePointLinkId),
     Raw(RawTracePointLinkId),
+    /// A continuation (`Attach::Tail`) is in the program array, not attached.
+    Continuation,
 }
 
 /// The programs attached now, kept to what the rules need: a syscall no
@@ -150,6 +261,7 @@ impl Attachments {
                         .detach(id)
                         .with_context(|| format!("detaching {}", program.name))?
                 }
+                (false, Some(Link::Continuation)) => {}
                 (false, None) => {}
             }
         }
@@ -169,7 +281,7 @@ where
 
 /// Names the program the verifier rejected and keeps the log's last lines,
 /// which say why.
-fn verifier_error(program: &Program, e: ProgramError) -> anyhow::Error {
+fn verifier_error(program: &Program, e: ProgramError) -> Refused {
     match e {
         ProgramError::LoadError {
             io_error,
@@ -178,12 +290,18 @@ fn verifier_error(program: &Program, e: ProgramError) -> anyhow::Error {
             let log = verifier_log.to_string();
             let lines: Vec<&str> = log.lines().collect();
             let tail = lines[lines.len().saturating_sub(20)..].join("\n");
-            anyhow!(
-                "the kernel's verifier rejected program {} ({io_error}); last lines of its log:\n{tail}",
-                program.name
-            )
+            Refused {
+                error: anyhow!(
+                    "the kernel's verifier rejected program {} ({io_error}); last lines of its log:\n{tail}",
+                    program.name
+                ),
+                log: Some(log),
+            }
         }
-        other => anyhow!(other).context(format!("loading program {}", program.name)),
+        other => Refused {
+            error: anyhow!(other).context(format!("loading program {}", program.name)),
+            log: None,
+        },
     }
 }
 
@@ -197,10 +315,10 @@ pub fn set_rules(ebpf: &mut Ebpf, rules: &crate::rules::RuleFile) -> Result<()> 
             .context("the RULES_META map is missing")?,
     )?;
     meta.set(0, KernelRulesMeta::default(), 0)?;
-    let mut table: Array<_, KernelRule> =
+    let mut table: Array<_, KernelPredicate> =
         Array::try_from(ebpf.map_mut("RULES").context("the RULES map is missing")?)?;
-    for (i, rule) in compiled.rules.iter().enumerate() {
-        table.set(i as u32, rule, 0)?;
+    for (i, predicate) in compiled.predicates.iter().enumerate() {
+        table.set(i as u32, predicate, 0)?;
     }
     let mut meta: Array<_, KernelRulesMeta> = Array::try_from(
         ebpf.map_mut("RULES_META")

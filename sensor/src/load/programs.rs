@@ -2,11 +2,16 @@
 
 use std::collections::BTreeSet;
 
+use sensor_common::tail;
+
 pub enum Attach {
     /// `syscalls:*`, `sched:*`: category and name.
     Tracepoint(&'static str),
     /// A raw tracepoint, for programs that need the tracepoint's task pointers.
     RawTracepoint,
+    /// Never attached: a tracepoint program the others continue in, put in
+    /// this slot of the program array (`sensor_common::tail`).
+    Tail(u32),
 }
 
 pub struct Program {
@@ -24,12 +29,19 @@ impl Program {
         match self.attach {
             Attach::Tracepoint(category) => format!("tracepoint {category}:{}", self.name),
             Attach::RawTracepoint => format!("raw tracepoint {}", self.name),
+            Attach::Tail(slot) => format!("slot {slot} of {}", tail::TAILS_MAP),
         }
     }
 
-    /// Whether the rules (which can record `syscalls`) need it.
+    /// Whether it continues other programs rather than being attached.
+    pub fn is_continuation(&self) -> bool {
+        matches!(self.attach, Attach::Tail(_))
+    }
+
+    /// Whether the rules (which can record `syscalls`) need it attached.
     pub fn needed(&self, syscalls: &BTreeSet<u32>) -> bool {
-        self.serves.is_empty() || self.serves.iter().any(|nr| syscalls.contains(nr))
+        !self.is_continuation()
+            && (self.serves.is_empty() || self.serves.iter().any(|nr| syscalls.contains(nr)))
     }
 }
 
@@ -92,4 +104,14 @@ pub const PROGRAMS: &[Program] = &[
         attach: Attach::RawTracepoint,
         serves: ALWAYS,
     },
+    continuation(tail::WALK),
+    continuation(tail::EXEC_FINISH),
 ];
+
+const fn continuation(slot: u32) -> Program {
+    Program {
+        name: tail::PROGRAMS[slot as usize],
+        attach: Attach::Tail(slot),
+        serves: ALWAYS,
+    }
+}

@@ -4,8 +4,7 @@
 //! userspace (`eval`).
 
 use sensor_common::rules::{
-    field, op, syscall_bit, KernelField, KernelRule, KernelRulesMeta, KERNEL_FIELDS_MAX,
-    KERNEL_RULES_MAX,
+    field, outcome, syscall_bit, KernelPredicate, KernelRulesMeta, KERNEL_PREDICATES_MAX,
 };
 
 use super::{Action, FieldName, Op, RuleFile, Syscalls, Value, AUDIT_ARCH_X86_64};
@@ -16,28 +15,30 @@ const AUDITSC_FAILURE: u32 = 2;
 
 pub struct KernelRules {
     pub meta: KernelRulesMeta,
-    pub rules: Vec<KernelRule>,
+    pub predicates: Vec<KernelPredicate>,
 }
 
-fn kernel_op(op: Op) -> u32 {
+/// The comparison outcomes an operator accepts.
+fn accepted(op: Op) -> u32 {
+    use outcome::*;
     match op {
-        Op::Eq => op::EQ,
-        Op::Ne => op::NE,
-        Op::Lt => op::LT,
-        Op::Gt => op::GT,
-        Op::Le => op::LE,
-        Op::Ge => op::GE,
-        Op::BitAnd => op::BIT_AND,
-        Op::BitTest => op::BIT_TEST,
+        Op::Eq => EQUAL,
+        Op::Ne => LESS | GREATER,
+        Op::Lt => LESS,
+        Op::Gt => GREATER,
+        Op::Le => LESS | EQUAL,
+        Op::Ge => EQUAL | GREATER,
+        Op::BitAnd => SOME_BITS,
+        Op::BitTest => ALL_BITS,
     }
 }
 
-/// Compiles `rules`; a rule set the kernel cannot hold (too many rules or
-/// fields) turns the prefilter off rather than dropping anything.
+/// Compiles `rules`; a rule set the kernel cannot hold (too many
+/// predicates) turns the prefilter off rather than dropping anything.
 pub fn compile(rules: &RuleFile) -> KernelRules {
     let off = KernelRules {
         meta: KernelRulesMeta::default(),
-        rules: Vec::new(),
+        predicates: Vec::new(),
     };
     let mut compiled = Vec::new();
     for rule in rules.rules.iter().filter(|r| r.action == Action::Always) {
@@ -45,7 +46,14 @@ pub fn compile(rules: &RuleFile) -> KernelRules {
             Syscalls::All => return off,
             Syscalls::Only(set) => set.iter().fold(0, |mask, nr| mask | syscall_bit(*nr)),
         };
-        let mut fields = Vec::new();
+        // The rule opens with a predicate that always holds.
+        let mut predicates = vec![KernelPredicate {
+            first: 1,
+            syscalls,
+            field: field::NONE,
+            accept: outcome::ANY,
+            value: 0,
+        }];
         let mut can_match = true;
         for f in &rule.fields {
             let Value::Num(value) = f.value else { continue }; // exe, path, dir: maybe
@@ -78,32 +86,28 @@ pub fn compile(rules: &RuleFile) -> KernelRules {
                 FieldName::Arg(n) => (field::A0 + n as u32, value),
                 FieldName::Exe | FieldName::Path | FieldName::Dir => continue,
             };
-            fields.push(KernelField {
+            predicates.push(KernelPredicate {
+                first: 0,
+                syscalls: 0,
                 field: id,
-                op: kernel_op(f.op),
+                accept: accepted(f.op),
                 value,
             });
         }
         if !can_match || syscalls == 0 {
             continue;
         }
-        if fields.len() > KERNEL_FIELDS_MAX || compiled.len() == KERNEL_RULES_MAX {
+        if compiled.len() + predicates.len() > KERNEL_PREDICATES_MAX {
             return off;
         }
-        let mut rule = KernelRule {
-            syscalls,
-            nfields: fields.len() as u32,
-            ..Default::default()
-        };
-        rule.fields[..fields.len()].copy_from_slice(&fields);
-        compiled.push(rule);
+        compiled.extend(predicates);
     }
     KernelRules {
         meta: KernelRulesMeta {
             enabled: 1,
             count: compiled.len() as u32,
         },
-        rules: compiled,
+        predicates: compiled,
     }
 }
 
@@ -114,6 +118,16 @@ mod tests {
 
     fn compiled(text: &str) -> KernelRules {
         compile(&parse_text("t.rules", text, &Names::default(), false).unwrap())
+    }
+
+    fn predicate(field: u32, accept: u32, value: u32) -> KernelPredicate {
+        KernelPredicate {
+            first: 0,
+            syscalls: 0,
+            field,
+            accept,
+            value,
+        }
     }
 
     #[test]
@@ -127,44 +141,35 @@ mod tests {
             k.meta,
             KernelRulesMeta {
                 enabled: 1,
-                count: 2
+                count: 6
             }
         );
-        let r = &k.rules[0];
-        assert_eq!(r.syscalls, syscall_bit(59) | syscall_bit(9));
-        assert_eq!(r.nfields, 3); // exe is left to userspace
+        let p = &k.predicates;
         assert_eq!(
-            r.fields[0],
-            KernelField {
-                field: field::AUID,
-                op: op::GE,
-                value: 1000
+            p[0],
+            KernelPredicate {
+                first: 1,
+                syscalls: syscall_bit(59) | syscall_bit(9),
+                field: field::NONE,
+                accept: outcome::ANY,
+                value: 0
             }
         );
+        // exe is left to userspace.
         assert_eq!(
-            r.fields[1],
-            KernelField {
-                field: field::AUID,
-                op: op::NE,
-                value: u32::MAX
-            }
+            p[1],
+            predicate(field::AUID, outcome::EQUAL | outcome::GREATER, 1000)
         );
         assert_eq!(
-            r.fields[2],
-            KernelField {
-                field: field::A0 + 2,
-                op: op::BIT_AND,
-                value: 4
-            }
+            p[2],
+            predicate(field::AUID, outcome::LESS | outcome::GREATER, u32::MAX)
         );
-        let r = &k.rules[1];
+        assert_eq!(p[3], predicate(field::A0 + 2, outcome::SOME_BITS, 4));
+        assert_eq!(p[4].first, 1);
+        assert_eq!(p[4].syscalls, syscall_bit(42));
         assert_eq!(
-            r.fields[0],
-            KernelField {
-                field: field::SUCCESS,
-                op: op::EQ,
-                value: AUDITSC_FAILURE
-            }
+            p[5],
+            predicate(field::SUCCESS, outcome::EQUAL, AUDITSC_FAILURE)
         );
     }
 
@@ -178,7 +183,7 @@ mod tests {
                 count: 0
             }
         );
-        let many: String = (0..40)
+        let many: String = (0..70)
             .map(|i| format!("-a always,exit -S socket -F uid={i}\n"))
             .collect();
         assert_eq!(compiled(&many).meta.enabled, 0);
