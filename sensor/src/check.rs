@@ -118,6 +118,21 @@ pub fn check(
         }
         return Ok(false);
     };
+    report(
+        "ring buffer",
+        load::features::require().map(|()| "BPF ring buffer maps".into()),
+    );
+    for f in load::features::probe(&tracefs) {
+        if f.present {
+            println!("{:<12} ok: {}", "feature", f.name);
+        } else {
+            // Degraded, not missing: the sensor runs, without this.
+            println!(
+                "{:<12} DEGRADED: no {} (Linux {} and later): {}",
+                "feature", f.name, f.since, f.without
+            );
+        }
+    }
     // Load and attach for real: the verifier and the tracepoints have the
     // last word. Everything is detached when `ebpf` is dropped.
     let kernel = load::Kernel {

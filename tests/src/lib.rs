@@ -18,8 +18,10 @@ pub mod auditd;
 pub mod containerd;
 pub mod deploy;
 pub mod http_receiver;
+pub mod matrix;
 pub mod podman;
 pub mod rsyslog;
+pub mod vm;
 use serde_json::Value;
 
 /// The sensor binary under test.

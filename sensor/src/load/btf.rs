@@ -14,11 +14,16 @@ pub fn open(path: &Path) -> Result<Btf> {
         .map_err(|e| anyhow!("{e}"))
         .with_context(|| {
             format!(
-            "cannot read kernel BTF from {}: the sensor resolves kernel struct offsets from BTF. \
-             Use a kernel built with CONFIG_DEBUG_INFO_BTF=y (it provides {DEFAULT_BTF}), \
-             or point --btf at a BTF file made for this exact kernel",
-            path.display()
-        )
+                "cannot read kernel BTF from {}: the sensor resolves kernel struct offsets from BTF. \
+                 Kernels built with CONFIG_DEBUG_INFO_BTF=y provide {DEFAULT_BTF} (every kernel of \
+                 Debian 11+, Ubuntu 20.10+, RHEL 8.2+, COS, AL2023 and Bottlerocket does). \
+                 Otherwise point --btf at a BTF file made for this exact kernel release (`uname -r`): \
+                 extract one from the distribution's debug-symbol package (Debian's \
+                 linux-image-RELEASE-dbg, Ubuntu's linux-image-RELEASE-dbgsym) with \
+                 `pahole --btf_encode_detached FILE vmlinux`, or take it from a BTF archive per \
+                 kernel release such as BTFHub (github.com/aquasecurity/btfhub-archive)",
+                path.display()
+            )
         })
 }
 
@@ -239,6 +244,12 @@ mod tests {
         let Err(err) = open(Path::new("/etc/hostname")) else {
             panic!("/etc/hostname was read as BTF");
         };
-        assert!(format!("{err:#}").contains("CONFIG_DEBUG_INFO_BTF"));
+        let advice = format!("{err:#}");
+        assert!(advice.contains("CONFIG_DEBUG_INFO_BTF"), "{advice}");
+        assert!(advice.contains("--btf"), "{advice}");
+        assert!(
+            advice.contains("dbgsym") && advice.contains("btfhub"),
+            "{advice}"
+        );
     }
 }

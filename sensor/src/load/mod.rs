@@ -2,6 +2,7 @@
 //! into the kernel with their settings, then attach.
 
 pub mod btf;
+pub mod features;
 pub mod privileges;
 pub mod programs;
 pub mod stats;
@@ -61,8 +62,10 @@ pub fn preflight(opts: &LoadOptions) -> Result<Kernel> {
     let btf = btf::open(&opts.btf)?;
     let offsets = btf::resolve(&btf)?;
     let (cgroup_controller, _) = btf::controller(&btf)?;
+    features::require()?;
     let tracefs = tracefs::ensure_mounted()?;
     log::debug!("tracefs {tracefs}");
+    features::log_missing(&features::probe(&tracefs));
     Ok(Kernel {
         offsets,
         tracefs,
@@ -77,6 +80,16 @@ pub struct Verified {
     /// Instructions the verifier processed (`bpf_prog_info.verified_insns`,
     /// kernel 5.16 and later).
     pub instructions: Option<u32>,
+}
+
+impl std::fmt::Display for Verified {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(f, "{} ms (", self.time.as_millis())?;
+        match self.instructions {
+            Some(n) => write!(f, "{n} instructions verified)"),
+            None => write!(f, "the kernel counts no instructions before 5.16)"),
+        }
+    }
 }
 
 /// Each program's load: its figures, or why the kernel refused it.
@@ -187,7 +200,9 @@ fn load_one(ebpf: &mut Ebpf, program: &Program) -> Result<Verified, Refused> {
         .program(program.name)
         .and_then(|p| p.info().ok())
         .and_then(|info| info.verified_instruction_count());
-    Ok(Verified { time, instructions })
+    let verified = Verified { time, instructions };
+    log::debug!("program {} loaded in {}", program.name, verified);
+    Ok(verified)
 }
 
 /// Loads every program; any refusal stops start-up, naming every program
