@@ -192,6 +192,7 @@ pub async fn run(
                 if hold_deadline.is_some() => pipeline.release(false),
             _ = loss_tick.tick() => {
                 pipeline.enricher.metadata.publish();
+                pipeline.filter.tick();
                 pipeline.report_loss()
             }
             _ = sighup.recv() => {

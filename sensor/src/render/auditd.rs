@@ -318,7 +318,13 @@ fn syscall(r: &mut Records, e: &Enriched, call: &Call, items: u32, exe: Option<&
 fn exec(r: &mut Records, e: &Enriched, x: &Exec) {
     syscall(r, e, &x.call, 1, Some(&x.exe));
     if x.success {
-        for body in execve_records(&x.argv) {
+        let mut bodies = execve_records(&x.argv);
+        // The kernel never cuts argv: where the sensor did (--argv-max), the
+        // last EXECVE record says so after the last argument kept.
+        if let (Some(t), Some(last)) = (&x.argv_truncated, bodies.last_mut()) {
+            let _ = write!(last, " argv_kept={} argv_total={}", t.kept, t.total);
+        }
+        for body in bodies {
             r.record(kind::EXECVE, |o| o.push_str(&body));
         }
     }
@@ -698,6 +704,7 @@ mod tests {
         ProcessEntry {
             comm: Vec::new(),
             exe: exe.as_bytes().to_vec(),
+            exe_identity: None,
             ppid: 4242,
             proctitle: processes::proctitle(&argv(args)),
         }

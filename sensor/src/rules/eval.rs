@@ -10,7 +10,8 @@ use std::collections::BTreeSet;
 use std::iter;
 
 use super::{
-    Action, Field, FieldName, Op, Rule, RuleFile, Value, AUDIT_ARCH_X86_64, MMAP, PROT_EXEC, TRACED,
+    Action, Field, FieldName, Identity, Op, PathValue, Rule, RuleFile, Value, AUDIT_ARCH_X86_64,
+    MMAP, PROT_EXEC, TRACED,
 };
 
 /// `ctx->return_valid` as the kernel compares it for `success`.
@@ -38,9 +39,37 @@ pub struct RuleInput<'a> {
     /// u32::MAX when unset.
     pub auid: u32,
     pub ses: u32,
-    pub exe: &'a [u8],
-    /// The event's PATH names.
-    pub paths: &'a [&'a [u8]],
+    /// The running image.
+    pub exe: Object<'a>,
+    /// The files the event names (its PATH items).
+    pub paths: &'a [Object<'a>],
+}
+
+/// A file an event names: its name as written, and its identity when the
+/// kernel side read its inode.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Object<'a> {
+    /// Absolute when the kernel side walked it to the root; a name that
+    /// does not start with `/` is the end of a path (`.../bin/true`, cut
+    /// by the walk) or a name as passed (relative), never a whole path.
+    pub name: &'a [u8],
+    pub identity: Option<Identity>,
+}
+
+impl Object<'_> {
+    /// Whether this is the file at the rule's path: by identity, as the
+    /// kernel matches; by name only where an identity is missing, and then
+    /// only a whole absolute name.
+    fn is(&self, rule: &PathValue) -> bool {
+        match (self.identity, rule.identity) {
+            (Some(object), Some(file)) => object == file,
+            _ => self.whole() && self.name == rule.name.as_slice(),
+        }
+    }
+
+    fn whole(&self) -> bool {
+        self.name.starts_with(b"/")
+    }
 }
 
 impl RuleFile {
@@ -167,14 +196,16 @@ impl Field {
                 compare(left, self.op, right)
             }
             Value::Path(path) => {
-                // The kernel matches exe, watches (path) and trees (dir) by
-                // inode; the sensor has names: exe is the running image, path
-                // and dir look at the PATH names and the exe.
-                let mut names = input.paths.iter().copied().chain(iter::once(input.exe));
+                // The kernel matches exe and watches (path) by inode, and
+                // so does the sensor, where the kernel side read the inode;
+                // trees (dir) by the names of the PATH items and the exe,
+                // whole ones only, so that a path cut by the walk never
+                // counts as one it is the end of.
+                let mut objects = input.paths.iter().chain(iter::once(&input.exe));
                 let hit = match self.name {
-                    Exe => input.exe == path.as_slice(),
-                    Path => names.any(|name| name == path.as_slice()),
-                    Dir => names.any(|name| inside(name, path)),
+                    Exe => input.exe.is(path),
+                    Path => objects.any(|o| o.is(path)),
+                    Dir => objects.any(|o| o.whole() && inside(o.name, &path.name)),
                     _ => false,
                 };
                 // != negates, as the kernel does for these fields.

@@ -15,7 +15,7 @@
 //! The rule file lives in `parse.rs`, the kernel's comparisons in `eval.rs`,
 //! the generated syscall and errno names in `tables.rs`.
 
-use std::collections::BTreeSet;
+use std::{collections::BTreeSet, os::unix::ffi::OsStrExt};
 
 mod eval;
 pub mod kernel;
@@ -24,7 +24,7 @@ mod tables;
 #[cfg(test)]
 mod tests;
 
-pub use eval::RuleInput;
+pub use eval::{Object, RuleInput};
 pub use parse::load;
 
 /// The syscalls the sensor traces (x86_64 numbers). Rules may only ask to
@@ -151,7 +151,60 @@ pub enum Value {
     /// A 32-bit value, as the kernel's rule format holds every number.
     Num(u32),
     /// An absolute path (`exe`, `path`, `dir`; `dir` without a trailing `/`).
-    Path(Vec<u8>),
+    Path(PathValue),
+}
+
+/// A rule's path, and the identity of the file there when the rules were
+/// loaded or last refreshed ([`RuleFile::refresh_identities`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PathValue {
+    pub name: Vec<u8>,
+    pub identity: Option<Identity>,
+}
+
+/// A file's identity as the kernel's audit matches `exe` and `path`: its
+/// device (the kernel's encoding, `major << 20 | minor`) and inode. Names
+/// can be forged (a mount namespace, a chroot, a bind mount, a path too
+/// deep to walk); identities cannot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Identity {
+    pub dev: u32,
+    pub ino: u64,
+}
+
+impl Identity {
+    /// The file at `path` (symlinks followed, as the kernel resolves them).
+    pub fn of(path: &std::path::Path) -> Option<Self> {
+        use std::os::unix::fs::MetadataExt;
+        let meta = std::fs::metadata(path).ok()?;
+        let dev = meta.dev();
+        Some(Self {
+            dev: libc::major(dev) << 20 | libc::minor(dev),
+            ino: meta.ino(),
+        })
+    }
+
+    /// An inode as the kernel programs read it.
+    pub fn of_inode(inode: &sensor_common::process::InodeInfo) -> Self {
+        Self {
+            dev: inode.dev,
+            ino: inode.ino,
+        }
+    }
+}
+
+impl RuleFile {
+    /// Looks up again the identity of every rule path: the file at a path
+    /// may be replaced (a package upgrade) or appear later, and the kernel's
+    /// audit follows it there.
+    pub fn refresh_identities(&mut self) {
+        for field in self.rules.iter_mut().flat_map(|r| r.fields.iter_mut()) {
+            if let Value::Path(p) = &mut field.value {
+                let name = std::ffi::OsStr::from_bytes(&p.name);
+                p.identity = Identity::of(std::path::Path::new(name));
+            }
+        }
+    }
 }
 
 /// The sensor's own rule set, `rules/default.rules`: every traced class,

@@ -14,7 +14,8 @@ use anyhow::{anyhow, bail, Result};
 
 use super::tables::{ERRNOS, SYSCALLS};
 use super::{
-    Action, Field, FieldName, Op, Rule, RuleFile, Syscalls, Value, AUDIT_ARCH_X86_64, TRACED,
+    Action, Field, FieldName, Op, PathValue, Rule, RuleFile, Syscalls, Value, AUDIT_ARCH_X86_64,
+    TRACED,
 };
 
 /// auditctl's limit on the joined key (`AUDIT_MAX_KEY_LEN`).
@@ -190,11 +191,13 @@ impl Builder {
     fn finish(self) -> RuleFile {
         let mut rules: Vec<Rule> = self.prepended.into_iter().rev().collect();
         rules.extend(self.appended);
-        RuleFile {
+        let mut file = RuleFile {
             rules,
             warnings: self.warnings,
             notes: self.notes,
-        }
+        };
+        file.refresh_identities();
+        file
     }
 }
 
@@ -688,7 +691,10 @@ fn field<'a>(arg: &'a str, names: &Names) -> Result<FieldItem<'a>, LineError> {
             v => number(v)?,
         }),
         Exit => Value::Num(errno(value)?),
-        Exe | Path | Dir => Value::Path(path(name, value, kind == Dir)?),
+        Exe | Path | Dir => Value::Path(PathValue {
+            name: path(name, value, kind == Dir)?,
+            identity: None,
+        }),
     };
     if value == Value::Num(u32::MAX) {
         match kind {

@@ -54,8 +54,18 @@ fn exec() -> RuleInput<'static> {
         fsgid: 1000,
         auid: 1000,
         ses: 3,
-        exe: TRUE,
-        paths: &[TRUE],
+        exe: named(TRUE),
+        paths: &TRUE_PATH,
+    }
+}
+
+static TRUE_PATH: [Object<'static>; 1] = [named(TRUE)];
+
+/// A file known by name only (no inode read).
+const fn named(name: &[u8]) -> Object<'_> {
+    Object {
+        name,
+        identity: None,
     }
 }
 
@@ -327,17 +337,66 @@ fn exe_is_the_exact_image() {
     let rules = record_exec("-F exe=/usr/bin/true");
     assert!(recorded(&rules, &exec()));
     let mut input = exec();
-    input.exe = b"/usr/bin/true2";
+    input.exe = named(b"/usr/bin/true2");
     assert!(!recorded(&rules, &input));
     assert!(recorded(&record_exec("-F exe!=/usr/bin/true"), &input));
 }
 
 #[test]
-fn path_matches_a_path_name_or_the_exe() {
-    let script: &[&[u8]] = &[b"/opt/run.sh"];
+fn exe_and_path_match_the_file_not_its_name() {
+    let real = Identity::of(std::path::Path::new("/usr/bin/true")).expect("/usr/bin/true");
+    let other = Identity {
+        ino: real.ino + 1,
+        ..real
+    };
+    let rules = record_exec("-F exe=/usr/bin/true");
+    let path = record_exec("-F path=/usr/bin/true");
     let mut input = exec();
-    input.exe = b"/usr/bin/bash";
-    input.paths = script;
+    // Another file bind-mounted at the name: not the rule's file.
+    input.exe = Object {
+        name: TRUE,
+        identity: Some(other),
+    };
+    assert!(!recorded(&rules, &input));
+    assert!(recorded(&record_exec("-F exe!=/usr/bin/true"), &input));
+    assert!(!recorded(
+        &path,
+        &RuleInput {
+            paths: &[],
+            ..input
+        }
+    ));
+    // The file itself, whatever it is called here (a chroot, a mount).
+    input.exe = Object {
+        name: b"/jail/true",
+        identity: Some(real),
+    };
+    assert!(recorded(&rules, &input));
+    assert!(recorded(
+        &path,
+        &RuleInput {
+            paths: &[],
+            ..input
+        }
+    ));
+    // A name the walk cut never counts as a whole one.
+    input.exe = named(b".../bin/true");
+    assert!(!recorded(&rules, &input));
+    assert!(!recorded(
+        &record_exec("-F dir=/usr/bin"),
+        &RuleInput {
+            paths: &[],
+            ..input
+        }
+    ));
+}
+
+#[test]
+fn path_matches_a_path_name_or_the_exe() {
+    let script = [named(b"/opt/run.sh")];
+    let mut input = exec();
+    input.exe = named(b"/usr/bin/bash");
+    input.paths = &script;
     assert!(recorded(&record_exec("-F path=/opt/run.sh"), &input));
     assert!(recorded(&record_exec("-F path=/usr/bin/bash"), &input));
     assert!(!recorded(&record_exec("-F path=/opt"), &input));
@@ -363,7 +422,7 @@ fn dir_matches_inside_the_directory_only() {
     assert!(!recorded(&record_exec("-F dir!=/usr"), &exec()));
     // The directory itself is inside.
     let mut input = exec();
-    input.exe = b"/usr/bin";
+    input.exe = named(b"/usr/bin");
     input.paths = &[];
     assert!(recorded(&record_exec("-F dir=/usr/bin"), &input));
 }
@@ -391,7 +450,7 @@ fn never_excludes_what_it_matches() {
     );
     assert_eq!(key(&rules, &exec()), None);
     let mut other = exec();
-    other.exe = b"/usr/bin/false";
+    other.exe = named(b"/usr/bin/false");
     assert_eq!(key(&rules, &other), Some(Some("exec".into())));
 }
 
