@@ -20,5 +20,6 @@ pub mod offsets;
 pub mod process;
 pub mod rules;
 pub mod scope;
+pub mod syscalls;
 pub mod tail;
 pub mod tty;
