@@ -12,6 +12,7 @@ pub mod cgroup;
 pub mod config;
 pub mod event;
 pub mod exec;
+pub mod generic;
 pub mod lifecycle;
 pub mod login;
 pub mod mmap;

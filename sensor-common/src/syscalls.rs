@@ -45,10 +45,11 @@ pub enum Family {
     /// CWD and a PATH item per path argument (and its parent where the
     /// call creates or deletes a name).
     Path(&'static [PathArg]),
-    /// OBJ_PID: the process signalled or traced.
-    Kill,
-    /// FD_PAIR: the two descriptors made.
-    FdPair,
+    /// OBJ_PID: the process signalled or traced (its pid is this argument).
+    Kill(u8),
+    /// FD_PAIR: the two descriptors made (in the int[2] this argument
+    /// points to).
+    FdPair(u8),
     /// KERN_MODULE: the module loaded.
     Module,
     /// CAPSET: the capabilities set.
@@ -111,7 +112,7 @@ impl Syscall {
 }
 
 /// The architectures a rule's `arch` tells apart.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Arch {
     X86_64,
     I386,
@@ -179,7 +180,7 @@ pub const SYSCALLS: &[Syscall] = &[
     Syscall { name: "readv", x86_64: 19, i386: 145, tracepoint: None, family: Family::Plain },
     Syscall { name: "writev", x86_64: 20, i386: 146, tracepoint: None, family: Family::Plain },
     Syscall { name: "access", x86_64: 21, i386: 33, tracepoint: None, family: Family::Path(&[PathArg { arg: 0, dirfd: NO_ARG, kind: PathKind::Normal }]) },
-    Syscall { name: "pipe", x86_64: 22, i386: 42, tracepoint: None, family: Family::FdPair },
+    Syscall { name: "pipe", x86_64: 22, i386: 42, tracepoint: None, family: Family::FdPair(0) },
     Syscall { name: "select", x86_64: 23, i386: 82, tracepoint: None, family: Family::Plain },
     Syscall { name: "sched_yield", x86_64: 24, i386: 158, tracepoint: None, family: Family::Plain },
     Syscall { name: "mremap", x86_64: 25, i386: 163, tracepoint: None, family: Family::Plain },
@@ -210,7 +211,7 @@ pub const SYSCALLS: &[Syscall] = &[
     Syscall { name: "listen", x86_64: 50, i386: 363, tracepoint: None, family: Family::Plain },
     Syscall { name: "getsockname", x86_64: 51, i386: 367, tracepoint: None, family: Family::Plain },
     Syscall { name: "getpeername", x86_64: 52, i386: 368, tracepoint: None, family: Family::Plain },
-    Syscall { name: "socketpair", x86_64: 53, i386: 360, tracepoint: None, family: Family::FdPair },
+    Syscall { name: "socketpair", x86_64: 53, i386: 360, tracepoint: None, family: Family::FdPair(3) },
     Syscall { name: "setsockopt", x86_64: 54, i386: 366, tracepoint: None, family: Family::Setsockopt },
     Syscall { name: "getsockopt", x86_64: 55, i386: 365, tracepoint: None, family: Family::Plain },
     Syscall { name: "clone", x86_64: 56, i386: 120, tracepoint: None, family: Family::Plain },
@@ -219,7 +220,7 @@ pub const SYSCALLS: &[Syscall] = &[
     Syscall { name: "execve", x86_64: 59, i386: 11, tracepoint: None, family: Family::Exec },
     Syscall { name: "exit", x86_64: 60, i386: 1, tracepoint: None, family: Family::Plain },
     Syscall { name: "wait4", x86_64: 61, i386: 114, tracepoint: None, family: Family::Plain },
-    Syscall { name: "kill", x86_64: 62, i386: 37, tracepoint: None, family: Family::Kill },
+    Syscall { name: "kill", x86_64: 62, i386: 37, tracepoint: None, family: Family::Kill(0) },
     Syscall { name: "uname", x86_64: 63, i386: 122, tracepoint: Some("newuname"), family: Family::Plain },
     Syscall { name: "semget", x86_64: 64, i386: 393, tracepoint: None, family: Family::Plain },
     Syscall { name: "semop", x86_64: 65, i386: NONE, tracepoint: None, family: Family::Plain },
@@ -258,7 +259,7 @@ pub const SYSCALLS: &[Syscall] = &[
     Syscall { name: "getrusage", x86_64: 98, i386: 77, tracepoint: None, family: Family::Plain },
     Syscall { name: "sysinfo", x86_64: 99, i386: 116, tracepoint: None, family: Family::Plain },
     Syscall { name: "times", x86_64: 100, i386: 43, tracepoint: None, family: Family::Plain },
-    Syscall { name: "ptrace", x86_64: 101, i386: 26, tracepoint: None, family: Family::Kill },
+    Syscall { name: "ptrace", x86_64: 101, i386: 26, tracepoint: None, family: Family::Kill(1) },
     Syscall { name: "getuid", x86_64: 102, i386: 24, tracepoint: None, family: Family::Plain },
     Syscall { name: "syslog", x86_64: 103, i386: 103, tracepoint: None, family: Family::Plain },
     Syscall { name: "getgid", x86_64: 104, i386: 47, tracepoint: None, family: Family::Plain },
@@ -357,7 +358,7 @@ pub const SYSCALLS: &[Syscall] = &[
     Syscall { name: "removexattr", x86_64: 197, i386: 235, tracepoint: None, family: Family::Path(&[PathArg { arg: 0, dirfd: NO_ARG, kind: PathKind::Normal }]) },
     Syscall { name: "lremovexattr", x86_64: 198, i386: 236, tracepoint: None, family: Family::Path(&[PathArg { arg: 0, dirfd: NO_ARG, kind: PathKind::Normal }]) },
     Syscall { name: "fremovexattr", x86_64: 199, i386: 237, tracepoint: None, family: Family::Plain },
-    Syscall { name: "tkill", x86_64: 200, i386: 238, tracepoint: None, family: Family::Kill },
+    Syscall { name: "tkill", x86_64: 200, i386: 238, tracepoint: None, family: Family::Kill(0) },
     Syscall { name: "time", x86_64: 201, i386: 13, tracepoint: None, family: Family::Plain },
     Syscall { name: "futex", x86_64: 202, i386: 240, tracepoint: None, family: Family::Plain },
     Syscall { name: "sched_setaffinity", x86_64: 203, i386: 241, tracepoint: None, family: Family::Plain },
@@ -391,7 +392,7 @@ pub const SYSCALLS: &[Syscall] = &[
     Syscall { name: "exit_group", x86_64: 231, i386: 252, tracepoint: None, family: Family::Plain },
     Syscall { name: "epoll_wait", x86_64: 232, i386: 256, tracepoint: None, family: Family::Plain },
     Syscall { name: "epoll_ctl", x86_64: 233, i386: 255, tracepoint: None, family: Family::Plain },
-    Syscall { name: "tgkill", x86_64: 234, i386: 270, tracepoint: None, family: Family::Kill },
+    Syscall { name: "tgkill", x86_64: 234, i386: 270, tracepoint: None, family: Family::Kill(1) },
     Syscall { name: "utimes", x86_64: 235, i386: 271, tracepoint: None, family: Family::Path(&[PathArg { arg: 0, dirfd: NO_ARG, kind: PathKind::Normal }]) },
     Syscall { name: "vserver", x86_64: 236, i386: 273, tracepoint: None, family: Family::Plain },
     Syscall { name: "mbind", x86_64: 237, i386: 274, tracepoint: None, family: Family::Plain },
@@ -450,7 +451,7 @@ pub const SYSCALLS: &[Syscall] = &[
     Syscall { name: "eventfd2", x86_64: 290, i386: 328, tracepoint: None, family: Family::Plain },
     Syscall { name: "epoll_create1", x86_64: 291, i386: 329, tracepoint: None, family: Family::Plain },
     Syscall { name: "dup3", x86_64: 292, i386: 330, tracepoint: None, family: Family::Plain },
-    Syscall { name: "pipe2", x86_64: 293, i386: 331, tracepoint: None, family: Family::FdPair },
+    Syscall { name: "pipe2", x86_64: 293, i386: 331, tracepoint: None, family: Family::FdPair(0) },
     Syscall { name: "inotify_init1", x86_64: 294, i386: 332, tracepoint: None, family: Family::Plain },
     Syscall { name: "preadv", x86_64: 295, i386: 333, tracepoint: None, family: Family::Plain },
     Syscall { name: "pwritev", x86_64: 296, i386: 334, tracepoint: None, family: Family::Plain },

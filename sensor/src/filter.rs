@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use crate::{
     decode::{Call, Decoded, Event},
     enrich::ProcessEntry,
-    rules::{Identity, Object, RuleFile, RuleInput},
+    rules::{Arch, Identity, Object, RuleFile, RuleInput},
 };
 
 pub struct Filter {
@@ -78,7 +78,7 @@ impl Filter {
         });
         let by_rules = |rules: &'a RuleFile, call: &Call, exe: Object, paths: &[Object]| {
             rules
-                .evaluate(&rule_input(call, exe, paths))
+                .evaluate(&rule_input(call, Arch::X86_64, exe, paths))
                 .map_or(Verdict::Drop, Verdict::Keep)
         };
         match &mut decoded.event {
@@ -103,6 +103,22 @@ impl Filter {
                     identity: Some(Identity::of_inode(&f.inode)),
                 });
                 by_rules(&self.rules, &x.call, subject_exe, file.as_slice())
+            }
+            Event::Syscall(x) => {
+                // The file an open made is known by its inode; the other
+                // names only as passed.
+                let objects: Vec<Object> = x
+                    .paths
+                    .iter()
+                    .enumerate()
+                    .map(|(i, p)| Object {
+                        name: &p.name,
+                        identity: x.inode.as_ref().filter(|_| i == 0).map(Identity::of_inode),
+                    })
+                    .collect();
+                self.rules
+                    .evaluate(&rule_input(&x.call, x.arch, subject_exe, &objects))
+                    .map_or(Verdict::Drop, Verdict::Keep)
             }
             Event::Fork(_) | Event::Exit(_) if self.process_events => Verdict::Keep(None),
             Event::Fork(_) | Event::Exit(_) => Verdict::Drop,
@@ -135,9 +151,15 @@ impl Filter {
     }
 }
 
-fn rule_input<'a>(call: &Call, exe: Object<'a>, paths: &'a [Object<'a>]) -> RuleInput<'a> {
+fn rule_input<'a>(
+    call: &Call,
+    arch: Arch,
+    exe: Object<'a>,
+    paths: &'a [Object<'a>],
+) -> RuleInput<'a> {
     let (p, s) = (&call.process, &call.syscall);
     RuleInput {
+        arch,
         syscall: s.nr,
         success: s.ret >= 0,
         exit: s.ret,

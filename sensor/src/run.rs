@@ -15,7 +15,7 @@ use crate::{
     config, decode,
     enrich::{self, Enricher, Ids, Ready},
     filter::{scope::Scope, Filter, Verdict},
-    load::{self, Attachments, LoadOptions},
+    load::{self, attach::Attachments, LoadOptions},
     loss::{LossMonitor, Lost},
     metrics::{health, pipeline::PipelineMetrics},
     read::{Reader, SeqTracker},
@@ -163,7 +163,7 @@ pub async fn run(
         pipeline.filter.scope.set_kernel_map(map.try_into()?);
     }
     load::set_rules(&mut ebpf, &pipeline.filter.rules)?;
-    let mut attached = Attachments::default();
+    let mut attached = Attachments::new(kernel.tracefs.clone());
     attached.sync(&mut ebpf, &pipeline.filter.rules.syscalls())?;
     // Before `ready`: a signal sent as soon as it is logged is handled.
     let mut sighup = signal(SignalKind::hangup()).context("installing the SIGHUP handler")?;

@@ -4,6 +4,7 @@
 
 pub mod cgroup;
 pub mod exec;
+pub mod generic;
 pub mod lifecycle;
 pub mod login;
 pub mod mmap;
@@ -28,6 +29,8 @@ pub enum Event {
     Tty(tty::Tty),
     Login(login::Login),
     Cgroup(cgroup::CgroupMade),
+    /// Any other syscall a rule names.
+    Syscall(generic::Syscall),
 }
 
 /// The subject and the syscall of a SYSCALL record.
@@ -55,6 +58,7 @@ impl Event {
             Event::Tty(e) => &e.call.process,
             Event::Login(e) => &e.process,
             Event::Cgroup(e) => &e.process,
+            Event::Syscall(e) => &e.call.process,
         }
     }
 }
@@ -78,6 +82,7 @@ pub fn decode(raw: Bytes) -> Result<Decoded> {
         Some(EventKind::Exit) => Event::Exit(lifecycle::decode_exit(&raw)?),
         Some(EventKind::Tty) => Event::Tty(tty::decode(raw)?),
         Some(EventKind::Login) => Event::Login(login::decode(&raw)?),
+        Some(EventKind::Syscall) => Event::Syscall(generic::decode(raw)?),
         Some(EventKind::Cgroup) => Event::Cgroup(cgroup::decode(raw)?),
         None => anyhow::bail!("unknown event kind {}", header.kind),
     };

@@ -123,6 +123,14 @@ pub fn resolve(btf: &Btf) -> Result<KernelOffsets> {
         pt_regs_orig_ax: r.offset("pt_regs", "orig_ax")?,
         pt_regs_ax: r.offset("pt_regs", "ax")?,
         pt_regs_size: r.size("pt_regs")?,
+        pt_regs_bx: r.offset("pt_regs", "bx")?,
+        pt_regs_cx: r.offset("pt_regs", "cx")?,
+        pt_regs_bp: r.offset("pt_regs", "bp")?,
+        task_struct_thread_info_status: r.offset("task_struct", "thread_info.status")?,
+        cred_cap_inheritable: r.offset("cred", "cap_inheritable")?,
+        cred_cap_permitted: r.offset("cred", "cap_permitted")?,
+        cred_cap_effective: r.offset("cred", "cap_effective")?,
+        cred_cap_ambient: r.offset("cred", "cap_ambient")?,
     })
 }
 
