@@ -171,6 +171,8 @@ pub async fn run(
     let mut sigint = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
     let mut sigusr1 =
         signal(SignalKind::user_defined1()).context("installing the SIGUSR1 handler")?;
+    // Privileges the rest of the run does not need go now.
+    crate::confine::after_attach()?;
     health::set_ready(true);
     log::info!("ready: {} programs attached", attached.len());
 
@@ -366,7 +368,10 @@ impl Pipeline {
     fn report_loss(&mut self) {
         let mut sinks = Lost::default();
         for (name, n) in self.sink.take_lost() {
-            log::warn!("sink {name}: {n} records dropped: its spool is full");
+            log::warn!(
+                "sink {name}: {n} records dropped: its spool is full or could not be written \
+                 (the error, if any, is logged above)"
+            );
             sinks.add_sink(name, n);
         }
         if let Some(lost) = self.loss.poll(sinks) {

@@ -20,7 +20,7 @@ use std::collections::BTreeSet;
 mod eval;
 pub mod kernel;
 mod parse;
-mod tables;
+pub(crate) mod tables;
 #[cfg(test)]
 mod tests;
 
