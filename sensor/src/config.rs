@@ -193,7 +193,7 @@ fn check_names(cli: &Cli) -> Result<()> {
         let (name, from) = match given {
             Some(n) => (
                 n.clone(),
-                format!("{flag} (`{}`)", &flag[2..].replace('-', "_")),
+                format!("{flag} or `{}`", &flag[2..].replace('-', "_")),
             ),
             None => match std::env::var_os(var) {
                 Some(v) if !v.is_empty() => (v.to_string_lossy().into_owned(), format!("${var}")),

@@ -369,8 +369,8 @@ impl Pipeline {
         let mut sinks = Lost::default();
         for (name, n) in self.sink.take_lost() {
             log::warn!(
-                "sink {name}: {n} records dropped: its spool is full or could not be written \
-                 (the error, if any, is logged above)"
+                "sink {name}: {n} records dropped: they reached neither the destination nor \
+                 the spool (full at --spool-size, or the error logged above)"
             );
             sinks.add_sink(name, n);
         }

@@ -76,16 +76,17 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
         .ok_or(format!("{s:?} is too large"))
 }
 
-/// Each sink's memory queue: at least one of the pipeline's hand-overs
-/// (1 MiB; less would send every batch to the spool), at most 1 GiB of
-/// memory per sink.
-pub const QUEUE_SIZES: (u64, u64) = (1 << 20, 1 << 30);
-/// Each sink's spool: room for at least a few batches (0 would drop every
-/// record the queue cannot hold), at most 1 TiB.
-pub const SPOOL_SIZES: (u64, u64) = (1 << 20, 1 << 40);
+/// Each sink's memory queue: 0 would send every record to the spool (and
+/// with a 0 spool, drop it); at most 1 GiB of memory per sink. Below the
+/// pipeline's 1 MiB hand-overs most batches go to the spool: allowed, for
+/// tests of the spool, but not a setting to run with.
+pub const QUEUE_SIZES: (u64, u64) = (1 << 10, 1 << 30);
+/// Each sink's spool: 0 would drop every record the queue cannot hold; at
+/// most 1 TiB.
+pub const SPOOL_SIZES: (u64, u64) = (1 << 10, 1 << 40);
 /// A file sink's `max_size` when not 0: smaller would rotate on nearly
 /// every write.
-const ROTATE_SIZES: (u64, u64) = (1 << 20, 1 << 40);
+const ROTATE_SIZES: (u64, u64) = (4 << 10, 1 << 40);
 /// A file sink's `keep`: each rotation renames every kept file.
 const MAX_KEEP: u32 = 1000;
 
