@@ -3,7 +3,11 @@
 //! that a log says "EMFILE" rather than blaming what merely failed first
 //! (a spool, a file sink, the metrics server).
 
-use std::io;
+use std::{
+    io,
+    sync::atomic::{AtomicU64, Ordering::Relaxed},
+    time::{SystemTime, UNIX_EPOCH},
+};
 
 /// The open-file limit the daemon asks for. It holds about a hundred
 /// descriptors for its programs, maps and links, a few per sink, and at
@@ -65,6 +69,23 @@ pub fn explain(e: io::Error) -> anyhow::Error {
     match exhausted(&e) {
         Some(why) => anyhow::Error::new(e).context(why),
         None => e.into(),
+    }
+}
+
+/// For a stage that goes on without what it could not open (a cgroup, a
+/// /proc entry): says so when the cause is running out of descriptors, at
+/// most every 10 s, so the missing attribution has a reason in the log.
+pub fn warn_if_exhausted(what: &str, e: &io::Error) {
+    static LAST: AtomicU64 = AtomicU64::new(0);
+    let Some(why) = exhausted(e) else {
+        return;
+    };
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let last = LAST.load(Relaxed);
+    if now >= last + 10 && LAST.compare_exchange(last, now, Relaxed, Relaxed).is_ok() {
+        log::warn!("{what}: {why}");
     }
 }
 

@@ -138,10 +138,11 @@ pub async fn run(
     rules: RuleFile,
     mut pipeline_opts: PipelineOptions,
 ) -> Result<()> {
-    // Sinks first: a destination that cannot be built stops start-up
-    // before anything is loaded.
-    let sink = Fanout::start(&pipeline_opts.outputs, pipeline_opts.sink_defaults.clone())?;
+    // Privileges first (what is missing is the first thing to say), then
+    // the sinks: a destination that cannot be built stops start-up before
+    // anything is loaded.
     let kernel = load::preflight(opts)?;
+    let sink = Fanout::start(&pipeline_opts.outputs, pipeline_opts.sink_defaults.clone())?;
     let mut ebpf = load::load(opts, &kernel)?;
     if opts.ebpf_log {
         spawn_ebpf_log(&mut ebpf)?;

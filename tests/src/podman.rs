@@ -239,7 +239,9 @@ fn env(list: &Value, node_name: &str, pod_ip: &str) -> Result<Vec<(String, Strin
             match var["valueFrom"]["fieldRef"]["fieldPath"].as_str() {
                 Some("spec.nodeName") => node_name,
                 Some("status.podIP") => pod_ip,
-                _ => bail!("env {name}: only values, spec.nodeName and status.podIP are reproduced"),
+                _ => {
+                    bail!("env {name}: only values, spec.nodeName and status.podIP are reproduced")
+                }
             }
         };
         vars.push((name.to_owned(), value.to_owned()));

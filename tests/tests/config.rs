@@ -206,7 +206,10 @@ fn bad_settings_are_refused_with_the_real_cause() {
         let mut all = vec!["--spool-dir", spool];
         all.extend_from_slice(args);
         let log = refusal(&all, env).unwrap_or_else(|e| panic!("{args:?}: {e:#}"));
-        assert!(!log.contains("attached"), "{args:?}: attached first:\n{log}");
+        assert!(
+            !log.contains("attached"),
+            "{args:?}: attached first:\n{log}"
+        );
         log
     };
     let expect = |log: &str, what: &str| assert!(log.contains(what), "no {what:?} in:\n{log}");
@@ -219,15 +222,24 @@ fn bad_settings_are_refused_with_the_real_cause() {
     expect(&refused(&["--queue-size", "64G"], &[]), "out of range");
     let log = refused(&["--output", "stdout?queue_size=0"], &[]);
     expect(&log, "option `queue_size`");
-    expect(&refused(&["--output", "stdout?spool_size=0"], &[]), "option `spool_size`");
-    expect(&refused(&["--ring-buffer-size", "2147483648"], &[]), "more than");
+    expect(
+        &refused(&["--output", "stdout?spool_size=0"], &[]),
+        "option `spool_size`",
+    );
+    expect(
+        &refused(&["--ring-buffer-size", "2147483648"], &[]),
+        "more than",
+    );
 
     // Node and cluster names: bounded, never echoed.
     let huge = "n".repeat(50 << 20);
     let config = dir.join("huge.yaml");
     fs::write(&config, format!("node_name: {huge}\n")).unwrap();
     let log = refused(&["--config", config.to_str().unwrap()], &[]);
-    expect(&log, "the node name (--node-name or `node_name`) is 52428800 bytes long");
+    expect(
+        &log,
+        "the node name (--node-name or `node_name`) is 52428800 bytes long",
+    );
     assert!(log.len() < 4096, "the name was echoed: {} bytes", log.len());
     let long = "c".repeat(300);
     expect(
@@ -256,7 +268,10 @@ fn bad_settings_are_refused_with_the_real_cause() {
     assert!(!log.contains("--skip-unsupported-rules"), "{log}");
 
     // Secrets are never echoed.
-    let log = refused(&["--output", "https://alice:hunter2@collector.example/ingest"], &[]);
+    let log = refused(
+        &["--output", "https://alice:hunter2@collector.example/ingest"],
+        &[],
+    );
     expect(&log, "credentials do not belong in the URL");
     assert!(!log.contains("hunter2") && !log.contains("alice"), "{log}");
     let secret = dir.join("secret.yaml");
@@ -269,9 +284,17 @@ fn bad_settings_are_refused_with_the_real_cause() {
     expect(&log, "credentials do not belong in the URL");
     assert!(!log.contains("swordfish") && !log.contains("bob"), "{log}");
     let log = refused(
-        &["--metrics-addr", "127.0.0.1:0", "--metrics-token-env", "SENSOR_TEST_NO_SUCH_VAR"],
+        &[
+            "--metrics-addr",
+            "127.0.0.1:0",
+            "--metrics-token-env",
+            "SENSOR_TEST_NO_SUCH_VAR",
+        ],
         &[],
     );
-    expect(&log, "--metrics-token-env: the environment variable SENSOR_TEST_NO_SUCH_VAR is not set");
+    expect(
+        &log,
+        "--metrics-token-env: the environment variable SENSOR_TEST_NO_SUCH_VAR is not set",
+    );
     fs::remove_dir_all(dir).unwrap();
 }

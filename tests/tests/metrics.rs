@@ -163,7 +163,11 @@ fn idle_connections_cannot_starve_the_sensor() {
         .unwrap();
     // As far as the hard limit allows (raising that takes CAP_SYS_RESOURCE,
     // which this machine's bounding set lacks).
-    assert_eq!(soft, hard.min(65536), "the open-file limit was not raised:\n{limits}");
+    assert_eq!(
+        soft,
+        hard.min(65536),
+        "the open-file limit was not raised:\n{limits}"
+    );
 
     // 2,000 clients that connect and never send a request.
     let target: std::net::SocketAddr = addr.parse().unwrap();
@@ -260,14 +264,7 @@ fn set_fd_limit(pid: u32, soft: u64) {
         rlim_cur: 0,
         rlim_max: 0,
     };
-    let r = unsafe {
-        libc::prlimit(
-            pid as i32,
-            libc::RLIMIT_NOFILE,
-            std::ptr::null(),
-            &mut old,
-        )
-    };
+    let r = unsafe { libc::prlimit(pid as i32, libc::RLIMIT_NOFILE, std::ptr::null(), &mut old) };
     assert_eq!(r, 0);
     let new = libc::rlimit {
         rlim_cur: soft.min(old.rlim_max),
@@ -308,7 +305,9 @@ fn running_out_of_descriptors_is_named_and_survived() {
     assert!(
         wait_until(20, || {
             let log = sensor.stderr();
-            log.contains("sink file") && log.contains("metrics server") && log.matches("EMFILE").count() >= 2
+            log.contains("sink file")
+                && log.contains("metrics server")
+                && log.matches("EMFILE").count() >= 2
         }),
         "{}",
         sensor.stderr()

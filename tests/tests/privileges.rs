@@ -68,7 +68,11 @@ fn after_ready_only_the_needed_capabilities_remain_and_they_still_serve() {
         .wait_for("the exec", |e| e["SYSCALL"]["pid"] == child)
         .unwrap();
     let me = std::env::current_exe().unwrap();
-    assert_eq!(exec["SYSCALL"]["PPID"]["exe"], me.to_str().unwrap(), "{exec:#}");
+    assert_eq!(
+        exec["SYSCALL"]["PPID"]["exe"],
+        me.to_str().unwrap(),
+        "{exec:#}"
+    );
     assert!(exec["HOST"]["CGROUP"].is_string(), "{exec:#}");
 
     // BPF and PERFMON: a reload that needs a program attached.
@@ -79,7 +83,9 @@ fn after_ready_only_the_needed_capabilities_remain_and_they_still_serve() {
     )
     .unwrap();
     unsafe { libc::kill(sensor.pid() as i32, libc::SIGHUP) };
-    assert!(wait_until(20, || sensor.stderr().contains("rules reloaded")));
+    assert!(wait_until(20, || sensor
+        .stderr()
+        .contains("rules reloaded")));
     let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     let me = std::process::id();
     sensor

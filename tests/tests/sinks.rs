@@ -18,9 +18,9 @@ use std::{
 use sensor_tests::{
     assert_serials_contiguous, file_lines, free_port,
     http_receiver::Receiver,
-    marker, metric,
+    marker, metric, refusal,
     rsyslog::{make_certificates, Input, Rsyslog},
-    refusal, sensor_bin, temp_dir, wait_until, Sensor,
+    sensor_bin, temp_dir, wait_until, Sensor,
 };
 use serde_json::Value;
 
@@ -635,7 +635,10 @@ fn files_and_directories_are_private_whatever_the_umask() {
     fs::create_dir_all(&shipped).unwrap();
     let path = logs.join("audit.json");
     let rotating = format!("file://{}?max_size=8K&keep=2", path.display());
-    let readable = format!("file://{}?group_read=true", shipped.join("audit.json").display());
+    let readable = format!(
+        "file://{}?group_read=true",
+        shipped.join("audit.json").display()
+    );
     let port = free_port();
     let down = format!("http://127.0.0.1:{port}/ingest?name=down&queue_size=1K");
     let spool = dir.join("spool");
@@ -667,7 +670,10 @@ fn files_and_directories_are_private_whatever_the_umask() {
     ] {
         assert_eq!(mode(&file), 0o600, "{}", file.display());
     }
-    let segs: Vec<String> = walk(&spool).into_iter().filter(|p| p.ends_with(".seg")).collect();
+    let segs: Vec<String> = walk(&spool)
+        .into_iter()
+        .filter(|p| p.ends_with(".seg"))
+        .collect();
     assert!(!segs.is_empty(), "nothing spooled: {:?}", walk(&spool));
     for seg in segs {
         assert_eq!(mode(Path::new(&seg)), 0o600, "{seg}");
@@ -724,7 +730,10 @@ fn a_symbolic_link_where_a_file_goes_is_refused_and_its_target_untouched() {
     for i in 0..20 {
         exec_marked(&format!("symlink-{i}"));
     }
-    let expected = format!("{}: it is a symbolic link", spool.join("down/lock").display());
+    let expected = format!(
+        "{}: it is a symbolic link",
+        spool.join("down/lock").display()
+    );
     assert!(
         wait_until(20, || sensor.stderr().contains(&expected)),
         "{}",

@@ -2,6 +2,7 @@
 //! of the process (capset(2) changes only the calling thread's).
 
 use std::{
+    collections::HashMap,
     io,
     sync::atomic::{AtomicU64, Ordering::SeqCst},
     time::{Duration, Instant},
@@ -133,8 +134,11 @@ pub fn restrict(keep: u64) -> Result<u64> {
         return Err(io::Error::last_os_error()).context("lowering the capabilities (capset)");
     }
     // Threads started meanwhile inherit their creator's set: a few rounds
-    // reach them all.
+    // reach them all. A thread is signalled once (again only if it seems
+    // to have missed it): a second signal still queued when the seccomp
+    // filter comes would make it call capset then.
     let deadline = Instant::now() + Duration::from_secs(5);
+    let mut signalled: HashMap<libc::pid_t, Instant> = HashMap::new();
     loop {
         let above = threads_above(target)?;
         if above.is_empty() {
@@ -144,6 +148,13 @@ pub fn restrict(keep: u64) -> Result<u64> {
             bail!("threads {above:?} kept capabilities beyond {target:#x}");
         }
         for tid in above {
+            if signalled
+                .get(&tid)
+                .is_some_and(|at| at.elapsed() < Duration::from_secs(1))
+            {
+                continue;
+            }
+            signalled.insert(tid, Instant::now());
             // SAFETY: plain syscall; a thread gone meanwhile gives ESRCH.
             unsafe {
                 libc::syscall(libc::SYS_tgkill, libc::getpid(), tid, signal());
