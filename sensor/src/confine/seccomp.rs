@@ -46,8 +46,8 @@ const ALLOWED: &[libc::c_long] = &[
     libc::SYS_socket, libc::SYS_connect, libc::SYS_accept4, libc::SYS_accept, libc::SYS_bind,
     libc::SYS_listen, libc::SYS_setsockopt, libc::SYS_getsockopt, libc::SYS_getsockname,
     libc::SYS_getpeername, libc::SYS_shutdown, libc::SYS_socketpair,
-    // SIGHUP: maps rewritten, programs attached and detached.
-    libc::SYS_bpf, libc::SYS_perf_event_open,
+    // SIGHUP: programs attached (bpf(2) is checked apart).
+    libc::SYS_perf_event_open,
     // Threads (clone is checked apart), signals, the process.
     libc::SYS_set_robust_list, libc::SYS_rseq, libc::SYS_sched_getaffinity, libc::SYS_gettid,
     libc::SYS_getpid, libc::SYS_exit, libc::SYS_exit_group, libc::SYS_tgkill,
@@ -55,6 +55,21 @@ const ALLOWED: &[libc::c_long] = &[
     libc::SYS_sigaltstack, libc::SYS_prctl, libc::SYS_set_tid_address, libc::SYS_getrandom,
     libc::SYS_prlimit64, libc::SYS_getuid, libc::SYS_geteuid, libc::SYS_getgid,
     libc::SYS_getegid, libc::SYS_uname, libc::SYS_capget,
+];
+
+/// bpf(2) commands, after start-up: the maps read and written, programs
+/// attached (a tracepoint's link, a raw tracepoint) and detached. No
+/// program loaded and no map made: even a compromised sensor cannot put
+/// new code in the kernel.
+const BPF_COMMANDS: &[u32] = &[
+    1,  // BPF_MAP_LOOKUP_ELEM
+    2,  // BPF_MAP_UPDATE_ELEM
+    3,  // BPF_MAP_DELETE_ELEM
+    4,  // BPF_MAP_GET_NEXT_KEY
+    15, // BPF_OBJ_GET_INFO_BY_FD
+    17, // BPF_RAW_TRACEPOINT_OPEN
+    28, // BPF_LINK_CREATE
+    34, // BPF_LINK_DETACH
 ];
 
 // Classic BPF, as seccomp runs it (linux/filter.h, linux/seccomp.h).
@@ -78,60 +93,95 @@ const AUDIT_ARCH_X86_64: u32 = crate::rules::AUDIT_ARCH_X86_64;
 /// x32 calls: same table, other numbers; none is ours.
 const X32_SYSCALL_BIT: u32 = 0x4000_0000;
 
-fn stmt(code: u16, k: u32) -> libc::sock_filter {
-    libc::sock_filter {
-        code,
-        jt: 0,
-        jf: 0,
-        k,
+/// Where a jump goes: the next instruction, or a label.
+#[derive(Clone, Copy)]
+enum To {
+    Next,
+    Label(&'static str),
+}
+
+/// A program with forward jumps to labels, resolved by [`Asm::finish`].
+#[derive(Default)]
+struct Asm {
+    code: Vec<(u16, u32, To, To)>,
+    labels: Vec<(&'static str, usize)>,
+}
+
+impl Asm {
+    fn stmt(&mut self, code: u16, k: u32) {
+        self.code.push((code, k, To::Next, To::Next));
+    }
+    fn jump(&mut self, code: u16, k: u32, yes: To, no: To) {
+        self.code.push((code, k, yes, no));
+    }
+    fn label(&mut self, name: &'static str) {
+        self.labels.push((name, self.code.len()));
+    }
+    fn finish(self) -> Vec<libc::sock_filter> {
+        let offset = |i: usize, to: To| -> u8 {
+            let target = match to {
+                To::Next => return 0,
+                To::Label(name) => {
+                    self.labels
+                        .iter()
+                        .find(|(n, _)| *n == name)
+                        .expect("a defined label")
+                        .1
+                }
+            };
+            u8::try_from(target - (i + 1)).expect("a short forward jump")
+        };
+        self.code
+            .iter()
+            .enumerate()
+            .map(|(i, &(code, k, yes, no))| libc::sock_filter {
+                code,
+                jt: offset(i, yes),
+                jf: offset(i, no),
+                k,
+            })
+            .collect()
     }
 }
 
-fn jump(code: u16, k: u32, jt: usize, jf: usize) -> libc::sock_filter {
-    libc::sock_filter {
-        code,
-        jt: u8::try_from(jt).expect("a short forward jump"),
-        jf: u8::try_from(jf).expect("a short forward jump"),
-        k,
-    }
-}
-
-/// The filter program. Jumps are forward and relative: from instruction
-/// i, `n` lands on i + 1 + n.
+/// The filter program.
 fn program() -> Vec<libc::sock_filter> {
-    let n = ALLOWED.len();
-    // Where each ending is: after the 7 checks, the list, the trap, the
-    // clone check (2), a second trap, ENOSYS, and allow.
-    let trap = 7 + n;
-    let clone_check = trap + 1;
-    let trap_clone = clone_check + 2;
-    let enosys = trap_clone + 1;
-    let allow = enosys + 1;
-    let mut p = vec![
-        stmt(LD_W_ABS, ARCH),
-        jump(JEQ_K, AUDIT_ARCH_X86_64, 1, 0),
-        stmt(RET_K, RET_KILL_PROCESS),
-        stmt(LD_W_ABS, NR),
-        jump(JGE_K, X32_SYSCALL_BIT, trap - 5, 0),
-        jump(JEQ_K, libc::SYS_clone3 as u32, enosys - 6, 0),
-        jump(JEQ_K, libc::SYS_clone as u32, clone_check - 7, 0),
-    ];
-    for (i, nr) in ALLOWED.iter().enumerate() {
-        p.push(jump(JEQ_K, *nr as u32, allow - (7 + i + 1), 0));
+    use To::{Label, Next};
+    let mut a = Asm::default();
+    a.stmt(LD_W_ABS, ARCH);
+    a.jump(JEQ_K, AUDIT_ARCH_X86_64, Next, Label("kill"));
+    a.stmt(LD_W_ABS, NR);
+    a.jump(JGE_K, X32_SYSCALL_BIT, Label("trap"), Next);
+    a.jump(JEQ_K, libc::SYS_clone3 as u32, Label("enosys"), Next);
+    a.jump(JEQ_K, libc::SYS_clone as u32, Label("clone"), Next);
+    a.jump(JEQ_K, libc::SYS_bpf as u32, Label("bpf"), Next);
+    for nr in ALLOWED {
+        a.jump(JEQ_K, *nr as u32, Label("allow"), Next);
     }
-    p.push(stmt(RET_K, RET_TRAP));
-    p.push(stmt(LD_W_ABS, ARG0_LOW));
-    p.push(jump(
+    a.label("trap");
+    a.stmt(RET_K, RET_TRAP);
+    a.label("clone");
+    a.stmt(LD_W_ABS, ARG0_LOW);
+    a.jump(
         JSET_K,
         libc::CLONE_THREAD as u32,
-        allow - (trap_clone),
-        0,
-    ));
-    p.push(stmt(RET_K, RET_TRAP));
-    p.push(stmt(RET_K, RET_ERRNO | libc::ENOSYS as u32));
-    p.push(stmt(RET_K, RET_ALLOW));
-    debug_assert_eq!(p.len(), allow + 1);
-    p
+        Label("allow"),
+        Label("trap_arg"),
+    );
+    a.label("bpf");
+    a.stmt(LD_W_ABS, ARG0_LOW);
+    for cmd in BPF_COMMANDS {
+        a.jump(JEQ_K, *cmd, Label("allow"), Next);
+    }
+    a.label("trap_arg");
+    a.stmt(RET_K, RET_TRAP);
+    a.label("enosys");
+    a.stmt(RET_K, RET_ERRNO | libc::ENOSYS as u32);
+    a.label("kill");
+    a.stmt(RET_K, RET_KILL_PROCESS);
+    a.label("allow");
+    a.stmt(RET_K, RET_ALLOW);
+    a.finish()
 }
 
 /// Installs the filter on every thread (SECCOMP_FILTER_FLAG_TSYNC, which
@@ -215,20 +265,62 @@ extern "C" fn on_sigsys(_: libc::c_int, _: *mut libc::siginfo_t, context: *mut l
 mod tests {
     use super::*;
 
-    #[test]
-    fn every_jump_lands_inside_the_program() {
-        let p = program();
-        for (i, insn) in p.iter().enumerate() {
-            if insn.code & 0x07 == 0x05 {
-                assert!(i + 1 + (insn.jt as usize) < p.len(), "{i}");
-                assert!(i + 1 + (insn.jf as usize) < p.len(), "{i}");
+    /// Runs `program` as the kernel would on (nr, arg0).
+    fn verdict(program: &[libc::sock_filter], nr: libc::c_long, arg0: u32) -> u32 {
+        let (mut acc, mut pc) = (0u32, 0usize);
+        loop {
+            let insn = program[pc];
+            pc += 1;
+            match insn.code {
+                LD_W_ABS => {
+                    acc = match insn.k {
+                        NR => nr as u32,
+                        ARCH => AUDIT_ARCH_X86_64,
+                        ARG0_LOW => arg0,
+                        k => panic!("load of {k}"),
+                    }
+                }
+                RET_K => return insn.k,
+                code => {
+                    let taken = match code {
+                        JEQ_K => acc == insn.k,
+                        JGE_K => acc >= insn.k,
+                        JSET_K => acc & insn.k != 0,
+                        c => panic!("code {c:#x}"),
+                    };
+                    pc += usize::from(if taken { insn.jt } else { insn.jf });
+                }
             }
         }
-        assert_eq!(p.last().unwrap().k, RET_ALLOW);
-        // The list's entries all land on allow.
-        for i in 7..7 + ALLOWED.len() {
-            assert_eq!(p[i + 1 + p[i].jt as usize].k, RET_ALLOW);
+    }
+
+    #[test]
+    fn the_filter_allows_the_list_and_traps_the_rest() {
+        let p = program();
+        for nr in ALLOWED {
+            assert_eq!(verdict(&p, *nr, 0), RET_ALLOW, "{nr}");
         }
+        for nr in [
+            libc::SYS_execve,
+            libc::SYS_ptrace,
+            libc::SYS_mount,
+            libc::SYS_fork,
+        ] {
+            assert_eq!(verdict(&p, nr, 0), RET_TRAP, "{nr}");
+        }
+        let thread = libc::CLONE_THREAD as u32 | libc::CLONE_VM as u32;
+        assert_eq!(verdict(&p, libc::SYS_clone, thread), RET_ALLOW);
+        assert_eq!(verdict(&p, libc::SYS_clone, libc::SIGCHLD as u32), RET_TRAP);
+        assert_eq!(
+            verdict(&p, libc::SYS_clone3, 0),
+            RET_ERRNO | libc::ENOSYS as u32
+        );
+        assert_eq!(verdict(&p, libc::SYS_bpf, 2), RET_ALLOW);
+        for load in [0, 5] {
+            // BPF_MAP_CREATE, BPF_PROG_LOAD
+            assert_eq!(verdict(&p, libc::SYS_bpf, load), RET_TRAP);
+        }
+        assert_eq!(verdict(&p, 0x4000_0000, 0), RET_TRAP);
         let mut sorted = ALLOWED.to_vec();
         sorted.sort_unstable();
         sorted.dedup();
