@@ -259,6 +259,15 @@ fn bad_settings_are_refused_with_the_real_cause() {
     expect(&log, "its spool directory (--spool-dir)");
     expect(&log, "Read-only file system");
     drop(ro);
+    // Writable by root only through CAP_DAC_OVERRIDE, which the sensor
+    // does not keep.
+    let foreign = dir.join("foreign");
+    fs::create_dir_all(&foreign).unwrap();
+    let c = std::ffi::CString::new(foreign.to_str().unwrap()).unwrap();
+    assert_eq!(unsafe { libc::chown(c.as_ptr(), 65534, 65534) }, 0);
+    let foreign_spool = foreign.join("spool");
+    let log = refusal(&["--spool-dir", foreign_spool.to_str().unwrap()], &[]).unwrap();
+    expect(&log, "without CAP_DAC_OVERRIDE");
 
     // A rules file that is not text says so.
     let rules = dir.join("binary.rules");

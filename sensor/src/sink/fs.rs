@@ -253,6 +253,15 @@ fn failed(what: &str, path: &Path, e: io::Error) -> anyhow::Error {
             path.display()
         );
     }
+    if e.kind() == io::ErrorKind::PermissionDenied {
+        // SAFETY: plain syscall.
+        let uid = unsafe { libc::geteuid() };
+        return anyhow::Error::new(e).context(format!(
+            "{what} {}: the sensor writes as uid {uid} without CAP_DAC_OVERRIDE: the \
+             directory must be its own, or writable by it",
+            path.display()
+        ));
+    }
     crate::fds::explain(e).context(format!("{what} {}", path.display()))
 }
 
