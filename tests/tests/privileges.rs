@@ -75,6 +75,13 @@ fn after_ready_only_the_needed_capabilities_remain_and_they_still_serve() {
     );
     assert!(exec["HOST"]["CGROUP"].is_string(), "{exec:#}");
 
+    // Stopped and continued (a debugger, `kill -STOP`): sleeps and timed
+    // waits resume through restart_syscall, which the filter must allow
+    // (a denial fails the test when the sensor stops).
+    unsafe { libc::kill(sensor.pid() as i32, libc::SIGSTOP) };
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    unsafe { libc::kill(sensor.pid() as i32, libc::SIGCONT) };
+
     // BPF and PERFMON: a reload that needs a program attached.
     fs::write(
         &rules,
