@@ -138,10 +138,11 @@ pub async fn run(
     rules: RuleFile,
     mut pipeline_opts: PipelineOptions,
 ) -> Result<()> {
-    // Sinks first: a destination that cannot be built stops start-up
-    // before anything is loaded.
-    let sink = Fanout::start(&pipeline_opts.outputs, pipeline_opts.sink_defaults.clone())?;
+    // Privileges first (what is missing is the first thing to say), then
+    // the sinks: a destination that cannot be built stops start-up before
+    // anything is loaded.
     let kernel = load::preflight(opts)?;
+    let sink = Fanout::start(&pipeline_opts.outputs, pipeline_opts.sink_defaults.clone())?;
     let mut ebpf = load::load(opts, &kernel)?;
     if opts.ebpf_log {
         spawn_ebpf_log(&mut ebpf)?;
@@ -171,6 +172,8 @@ pub async fn run(
     let mut sigint = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
     let mut sigusr1 =
         signal(SignalKind::user_defined1()).context("installing the SIGUSR1 handler")?;
+    // Privileges the rest of the run does not need go now.
+    crate::confine::after_attach()?;
     health::set_ready(true);
     log::info!("ready: {} programs attached", attached.len());
 
@@ -367,7 +370,10 @@ impl Pipeline {
     fn report_loss(&mut self) {
         let mut sinks = Lost::default();
         for (name, n) in self.sink.take_lost() {
-            log::warn!("sink {name}: {n} records dropped: its spool is full");
+            log::warn!(
+                "sink {name}: {n} records dropped: they reached neither the destination nor \
+                 the spool (full at --spool-size, or the error logged above)"
+            );
             sinks.add_sink(name, n);
         }
         if let Some(lost) = self.loss.poll(sinks) {

@@ -20,7 +20,7 @@ use std::{collections::BTreeSet, os::unix::ffi::OsStrExt};
 mod eval;
 pub mod kernel;
 mod parse;
-mod tables;
+pub(crate) mod tables;
 #[cfg(test)]
 mod tests;
 

@@ -44,7 +44,15 @@ pub fn load(path: &Path, skip_unsupported: bool) -> Result<RuleFile> {
     let mut builder = Builder::new(skip_unsupported);
     for file in files {
         let label = file.display().to_string();
-        let text = fs::read_to_string(&file).map_err(|e| anyhow!("{label}: {e}"))?;
+        let bytes = fs::read(&file).map_err(|e| anyhow!("{label}: {e}"))?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            let at = e.utf8_error().valid_up_to();
+            let line = e.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count() + 1;
+            anyhow!(
+                "{label}:{line}: not UTF-8 text (byte {at}): audit rules are text in auditctl \
+                 syntax; is this the right file?"
+            )
+        })?;
         builder.file(&label, &text, &names)?;
     }
     Ok(builder.finish())
@@ -172,7 +180,10 @@ impl Builder {
                     self.warnings.push(format!("{at}: rule skipped: {why}"));
                     continue;
                 }
-                Err(LineError::Unsupported(why)) => bail!("{at}: unsupported: {why}"),
+                Err(LineError::Unsupported(why)) => bail!(
+                    "{at}: unsupported: {why} (--skip-unsupported-rules skips such rules, \
+                     with a warning each)"
+                ),
             };
             self.notes
                 .extend(parsed.notes.into_iter().map(|note| format!("{at}: {note}")));

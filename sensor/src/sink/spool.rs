@@ -10,7 +10,7 @@
 
 use std::{
     collections::VecDeque,
-    fs::{self, File, OpenOptions},
+    fs::{self, File},
     io::Write,
     os::{fd::AsRawFd, unix::fs::FileExt},
     path::PathBuf,
@@ -19,7 +19,10 @@ use std::{
 use anyhow::{Context, Result};
 use bytes::Bytes;
 
-use super::queue::lines;
+use super::{
+    fs::{self as files, Mode},
+    queue::lines,
+};
 
 /// A segment is closed and a new one started past this size.
 const SEGMENT_BYTES: u64 = 8 << 20;
@@ -86,18 +89,18 @@ impl Spool {
             return Ok(spool);
         }
         for seq in seqs {
-            let data = fs::read(spool.path(seq))
-                .with_context(|| format!("reading {}", spool.path(seq).display()))?;
+            let data = files::read(&spool.path(seq))?;
             // A segment cut short by a crash ends in part of a line: drop it.
             let len = data.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1) as u64;
             spool.records += lines(&data);
             spool.bytes += len;
             spool.segments.push_back(Segment { seq, len });
         }
-        if let Ok(c) = fs::read_to_string(spool.dir.join("cursor")) {
+        if let Ok(c) = files::read(&spool.dir.join("cursor")) {
+            let c = String::from_utf8_lossy(&c);
             if let (Ok(cursor), Some(first)) = (c.trim().parse::<u64>(), spool.segments.front()) {
                 if cursor <= first.len {
-                    let data = fs::read(spool.path(first.seq))?;
+                    let data = files::read(&spool.path(first.seq))?;
                     spool.records -= lines(&data[..cursor as usize]);
                     spool.bytes -= cursor;
                     spool.cursor = cursor;
@@ -167,10 +170,10 @@ impl Spool {
     fn rewrite_first_without_delivered(&mut self) -> Result<()> {
         let first = self.segments.front_mut().expect("caller checked");
         let path = self.dir.join(format!("{:020}.seg", first.seq));
-        let data = fs::read(&path)?;
+        let data = files::read(&path)?;
         let rest = &data[self.cursor as usize..first.len as usize];
         let tmp = path.with_extension("tmp");
-        fs::write(&tmp, rest)?;
+        files::write(&tmp, rest, Mode::PRIVATE)?;
         fs::rename(&tmp, &path)?;
         first.len = rest.len() as u64;
         self.cursor = 0;
@@ -185,10 +188,9 @@ impl Spool {
         if self.lock.is_some() {
             return Ok(());
         }
-        fs::create_dir_all(&self.dir)
+        files::create_dir_all(&self.dir, Mode::PRIVATE)
             .with_context(|| format!("creating the spool directory {}", self.dir.display()))?;
-        let path = self.dir.join("lock");
-        let file = File::create(&path).with_context(|| format!("creating {}", path.display()))?;
+        let file = files::lock_file(&self.dir.join("lock"))?;
         // SAFETY: a valid fd; flock has no memory effects.
         if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
             anyhow::bail!(
@@ -202,11 +204,7 @@ impl Spool {
 
     fn create(&mut self, seq: u64) -> Result<File> {
         self.lock()?;
-        OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(self.path(seq))
-            .with_context(|| format!("creating {}", self.path(seq).display()))
+        files::append(&self.path(seq), Mode::PRIVATE)
     }
 
     /// The oldest undelivered lines, at most `max` bytes (at least one line).
@@ -221,7 +219,7 @@ impl Spool {
         };
         let want = (first.len - start).min(max.max(1) as u64) as usize;
         let path = self.path(first.seq);
-        let file = File::open(&path).with_context(|| format!("opening {}", path.display()))?;
+        let file = files::open_read(&path)?;
         let mut buf = vec![0; want];
         file.read_exact_at(&mut buf, start)
             .with_context(|| format!("reading {}", path.display()))?;
@@ -281,8 +279,7 @@ impl Spool {
                 _ => Ok(()),
             };
         }
-        fs::write(&path, self.cursor.to_string())
-            .with_context(|| format!("writing {}", path.display()))
+        files::write(&path, self.cursor.to_string().as_bytes(), Mode::PRIVATE)
     }
 }
 
