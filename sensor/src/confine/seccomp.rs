@@ -234,10 +234,10 @@ extern "C" fn on_sigsys(_: libc::c_int, _: *mut libc::siginfo_t, context: *mut l
         gregs[libc::REG_RAX as usize] = -(libc::EPERM as i64);
         nr
     };
-    let name = crate::rules::tables::SYSCALLS
-        .iter()
-        .find(|(_, n)| i64::from(*n) == nr)
-        .map_or("?", |(name, _)| name);
+    let name = u32::try_from(nr)
+        .ok()
+        .and_then(|nr| sensor_common::syscalls::by_number(sensor_common::syscalls::Arch::X86_64, nr))
+        .map_or("?", |s| s.name);
     // No allocation, no lock: a fixed buffer written with one write(2).
     let mut line = [0u8; 96];
     let mut len = 0;
