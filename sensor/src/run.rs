@@ -142,6 +142,9 @@ pub async fn run(
     // the sinks: a destination that cannot be built stops start-up before
     // anything is loaded.
     let kernel = load::preflight(opts)?;
+    if let Ok(release) = std::fs::read_to_string("/proc/sys/kernel/osrelease") {
+        crate::decode::generic::set_kernel_release(release.trim());
+    }
     let sink = Fanout::start(&pipeline_opts.outputs, pipeline_opts.sink_defaults.clone())?;
     let mut ebpf = load::load(opts, &kernel)?;
     if opts.ebpf_log {

@@ -236,7 +236,9 @@ extern "C" fn on_sigsys(_: libc::c_int, _: *mut libc::siginfo_t, context: *mut l
     };
     let name = u32::try_from(nr)
         .ok()
-        .and_then(|nr| sensor_common::syscalls::by_number(sensor_common::syscalls::Arch::X86_64, nr))
+        .and_then(|nr| {
+            sensor_common::syscalls::by_number(sensor_common::syscalls::Arch::X86_64, nr)
+        })
         .map_or("?", |s| s.name);
     // No allocation, no lock: a fixed buffer written with one write(2).
     let mut line = [0u8; 96];
