@@ -19,7 +19,7 @@ use sensor_tests::{
     http_receiver::Receiver,
     marker, metric,
     rsyslog::{make_certificates, Input, Rsyslog},
-    temp_dir, wait_until, Sensor,
+    tags_seen, temp_dir, wait_until, Sensor,
 };
 use serde_json::Value;
 
@@ -63,19 +63,6 @@ impl Workload {
         self.stop.store(true, Ordering::Relaxed);
         self.thread.join().unwrap()
     }
-}
-
-/// The workload's tags in the order their records appear in `lines`.
-fn tags_seen(lines: &[String], prefix: &str) -> Vec<String> {
-    lines
-        .iter()
-        .filter_map(|l| {
-            let v: Value = serde_json::from_str(l).ok()?;
-            let argv = v["EXECVE"]["ARGV"].as_array()?;
-            let arg = argv.get(1)?.as_str()?;
-            arg.starts_with(prefix).then(|| arg.to_string())
-        })
-        .collect()
 }
 
 fn wait_for_text(what: &str, secs: u64, lines: impl Fn() -> Vec<String>, needle: &str) {
@@ -213,19 +200,6 @@ fn walk(dir: &Path) -> Vec<String> {
     files
 }
 
-/// Every line of every request, in order.
-fn received_lines(r: &Receiver) -> Vec<String> {
-    r.requests()
-        .iter()
-        .flat_map(|q| {
-            String::from_utf8_lossy(&q.body)
-                .lines()
-                .map(String::from)
-                .collect::<Vec<_>>()
-        })
-        .collect()
-}
-
 /// A destination that can go down and come back.
 trait Destination {
     fn stop(&mut self);
@@ -254,7 +228,7 @@ impl Destination for Receiver {
         Receiver::restart(self).unwrap();
     }
     fn lines(&self) -> Vec<String> {
-        received_lines(self)
+        Receiver::lines(self)
     }
 }
 
@@ -353,7 +327,7 @@ fn splunk_hec_gets_gzipped_events_with_the_token_and_metadata() {
     .unwrap();
     let tag = marker("hec");
     exec_marked(&tag);
-    wait_for_text("HEC event", 20, || received_lines(&receiver), &tag);
+    wait_for_text("HEC event", 20, || receiver.lines(), &tag);
     let log = sensor.stderr();
     sensor.stop().unwrap();
     assert!(!log.contains("4444444444"), "the token was logged: {log}");
@@ -363,7 +337,8 @@ fn splunk_hec_gets_gzipped_events_with_the_token_and_metadata() {
         .all(|q| q.path == "/services/collector/event"
             && q.header("authorization") == Some("Splunk 00000000-1111-2222-3333-444444444444")
             && q.header("content-encoding") == Some("gzip")));
-    let events: Vec<Value> = received_lines(&receiver)
+    let events: Vec<Value> = receiver
+        .lines()
         .iter()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
@@ -466,14 +441,15 @@ fn a_full_spool_drops_the_newest_and_says_so_in_a_lost_record() {
     }
     assert!(wait_until(20, || sensor
         .stderr()
-        .contains("records dropped: its spool is full")));
+        .contains("its spool is full")));
     let receiver = Receiver::start(port).unwrap();
     // The LOST record, after what the spool kept.
-    assert!(wait_until(60, || received_lines(&receiver)
+    assert!(wait_until(60, || receiver
+        .lines()
         .iter()
         .any(|l| l.contains("\"LOST\""))));
     let stdout = sensor.stop().unwrap();
-    let lines = received_lines(&receiver);
+    let lines = receiver.lines();
     json_lines(&lines);
     let lost: Vec<Value> = lines
         .iter()
@@ -524,9 +500,9 @@ fn shutdown_spools_what_cannot_be_sent_and_the_next_run_sends_it_first() {
     let sensor = Sensor::start(&args).unwrap();
     let second = marker("second-run");
     exec_marked(&second);
-    wait_for_text("record", 30, || received_lines(&receiver), &second);
+    wait_for_text("record", 30, || receiver.lines(), &second);
     sensor.stop().unwrap();
-    let lines = received_lines(&receiver);
+    let lines = receiver.lines();
     let at = |tag: &str| {
         lines
             .iter()
