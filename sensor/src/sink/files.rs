@@ -65,6 +65,12 @@ pub fn remove(path: &Path) -> Result<()> {
     }
 }
 
+/// Removes `dir` if it is empty (another process may have put something
+/// there meanwhile: then it stays).
+pub fn remove_dir_if_empty(dir: &Path) {
+    let _ = fs::remove_dir(dir);
+}
+
 /// Takes `dir`'s lock for as long as the returned file is open, or fails
 /// when another process holds it. The lock file is never truncated: it
 /// holds nothing, and truncating through a planted link would harm.

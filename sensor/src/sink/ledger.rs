@@ -161,7 +161,6 @@ impl Ledger {
     }
 
     /// Owed and not settled now.
-    #[cfg(test)]
     pub fn owed(&self) -> u64 {
         let settled = self.slot(SETTLED).load(Relaxed);
         self.slot(OWED).load(Relaxed).saturating_sub(settled)

@@ -385,6 +385,9 @@ impl Queue {
                 st.spool.records
             );
         }
+        if let Err(e) = st.spool.tidy() {
+            log::warn!("sink {}: {e:#}", self.shared.name);
+        }
         self.shared.update_gauges(&st);
     }
 }

@@ -507,6 +507,19 @@ impl Spool {
         Ok(())
     }
 
+    /// At a clean stop: a spool that holds nothing and owes nothing leaves
+    /// no files behind (a sink renamed or removed leaves no directory).
+    pub fn tidy(&mut self) -> Result<()> {
+        self.drop_delivered_segments()?;
+        if self.unavailable.is_some() || !self.segments.is_empty() || self.ledger.owed() > 0 {
+            return Ok(());
+        }
+        files::remove(&self.dir.join("ledger"))?;
+        files::remove(&self.dir.join("lock"))?;
+        files::remove_dir_if_empty(&self.dir);
+        Ok(())
+    }
+
     /// Removes the segments at the front that were delivered whole.
     fn drop_delivered_segments(&mut self) -> Result<()> {
         while self
@@ -683,9 +696,10 @@ mod tests {
         assert!(s.is_empty());
         assert!(segment_files(&d).is_empty());
         drop(s);
-        let s = Spool::open(d.clone(), 1 << 20).unwrap();
+        let mut s = Spool::open(d.clone(), 1 << 20).unwrap();
         assert_eq!((s.records, s.found_lost), (0, 0));
-        fs::remove_dir_all(d).unwrap();
+        s.tidy().unwrap();
+        assert!(!d.exists(), "an empty spool leaves nothing behind");
     }
 
     #[test]
