@@ -98,6 +98,17 @@ pub struct KernelOffsets {
     /// recognises the saved registers without an entry program.
     pub pt_regs_ax: u32,
     pub pt_regs_size: u32,
+    /// A 32-bit call's arguments are in ebx, ecx, edx, esi, edi, ebp.
+    pub pt_regs_bx: u32,
+    pub pt_regs_cx: u32,
+    pub pt_regs_bp: u32,
+    /// `task_struct.thread_info.status`: TS_COMPAT marks a 32-bit call.
+    pub task_struct_thread_info_status: u32,
+    /// The capability sets of `struct cred` (CAPSET).
+    pub cred_cap_inheritable: u32,
+    pub cred_cap_permitted: u32,
+    pub cred_cap_effective: u32,
+    pub cred_cap_ambient: u32,
 }
 
 impl KernelOffsets {

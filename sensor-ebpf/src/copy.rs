@@ -1,11 +1,17 @@
 //! Copies into map memory of a variable length, or to a variable position.
 //!
 //! The verifiers of 5.10 to 6.8 forget the bounds of a value that the
-//! compiler spills to the stack and loads back, so a length bounded in the
-//! caller may reach the helper unbounded there. These functions bound the
-//! position and the length by masking (`POS` and `LEN`, each a power of two
-//! less one) in their own small frame, which the compiler does not inline:
-//! from the mask to the helper call the values stay in registers.
+//! compiler spills to the stack and loads back, and the compiler drops a
+//! bound it can prove redundant, so a length checked early may reach the
+//! helper unbounded. These copies bound the position and the length by
+//! masking (`POS` and `LEN`, each a power of two less one) right before
+//! the helper call, after `black_box` has made the compiler forget what it
+//! knew of them: nothing is left between the mask and the call to spill.
+//!
+//! They are inlined, like everything else: a program that makes a
+//! bpf-to-bpf call before a tail call saw that tail call fail now and then
+//! under load (on 6.18: 53 of 700 concurrent execs lost), so the programs
+//! that continue in others (`sensor_common::tail`) make no such calls.
 
 use aya_ebpf::helpers::generated::{
     bpf_probe_read_kernel, bpf_probe_read_kernel_str, bpf_probe_read_user, bpf_probe_read_user_str,
@@ -27,7 +33,7 @@ pub enum From {
 /// Copies `len` bytes (a string: at most `len`, NUL included) from `src` to
 /// `base + pos`. Returns the helper's result: bytes copied for a string,
 /// 0 for a plain copy, or a negative errno.
-#[inline(never)]
+#[inline(always)]
 pub fn to<const POS: u64, const LEN: u64>(
     from: From,
     base: *mut u8,
@@ -52,7 +58,7 @@ pub fn to<const POS: u64, const LEN: u64>(
 
 /// Writes `len` bytes (bounded by `LEN`) at `record` to the ring buffer;
 /// false when it had no room.
-#[inline(never)]
+#[inline(always)]
 pub fn to_ring<const LEN: u64>(record: *const u8, len: u64) -> bool {
     let record = unsafe { core::slice::from_raw_parts(record, (black_box(len) & LEN) as usize) };
     EVENTS.output::<[u8]>(record, 0).is_ok()

@@ -22,7 +22,7 @@ use aya_ebpf::{
     macros::{raw_tracepoint, tracepoint},
     programs::{RawTracePointContext, TracePointContext},
 };
-use probes::{cgroup, exec, lifecycle, mmap, net, tty};
+use probes::{cgroup, exec, generic, lifecycle, mmap, net, tty};
 use sensor_common::event::EventKind;
 
 #[tracepoint(category = "syscalls", name = "sys_enter_execve")]
@@ -262,6 +262,53 @@ pub fn sched_process_fork(ctx: RawTracePointContext) -> i32 {
         "sched_process_fork",
         EventKind::Fork,
         lifecycle::try_fork(&ctx),
+    );
+    0
+}
+
+/// Any other 64-bit syscall a rule names: attached to each one's
+/// `syscalls:sys_enter_*` tracepoint.
+#[tracepoint(category = "syscalls", name = "sys_enter_generic")]
+pub fn sys_enter_generic(ctx: TracePointContext) -> u32 {
+    diag::report(
+        &ctx,
+        "sys_enter_generic",
+        EventKind::Syscall,
+        generic::try_enter(&ctx),
+    );
+    0
+}
+
+#[tracepoint(category = "syscalls", name = "sys_exit_generic")]
+pub fn sys_exit_generic(ctx: TracePointContext) -> u32 {
+    diag::report(
+        &ctx,
+        "sys_exit_generic",
+        EventKind::Syscall,
+        generic::try_exit(&ctx),
+    );
+    0
+}
+
+/// 32-bit syscalls, which the per-syscall tracepoints never see.
+#[raw_tracepoint(tracepoint = "sys_enter")]
+pub fn compat_enter(ctx: RawTracePointContext) -> i32 {
+    diag::report(
+        &ctx,
+        "compat_enter",
+        EventKind::Syscall,
+        generic::try_compat_enter(&ctx),
+    );
+    0
+}
+
+#[raw_tracepoint(tracepoint = "sys_exit")]
+pub fn compat_exit(ctx: RawTracePointContext) -> i32 {
+    diag::report(
+        &ctx,
+        "compat_exit",
+        EventKind::Syscall,
+        generic::try_compat_exit(&ctx),
     );
     0
 }

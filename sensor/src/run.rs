@@ -15,7 +15,7 @@ use crate::{
     config, decode,
     enrich::{self, Enricher, Ids, Ready},
     filter::{scope::Scope, Filter, Verdict},
-    load::{self, Attachments, LoadOptions},
+    load::{self, attach::Attachments, LoadOptions},
     loss::{LossMonitor, Lost},
     metrics::{health, pipeline::PipelineMetrics},
     read::{Reader, SeqTracker},
@@ -138,10 +138,11 @@ pub async fn run(
     rules: RuleFile,
     mut pipeline_opts: PipelineOptions,
 ) -> Result<()> {
-    // Sinks first: a destination that cannot be built stops start-up
-    // before anything is loaded.
-    let sink = Fanout::start(&pipeline_opts.outputs, pipeline_opts.sink_defaults.clone())?;
+    // Privileges first (what is missing is the first thing to say), then
+    // the sinks: a destination that cannot be built stops start-up before
+    // anything is loaded.
     let kernel = load::preflight(opts)?;
+    let sink = Fanout::start(&pipeline_opts.outputs, pipeline_opts.sink_defaults.clone())?;
     let mut ebpf = load::load(opts, &kernel)?;
     if opts.ebpf_log {
         spawn_ebpf_log(&mut ebpf)?;
@@ -163,7 +164,7 @@ pub async fn run(
         pipeline.filter.scope.set_kernel_map(map.try_into()?);
     }
     load::set_rules(&mut ebpf, &pipeline.filter.rules)?;
-    let mut attached = Attachments::default();
+    let mut attached = Attachments::new(kernel.tracefs.clone());
     attached.sync(&mut ebpf, &pipeline.filter.rules.syscalls())?;
     // Before `ready`: a signal sent as soon as it is logged is handled.
     let mut sighup = signal(SignalKind::hangup()).context("installing the SIGHUP handler")?;
@@ -171,6 +172,8 @@ pub async fn run(
     let mut sigint = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
     let mut sigusr1 =
         signal(SignalKind::user_defined1()).context("installing the SIGUSR1 handler")?;
+    // Privileges the rest of the run does not need go now.
+    crate::confine::after_attach()?;
     health::set_ready(true);
     log::info!("ready: {} programs attached", attached.len());
 
@@ -192,6 +195,7 @@ pub async fn run(
                 if hold_deadline.is_some() => pipeline.release(false),
             _ = loss_tick.tick() => {
                 pipeline.enricher.metadata.publish();
+                pipeline.filter.tick();
                 pipeline.report_loss()
             }
             _ = sighup.recv() => {
@@ -379,6 +383,8 @@ impl Pipeline {
     pub fn report_loss(&mut self) {
         let drops = self.sink.take_lost();
         let mut sinks = Lost::default();
+        // Each sink logs its drops with their cause as they happen (at a
+        // bounded rate); here they are counted.
         for (name, n) in &drops {
             sinks.add_sink(name.clone(), *n);
         }

@@ -11,15 +11,17 @@ use std::{
     time::{Duration, Instant},
 };
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, ensure, Context, Result};
 
 pub mod audit_log;
 pub mod auditd;
 pub mod containerd;
 pub mod deploy;
 pub mod http_receiver;
+pub mod matrix;
 pub mod podman;
 pub mod rsyslog;
+pub mod vm;
 use serde_json::Value;
 
 /// The sensor binary under test.
@@ -176,6 +178,15 @@ impl Sensor {
         }
         // The stderr reader may still be on the last lines.
         thread::sleep(Duration::from_millis(100));
+        // A call outside the daemon's seccomp list fails with EPERM and is
+        // logged: whatever the test checks, that is a defect.
+        if self.stderr().contains("seccomp: denied") {
+            bail!(
+                "the sensor made a system call its seccomp filter denies \
+                 (sensor/src/confine/seccomp.rs); stderr:\n{}",
+                self.stderr()
+            );
+        }
         Ok(self)
     }
 }
@@ -398,4 +409,41 @@ pub fn file_lines(path: &std::path::Path) -> Vec<String> {
         .lines()
         .map(String::from)
         .collect()
+}
+
+/// Runs the sensor with `args` (and `env`), expecting it to refuse to
+/// start: returns what it logged, or fails if it became ready instead.
+pub fn refusal(args: &[&str], env: &[(&str, &str)]) -> Result<String> {
+    let mut child = Command::new(sensor_bin())
+        .args(args)
+        .envs(env.iter().copied())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let err = child.stderr.take().unwrap();
+    let log = Arc::new(Mutex::new(String::new()));
+    let sink = log.clone();
+    let reader = thread::spawn(move || {
+        for line in BufReader::new(err).lines().map_while(Result::ok) {
+            let mut log = sink.lock().unwrap();
+            log.push_str(&line);
+            log.push('\n');
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        if log.lock().unwrap().contains("ready") || Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            bail!("it started instead:\n{}", log.lock().unwrap());
+        }
+        thread::sleep(Duration::from_millis(50));
+    };
+    let _ = reader.join();
+    let log = log.lock().unwrap().clone();
+    ensure!(!status.success(), "it exited successfully:\n{log}");
+    Ok(log)
 }

@@ -446,7 +446,7 @@ fn ids_are_the_same_across_a_restart_and_in_every_receiver() {
         assert!(all_there(&|| lines.lines(), false), "HTTP");
         assert!(all_there(&|| collector.lines(), true), "HEC");
         assert!(all_there(&|| rsyslog.messages(), false), "syslog");
-        sensor.stop().unwrap();
+        sensor.stop_text().unwrap();
         assert_eq!(ids(&lines.lines(), &tags, false), first, "{format}: HTTP");
         assert_eq!(ids(&collector.lines(), &tags, true), first, "{format}: HEC");
         assert_eq!(

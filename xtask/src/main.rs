@@ -9,6 +9,7 @@ mod bench;
 mod build;
 mod cmd;
 mod image;
+mod kernels;
 mod run;
 mod setup;
 mod test;
@@ -44,11 +45,27 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
-    /// Build, then run all workspace tests including the privileged integration tests (root).
+    /// Build, then run all workspace tests including the privileged integration tests (root),
+    /// then the VM kernel matrix.
     Test {
+        /// Only boot these kernels of the matrix (comma-separated), skipping the host suite.
+        #[arg(long, value_name = "NAME")]
+        kernel: Option<String>,
         /// Extra `cargo test` arguments, after `--`; a further `--` passes arguments to the test harness.
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
+    },
+    /// The VM kernel matrix: each kernel and its last result.
+    Kernels {
+        /// Fetch (or update) the kernels from the distributions' archives.
+        #[arg(long)]
+        fetch: bool,
+        /// Only these kernels (comma-separated), with --fetch.
+        #[arg(long, value_name = "NAME")]
+        kernel: Option<String>,
+        /// Print the README's kernel × event class table.
+        #[arg(long)]
+        markdown: bool,
     },
     /// Run clippy with `-D warnings` on the userspace crates and on the eBPF crate.
     Clippy,
@@ -82,7 +99,17 @@ fn dispatch(command: Command) -> Result<()> {
         Command::Build => build::build().map(drop),
         Command::Image => image::image().map(drop),
         Command::Run { args } => run::run(&args),
-        Command::Test { args } => test::test(&args),
+        Command::Test { kernel, args } => test::test(kernel.as_deref(), &args),
+        Command::Kernels {
+            fetch,
+            kernel,
+            markdown,
+        } => {
+            if fetch {
+                kernels::fetch(kernel.as_deref())?;
+            }
+            kernels::list(markdown)
+        }
         Command::Clippy => build::clippy(),
         Command::Bench { args } => bench::bench(&args),
     }

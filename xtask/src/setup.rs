@@ -35,6 +35,10 @@ const DEB_PACKAGES: &[&str] = &[
     "rsyslog-gnutls",
     "stress-ng",
     "linux-perf",
+    // The VM kernel matrix: QEMU boots the distributions' kernels, whose
+    // packages apt checks against Debian's archive key.
+    "qemu-system-x86",
+    "debian-archive-keyring",
 ];
 
 /// `kubectl kustomize` renders deploy/: any kubectl will do (a machine may

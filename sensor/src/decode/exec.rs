@@ -44,9 +44,17 @@ pub fn decode(raw: Bytes) -> Result<Exec> {
             syscall: e.syscall,
         },
         success: e.flags & flags::SUCCESS != 0,
-        exe: join_path(&exe, e.flags & flags::EXE_DELETED != 0),
+        exe: join_path(
+            &exe,
+            e.flags & flags::EXE_DELETED != 0,
+            e.flags & flags::EXE_TRUNCATED != 0,
+        ),
         exe_inode: (e.flags & flags::HAS_INODE != 0).then_some(e.exe_inode),
-        cwd: join_path(&cwd, e.flags & flags::CWD_DELETED != 0),
+        cwd: join_path(
+            &cwd,
+            e.flags & flags::CWD_DELETED != 0,
+            e.flags & flags::CWD_TRUNCATED != 0,
+        ),
         argv: split_argv(&argv),
         argv_truncated: (e.flags & flags::ARGV_TRUNCATED != 0).then_some(Truncated {
             kept: e.argv_len,

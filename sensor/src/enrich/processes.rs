@@ -13,6 +13,7 @@ use bytes::Bytes;
 use crate::{
     decode::{c_str, exec::split_argv, Event},
     render::PROCTITLE_MAX,
+    rules::Identity,
 };
 
 /// Bound on remembered processes, should exits be missed (a full ring).
@@ -22,6 +23,8 @@ const CAPACITY: usize = 1 << 17;
 pub struct ProcessEntry {
     pub comm: Vec<u8>,
     pub exe: Vec<u8>,
+    /// The image's identity, which the rules match `exe` by.
+    pub exe_identity: Option<Identity>,
     pub ppid: u32,
     /// The command line as PROCTITLE holds it (cut at 128 bytes).
     pub proctitle: Vec<Bytes>,
@@ -76,6 +79,7 @@ impl Processes {
                     Rc::new(ProcessEntry {
                         comm: c_str(&p.comm).to_vec(),
                         exe: exec.exe.clone(),
+                        exe_identity: exec.exe_inode.as_ref().map(Identity::of_inode),
                         ppid: p.ppid,
                         proctitle: proctitle(&exec.argv),
                     }),
@@ -87,6 +91,7 @@ impl Processes {
                     || ProcessEntry {
                         comm: c_str(&parent.comm).to_vec(),
                         exe: Vec::new(),
+                        exe_identity: None,
                         ppid: parent.ppid,
                         proctitle: Vec::new(),
                     },
@@ -128,9 +133,48 @@ fn from_proc(pid: u32) -> Option<ProcessEntry> {
     Some(ProcessEntry {
         comm: stat.comm.into_bytes(),
         exe,
+        exe_identity: Identity::of(std::path::Path::new(&format!("/proc/{pid}/exe"))),
         ppid: stat.ppid as u32,
         proctitle: proctitle(&split_argv(&Bytes::from(cmdline))),
     })
+}
+
+/// A process a syscall acted on (OBJ_PID: the one signalled or traced),
+/// as /proc shows it when the event is read: fields of a process already
+/// gone are unknown (None).
+pub struct Target {
+    pub pid: i32,
+    pub auid: Option<u32>,
+    pub uid: Option<u32>,
+    pub ses: Option<u32>,
+    pub comm: Option<Vec<u8>>,
+}
+
+impl Processes {
+    /// The process `pid` as a syscall's target.
+    pub fn target(&mut self, pid: i32) -> Target {
+        let read = |file: &str| -> Option<u32> {
+            std::fs::read_to_string(format!("/proc/{pid}/{file}"))
+                .ok()?
+                .trim()
+                .parse()
+                .ok()
+        };
+        let uid = procfs::process::Process::new(pid)
+            .and_then(|p| p.status())
+            .ok()
+            .map(|s| s.ruid);
+        Target {
+            pid,
+            auid: read("loginuid"),
+            uid,
+            ses: read("sessionid"),
+            comm: u32::try_from(pid)
+                .ok()
+                .and_then(|p| self.get(p))
+                .map(|e| e.comm.clone()),
+        }
+    }
 }
 
 /// The arguments as the kernel's PROCTITLE record holds them: the command

@@ -14,11 +14,16 @@ pub fn open(path: &Path) -> Result<Btf> {
         .map_err(|e| anyhow!("{e}"))
         .with_context(|| {
             format!(
-            "cannot read kernel BTF from {}: the sensor resolves kernel struct offsets from BTF. \
-             Use a kernel built with CONFIG_DEBUG_INFO_BTF=y (it provides {DEFAULT_BTF}), \
-             or point --btf at a BTF file made for this exact kernel",
-            path.display()
-        )
+                "cannot read kernel BTF from {}: the sensor resolves kernel struct offsets from BTF. \
+                 Kernels built with CONFIG_DEBUG_INFO_BTF=y provide {DEFAULT_BTF} (every kernel of \
+                 Debian 11+, Ubuntu 20.10+, RHEL 8.2+, COS, AL2023 and Bottlerocket does). \
+                 Otherwise point --btf at a BTF file made for this exact kernel release (`uname -r`): \
+                 extract one from the distribution's debug-symbol package (Debian's \
+                 linux-image-RELEASE-dbg, Ubuntu's linux-image-RELEASE-dbgsym) with \
+                 `pahole --btf_encode_detached FILE vmlinux`, or take it from a BTF archive per \
+                 kernel release such as BTFHub (github.com/aquasecurity/btfhub-archive)",
+                path.display()
+            )
         })
 }
 
@@ -118,6 +123,14 @@ pub fn resolve(btf: &Btf) -> Result<KernelOffsets> {
         pt_regs_orig_ax: r.offset("pt_regs", "orig_ax")?,
         pt_regs_ax: r.offset("pt_regs", "ax")?,
         pt_regs_size: r.size("pt_regs")?,
+        pt_regs_bx: r.offset("pt_regs", "bx")?,
+        pt_regs_cx: r.offset("pt_regs", "cx")?,
+        pt_regs_bp: r.offset("pt_regs", "bp")?,
+        task_struct_thread_info_status: r.offset("task_struct", "thread_info.status")?,
+        cred_cap_inheritable: r.offset("cred", "cap_inheritable")?,
+        cred_cap_permitted: r.offset("cred", "cap_permitted")?,
+        cred_cap_effective: r.offset("cred", "cap_effective")?,
+        cred_cap_ambient: r.offset("cred", "cap_ambient")?,
     })
 }
 
@@ -239,6 +252,12 @@ mod tests {
         let Err(err) = open(Path::new("/etc/hostname")) else {
             panic!("/etc/hostname was read as BTF");
         };
-        assert!(format!("{err:#}").contains("CONFIG_DEBUG_INFO_BTF"));
+        let advice = format!("{err:#}");
+        assert!(advice.contains("CONFIG_DEBUG_INFO_BTF"), "{advice}");
+        assert!(advice.contains("--btf"), "{advice}");
+        assert!(
+            advice.contains("dbgsym") && advice.contains("btfhub"),
+            "{advice}"
+        );
     }
 }

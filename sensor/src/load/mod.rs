@@ -1,7 +1,9 @@
 //! Stage 1, load: preflight (privileges, BTF, tracefs), then the programs
 //! into the kernel with their settings, then attach.
 
+pub mod attach;
 pub mod btf;
+pub mod features;
 pub mod privileges;
 pub mod programs;
 pub mod stats;
@@ -10,20 +12,17 @@ pub mod tracefs;
 use std::path::PathBuf;
 
 use anyhow::{anyhow, bail, Context, Result};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 use aya::maps::{Array, ProgramArray};
 use aya::{
-    programs::{
-        raw_trace_point::RawTracePointLinkId, trace_point::TracePointLinkId, ProgramError,
-        RawTracePoint, TracePoint,
-    },
+    programs::{ProgramError, RawTracePoint, TracePoint},
     Ebpf, EbpfLoader,
 };
 use sensor_common::{
     config::SensorConfig,
     offsets::KernelOffsets,
-    rules::{KernelPredicate, KernelRulesMeta},
+    rules::{KernelPredicate, KernelRange, KernelRulesMeta},
 };
 
 use programs::{Attach, Program, PROGRAMS};
@@ -61,8 +60,10 @@ pub fn preflight(opts: &LoadOptions) -> Result<Kernel> {
     let btf = btf::open(&opts.btf)?;
     let offsets = btf::resolve(&btf)?;
     let (cgroup_controller, _) = btf::controller(&btf)?;
+    features::require()?;
     let tracefs = tracefs::ensure_mounted()?;
     log::debug!("tracefs {tracefs}");
+    features::log_missing(&features::probe(&tracefs));
     Ok(Kernel {
         offsets,
         tracefs,
@@ -77,6 +78,16 @@ pub struct Verified {
     /// Instructions the verifier processed (`bpf_prog_info.verified_insns`,
     /// kernel 5.16 and later).
     pub instructions: Option<u32>,
+}
+
+impl std::fmt::Display for Verified {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(f, "{} ms (", self.time.as_millis())?;
+        match self.instructions {
+            Some(n) => write!(f, "{n} instructions verified)"),
+            None => write!(f, "the kernel counts no instructions before 5.16)"),
+        }
+    }
 }
 
 /// Each program's load: its figures, or why the kernel refused it.
@@ -173,10 +184,10 @@ fn bytes_of<T: aya::Pod>(value: &T) -> &[u8] {
 fn load_one(ebpf: &mut Ebpf, program: &Program) -> Result<Verified, Refused> {
     let start = std::time::Instant::now();
     let loaded = match program.attach {
-        Attach::Tracepoint(_) | Attach::Tail(_) => {
+        Attach::Tracepoint(_) | Attach::Tail(_) | Attach::EachSyscall(_) => {
             typed::<TracePoint>(ebpf, program).map(|p| p.load())
         }
-        Attach::RawTracepoint => typed::<RawTracePoint>(ebpf, program).map(|p| p.load()),
+        Attach::RawTracepoint(_) => typed::<RawTracePoint>(ebpf, program).map(|p| p.load()),
     };
     let refused = |error| Refused { error, log: None };
     loaded
@@ -187,7 +198,9 @@ fn load_one(ebpf: &mut Ebpf, program: &Program) -> Result<Verified, Refused> {
         .program(program.name)
         .and_then(|p| p.info().ok())
         .and_then(|info| info.verified_instruction_count());
-    Ok(Verified { time, instructions })
+    let verified = Verified { time, instructions };
+    log::debug!("program {} loaded in {}", program.name, verified);
+    Ok(verified)
 }
 
 /// Loads every program; any refusal stops start-up, naming every program
@@ -209,67 +222,7 @@ pub fn load(opts: &LoadOptions, kernel: &Kernel) -> Result<Ebpf> {
     Ok(ebpf)
 }
 
-/// Attaches one loaded program.
-pub fn attach(ebpf: &mut Ebpf, program: &Program) -> Result<Link> {
-    let attached = match program.attach {
-        Attach::Tracepoint(category) => typed::<TracePoint>(ebpf, program)?
-            .attach(category, program.name)
-            .map(Link::Tracepoint),
-        Attach::RawTracepoint => typed::<RawTracePoint>(ebpf, program)?
-            .attach(program.name)
-            .map(Link::Raw),
-        Attach::Tail(_) => return Ok(Link::Continuation),
-    };
-    attached.with_context(|| format!("attaching {} to the {}", program.name, program.point()))
-}
-
-pub enum Link {
-    Tracepoint(TracePointLinkId),
-    Raw(RawTracePointLinkId),
-    /// A continuation (`Attach::Tail`) is in the program array, not attached.
-    Continuation,
-}
-
-/// The programs attached now, kept to what the rules need: a syscall no
-/// rule can record costs nothing.
-#[derive(Default)]
-pub struct Attachments {
-    links: HashMap<&'static str, Link>,
-}
-
-impl Attachments {
-    pub fn len(&self) -> usize {
-        self.links.len()
-    }
-
-    /// Attaches what `syscalls` need and detaches what they no longer do.
-    pub fn sync(&mut self, ebpf: &mut Ebpf, syscalls: &BTreeSet<u32>) -> Result<()> {
-        for program in PROGRAMS {
-            let needed = program.needed(syscalls);
-            match (needed, self.links.remove(program.name)) {
-                (true, None) => {
-                    self.links.insert(program.name, attach(ebpf, program)?);
-                }
-                (true, Some(link)) => {
-                    self.links.insert(program.name, link);
-                }
-                (false, Some(Link::Tracepoint(id))) => typed::<TracePoint>(ebpf, program)?
-                    .detach(id)
-                    .with_context(|| format!("detaching {}", program.name))?,
-                (false, Some(Link::Raw(id))) => {
-                    typed::<RawTracePoint>(ebpf, program)?
-                        .detach(id)
-                        .with_context(|| format!("detaching {}", program.name))?
-                }
-                (false, Some(Link::Continuation)) => {}
-                (false, None) => {}
-            }
-        }
-        Ok(())
-    }
-}
-
-fn typed<'a, P>(ebpf: &'a mut Ebpf, program: &Program) -> Result<&'a mut P>
+pub(super) fn typed<'a, P>(ebpf: &'a mut Ebpf, program: &Program) -> Result<&'a mut P>
 where
     &'a mut P: TryFrom<&'a mut aya::programs::Program, Error = ProgramError>,
 {
@@ -319,6 +272,13 @@ pub fn set_rules(ebpf: &mut Ebpf, rules: &crate::rules::RuleFile) -> Result<()> 
         Array::try_from(ebpf.map_mut("RULES").context("the RULES map is missing")?)?;
     for (i, predicate) in compiled.predicates.iter().enumerate() {
         table.set(i as u32, predicate, 0)?;
+    }
+    let mut ranges: Array<_, KernelRange> = Array::try_from(
+        ebpf.map_mut("RANGES")
+            .context("the RANGES map is missing")?,
+    )?;
+    for (slot, range) in compiled.ranges.iter().enumerate() {
+        ranges.set(slot as u32, range, 0)?;
     }
     let mut meta: Array<_, KernelRulesMeta> = Array::try_from(
         ebpf.map_mut("RULES_META")

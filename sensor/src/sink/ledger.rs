@@ -18,6 +18,10 @@
 //! The mapping is the file's page cache: it survives the process, not the
 //! machine losing power (nor does the spool: neither is fsync'd, as a sync
 //! per batch would cost the pipeline more than the 10% it may spend).
+//!
+//! The file is made as [`super::fs`] makes files (0600, never through a
+//! link, never a file with other hard links), so no other user can read or
+//! falsify what the next start reports.
 
 use std::{
     path::{Path, PathBuf},
@@ -30,7 +34,7 @@ use std::{
 
 use anyhow::{bail, Context, Result};
 
-use super::files;
+use super::fs::{self, Mode};
 
 const MAGIC: u64 = u64::from_le_bytes(*b"SNSLDGR1");
 const SLOTS: usize = 8;
@@ -71,7 +75,7 @@ impl Ledger {
     /// or a spool from before ledgers).
     pub fn read(dir: &Path) -> Result<Option<State>> {
         let path = path(dir);
-        let Some(data) = files::read(&path)? else {
+        let Some(data) = fs::read(&path)? else {
             return Ok(None);
         };
         let slot = |i: usize| {
@@ -107,7 +111,7 @@ impl Ledger {
             bytes[i * 8..i * 8 + 8].copy_from_slice(&v.to_le_bytes());
         }
         let path = path(dir);
-        let file = files::replace(&path, &bytes)?;
+        let file = fs::replace(&path, &bytes, Mode::PRIVATE)?;
         let fd = std::os::fd::AsRawFd::as_raw_fd(&file);
         // SAFETY: maps the file's 64 bytes, shared, so stores reach its page
         // cache; the fd may be closed once mapped.

@@ -22,7 +22,8 @@
 //!
 //! The directory is made at start and locked (flock on its `lock` file)
 //! while a sensor uses it, so two sensors given the same directory never
-//! mix their spools or ledgers.
+//! mix their spools or ledgers. Its files are made as [`super::fs`] makes
+//! them: 0600 in a 0700 directory, never through a link.
 
 use std::{
     collections::VecDeque,
@@ -37,7 +38,7 @@ use anyhow::{Context, Result};
 use bytes::{Bytes, BytesMut};
 
 use super::{
-    files,
+    fs::{self, Mode},
     ledger::{Ledger, State},
     queue::Batch,
 };
@@ -203,17 +204,19 @@ impl Spool {
     /// Makes and locks `dir`, takes up what an earlier run left there,
     /// counts what it lost, and starts a new ledger.
     pub fn open(dir: PathBuf, max_bytes: u64) -> Result<Self> {
-        files::create_dir(&dir)?;
-        let lock = match files::lock(&dir) {
-            Ok(lock) => lock,
-            Err(e) => {
-                // Another sensor's records: not ours to send.
-                log::warn!(
-                    "{e:#}; its records are left alone, and this sensor spools nothing there \
-                     (nor knows after a crash what it lost)"
-                );
-                return Ok(Self::empty(dir, max_bytes, Some(format!("{e:#}"))));
-            }
+        fs::create_dir_all(&dir, Mode::PRIVATE)
+            .with_context(|| format!("creating the spool directory {}", dir.display()))?;
+        let Some(lock) = fs::lock(&dir)? else {
+            // Another sensor's records: not ours to send.
+            let why = format!(
+                "the spool {} is in use by another sensor: give each its own --spool-dir",
+                dir.display()
+            );
+            log::warn!(
+                "{why}; its records are left alone, and this sensor spools nothing there \
+                 (nor knows after a crash what it lost)"
+            );
+            return Ok(Self::empty(dir, max_bytes, Some(why)));
         };
         let previous = Ledger::read(&dir).unwrap_or_else(|e| {
             log::warn!("{e:#}; what the previous run did not deliver is unknown");
@@ -280,7 +283,7 @@ impl Spool {
             if let Some(num) = name.strip_suffix(".seg").and_then(|n| n.parse().ok()) {
                 nums.push(num);
             } else if name.ends_with(".tmp") {
-                files::remove(&self.dir.join(name))?;
+                fs::remove(&self.dir.join(name))?;
             }
         }
         nums.sort_unstable();
@@ -298,13 +301,13 @@ impl Spool {
         seq: u64,
     ) -> Result<(Vec<u8>, bool)> {
         let legacy_cursor = self.dir.join("cursor");
-        let skip = match files::read(&legacy_cursor)? {
+        let skip = match fs::read(&legacy_cursor)? {
             Some(c) if first => String::from_utf8_lossy(&c).trim().parse().unwrap_or(0),
             _ => 0,
         };
         let (framed, n, cut) = convert(data, skip, seq);
-        files::replace(path, &framed)?;
-        files::remove(&legacy_cursor)?;
+        fs::replace(path, &framed, Mode::PRIVATE)?;
+        fs::remove(&legacy_cursor)?;
         log::info!(
             "spool {}: {} converted to frames ({n} records{})",
             self.dir.display(),
@@ -329,7 +332,7 @@ impl Spool {
         let mut torn_tail = false;
         for (i, num) in self.segment_numbers()?.into_iter().enumerate() {
             let path = self.path(num);
-            let mut data = files::read(&path)?.unwrap_or_default();
+            let mut data = fs::read(&path)?.unwrap_or_default();
             if !data.is_empty() && !data.starts_with(&MAGIC) {
                 let from = *expected.get_or_insert(FIRST);
                 let (framed, cut) = self.convert_plain(&path, &data, i == 0, from)?;
@@ -356,7 +359,7 @@ impl Spool {
             }
             self.keep_frames(num, &data, &frames, &keep)?;
         }
-        files::remove(&self.dir.join("cursor"))?;
+        fs::remove(&self.dir.join("cursor"))?;
         match (previous, expected) {
             (Some(p), Some(e)) if e < p.spool_next => missing.missing += p.spool_next - e,
             (None, Some(_)) if torn_tail => missing.missing += 1,
@@ -380,7 +383,7 @@ impl Spool {
     ) -> Result<()> {
         let path = self.path(num);
         let Some(first) = keep.first() else {
-            return files::remove(&path);
+            return fs::remove(&path);
         };
         let mut len = data.len() as u64;
         let intact = frames.iter().map(|f| f.end - f.start).sum::<usize>() == data.len();
@@ -389,7 +392,7 @@ impl Spool {
             for f in keep {
                 clean.extend_from_slice(&data[f.start..f.end]);
             }
-            files::replace(&path, &clean)?;
+            fs::replace(&path, &clean, Mode::PRIVATE)?;
             len = clean.len() as u64;
         }
         self.records += keep.len() as u64;
@@ -425,7 +428,7 @@ impl Spool {
         let last_full = self.segments.back().is_none_or(|s| s.len >= SEGMENT_BYTES);
         if self.writer.is_none() || last_full {
             let num = self.segments.back().map_or(FIRST, |s| s.num + 1);
-            self.writer = Some(files::append(&self.path(num))?);
+            self.writer = Some(fs::append(&self.path(num), Mode::PRIVATE)?);
             self.segments.push_back(Segment {
                 num,
                 len: 0,
@@ -468,10 +471,10 @@ impl Spool {
             let path = self.path(self.segments[0].num);
             let first = self.segments.front_mut().expect("checked");
             let mut rest = vec![0; (first.len - self.read_off) as usize];
-            files::open_read(&path)?
+            fs::open_read(&path)?
                 .read_exact_at(&mut rest, self.read_off)
                 .with_context(|| format!("reading {}", path.display()))?;
-            files::replace(&path, &rest)?;
+            fs::replace(&path, &rest, Mode::PRIVATE)?;
             first.len = rest.len() as u64;
             first.first = self.ledger.spool_cursor();
             self.read_off = 0;
@@ -493,7 +496,7 @@ impl Spool {
             }
         }
         let num = self.segments[0].num - 1;
-        files::replace(&self.path(num), &framed)?;
+        fs::replace(&self.path(num), &framed, Mode::PRIVATE)?;
         self.segments.push_front(Segment {
             num,
             len: framed.len() as u64,
@@ -514,9 +517,9 @@ impl Spool {
         if self.unavailable.is_some() || !self.segments.is_empty() || self.ledger.owed() > 0 {
             return Ok(());
         }
-        files::remove(&self.dir.join("ledger"))?;
-        files::remove(&self.dir.join("lock"))?;
-        files::remove_dir_if_empty(&self.dir);
+        fs::remove(&self.dir.join("ledger"))?;
+        fs::remove(&self.dir.join("lock"))?;
+        fs::remove_dir_if_empty(&self.dir);
         Ok(())
     }
 
@@ -532,7 +535,7 @@ impl Spool {
             if self.segments.is_empty() {
                 self.writer = None;
             }
-            files::remove(&self.path(s.num))?;
+            fs::remove(&self.path(s.num))?;
         }
         Ok(())
     }
@@ -547,7 +550,7 @@ impl Spool {
                 return Ok(None);
             };
             let path = self.path(seg.num);
-            let file = files::open_read(&path)?;
+            let file = fs::open_read(&path)?;
             let left = seg.len - self.read_off;
             let mut buf = vec![0; left.min((max.max(1) + HEADER) as u64) as usize];
             file.read_exact_at(&mut buf, self.read_off)
