@@ -9,10 +9,12 @@
 //! `raw_syscalls` tracepoints, which see every call.
 //!
 //! The objects the path arguments name are looked up in the dcache by the
-//! `resolve` program (`sensor-ebpf/src/resolve.rs`), as the kernel's own
-//! lookup left it: each name's parent directory and object after the
-//! call, and, for a call that removes or replaces a name, the object
-//! before it (looked up at entry).
+//! `resolve` program (`sensor-ebpf/src/resolve.rs`): at entry, as the
+//! kernel's audit sees them (it copies an inode's facts when its lookup
+//! reaches it, before the call changes them), and at exit for what the
+//! call made, what an open returned, and what the entry's lookup could
+//! not reach (not yet in the dcache: its facts are then as the call left
+//! them).
 //!
 //! The record is followed by `path_len[0]` and `path_len[1]` bytes of the
 //! path arguments (each NUL-terminated) and the cwd's components (leaf
@@ -35,8 +37,10 @@ pub const PATH_ARG_CAP: usize = 4096;
 pub struct PathCopy {
     /// Bytes of each, NUL included (0: none).
     pub len: [u32; PATHS_MAX],
-    /// `outcome::BEFORE` / `BEFORE_ABSENT` of each.
+    /// What the lookups at entry found (`outcome`: `PARENT` and the
+    /// `BEFORE` bits), and the inodes they say were found.
     pub outcome: [u32; PATHS_MAX],
+    pub parent: [InodeInfo; PATHS_MAX],
     pub before: [InodeInfo; PATHS_MAX],
     pub data: [[u8; PATH_ARG_CAP]; PATHS_MAX],
 }

@@ -177,6 +177,9 @@ pub fn queue(
     if i >= PATHS_MAX {
         return Err(-7);
     }
+    // Masked after an opaque copy: older verifiers lose the check's bound
+    // when the compiler spills `i` before it and reloads it after.
+    let i = core::hint::black_box(i) & (PATHS_MAX - 1);
     let job = &mut r.jobs[i];
     job.arg = arg as u64;
     job.name = name;
@@ -266,7 +269,20 @@ fn start(r: *mut Resolve, i: usize) {
     let Some(job) = (unsafe { (*r).jobs.get(i) }) else {
         return;
     };
-    let (name, len, mount, dentry, follow) = (job.name, job.len, job.mount, job.dentry, job.follow);
+    let (name, len, follow) = (job.name, job.len, job.follow);
+    // An absolute name starts at the task's root, whatever the call's
+    // directory.
+    let absolute = read::<u8>(name, 0).is_ok_and(|c| c == b'/');
+    let (mount, dentry) = if absolute {
+        unsafe {
+            (
+                get(&raw const (*r).root_mount),
+                get(&raw const (*r).root_dentry),
+            )
+        }
+    } else {
+        (job.mount, job.dentry)
+    };
     unsafe {
         set(&raw mut (*r).name, name);
         set(&raw mut (*r).end, len);

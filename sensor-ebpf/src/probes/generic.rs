@@ -46,6 +46,8 @@ const MARK_COMPAT: u32 = 3;
 const PATH_MASK: u64 = 2 * PATH_ARG_CAP as u64 - 1;
 /// `AT_FDCWD`: a relative name is relative to the cwd.
 const AT_FDCWD: i32 = -100;
+/// `O_CREAT`: an open that may create its file.
+const O_CREAT: u64 = 0o100;
 
 #[inline(always)]
 fn spec(slot: u32) -> Result<&'static SyscallSpec, i32> {
@@ -149,11 +151,7 @@ fn copy_paths<C: EbpfContext>(
             let src = arg_of(pending, p.arg);
             let len = read_user_str(&mut stage.data[i], src);
             stage.len[i] = len;
-            let replaced = matches!(
-                p.kind,
-                path_kind::DELETE | path_kind::RENAME_FROM | path_kind::RENAME_TO
-            );
-            if replaced && len > 0 {
+            if len > 0 && looked_up_at_entry(pending, p) {
                 let name = stage.data[i].as_ptr() as u64;
                 if let Ok(start) = start_of(task, pending, p) {
                     resolve::queue(r, i, name, len as u64 - 1, start, false)?;
@@ -169,6 +167,18 @@ fn copy_paths<C: EbpfContext>(
     keep_paths(stage)
 }
 
+/// Whether path `p` is looked up at entry: every name the kernel looks
+/// up, but an open's that cannot create (what it opens is known at exit,
+/// from the descriptor).
+#[inline(always)]
+fn looked_up_at_entry(pending: &Pending, p: &PathSpec) -> bool {
+    match p.kind {
+        path_kind::LITERAL => false,
+        path_kind::OPEN => arg_of(pending, p.arg + 1) & O_CREAT != 0,
+        _ => true,
+    }
+}
+
 /// The `syscall_enter` program: the lookups' findings into the entry's
 /// copy, then the copy kept.
 #[inline(always)]
@@ -179,6 +189,10 @@ pub fn try_enter_finish() -> Result<(), i32> {
     for job in r.jobs.iter().take(r.count as usize) {
         let i = (job.arg as usize) & (PATHS_MAX - 1);
         let mut o = 0;
+        if job.outcome & outcome::PARENT as u64 != 0 {
+            o |= outcome::PARENT;
+            stage.parent[i] = job.parent;
+        }
         if job.outcome & outcome::OBJECT as u64 != 0 {
             o |= outcome::BEFORE;
             stage.before[i] = job.object;
@@ -296,12 +310,18 @@ fn record<C: EbpfContext>(
         let len = s.event.path_len[i] as u64;
         let p = &spec.paths[i];
         if (i as u32) < spec.npaths && len > 0 && p.kind != path_kind::LITERAL {
+            let entry = s.event.outcome[i];
+            let made = matches!(p.kind, path_kind::CREATE | path_kind::RENAME_TO);
+            let known = entry & (outcome::BEFORE | outcome::BEFORE_ABSENT) != 0;
             if p.kind == path_kind::OPEN && pending.ret >= 0 {
                 opened(&mut s.event, i, task, pending.ret as u64);
-            } else if let Ok(start) = start_of(task, pending, p) {
-                resolve::queue(r, i, data + at, len - 1, start, follows(pending, p))?;
-            } else {
-                s.event.outcome[i] |= outcome::INCOMPLETE;
+            } else if made || !known {
+                match start_of(task, pending, p) {
+                    Ok(start) => {
+                        resolve::queue(r, i, data + at, len - 1, start, follows(pending, p))?
+                    }
+                    Err(_) => s.event.outcome[i] |= outcome::INCOMPLETE,
+                }
             }
         }
         at += len;
@@ -347,7 +367,9 @@ pub fn try_finish() -> Result<(), i32> {
     for job in r.jobs.iter().take(r.count as usize) {
         let i = (job.arg as usize) & (PATHS_MAX - 1);
         s.event.outcome[i] |= job.outcome as u32;
-        s.event.parent[i] = job.parent;
+        if job.outcome & outcome::PARENT as u64 != 0 {
+            s.event.parent[i] = job.parent;
+        }
         s.event.object[i] = job.object;
     }
     let len = path::position(s) as usize;
@@ -368,6 +390,7 @@ fn paths(s: &mut Scratch<GenericEvent>, spec: &SyscallSpec, pending: &Pending) -
     match unsafe { PATHS_PENDING.get(tid) } {
         Some(copy) => {
             s.event.outcome = copy.outcome;
+            s.event.parent = copy.parent;
             s.event.before = copy.before;
             for i in 0..PATHS_MAX {
                 let len = copy.len[i] as u64;

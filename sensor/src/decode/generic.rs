@@ -94,7 +94,10 @@ pub fn decode(raw: Bytes) -> Result<Syscall> {
         // A name of PATH_MAX bytes or more is one the kernel refused
         // (ENAMETOOLONG) before its audit saw it: no PATH item.
         let cut = e.flags & (flags::PATH_CUT << i) != 0;
-        if let (Some(arg), false, false) = (args.get(i), name.is_empty(), cut) {
+        // An empty name (AT_EMPTY_PATH: the descriptor itself) is no name
+        // to the kernel's audit.
+        let empty = c_str(&name).is_empty();
+        if let (Some(arg), false, false) = (args.get(i), empty, cut) {
             let o = e.outcome[i];
             paths.push(PathName {
                 name: name.slice_ref(c_str(&name)),
@@ -205,9 +208,12 @@ impl Syscall {
         let mut names = Vec::new();
         let mut children = Vec::new();
         for p in &self.paths {
+            // As the lookup saw it, before the call changed it (its
+            // entry's lookup), else as the call left it.
+            let seen = p.before.inode().or(p.after.inode());
             match p.arg.kind {
                 Literal => names.push(item(p, "UNKNOWN", None)),
-                Normal => names.push(match p.after.inode() {
+                Normal => names.push(match seen {
                     Some(inode) => item(p, "NORMAL", Some(inode)),
                     None => item(p, "UNKNOWN", None),
                 }),
@@ -222,10 +228,11 @@ impl Syscall {
                     None => names.push(item(p, "UNKNOWN", None)),
                     Some(parent) => {
                         names.push(self.parent_item(p, parent));
-                        match (p.after.inode(), p.before) {
+                        match (p.after.inode(), &p.before) {
                             (Some(inode), Lookup::Absent) if success => {
                                 children.push(item(p, "CREATE", Some(inode)))
                             }
+                            (_, Lookup::Found(inode)) => names.push(item(p, "NORMAL", Some(inode))),
                             (Some(inode), _) => names.push(item(p, "NORMAL", Some(inode))),
                             (None, _) => {}
                         }
@@ -249,8 +256,13 @@ impl Syscall {
                             _ => {}
                         }
                     }
-                    if matches!(p.arg.kind, Create | RenameTo) {
-                        children.push(item(p, "CREATE", p.after.inode()));
+                    match (p.arg.kind, &p.before) {
+                        // creat() of a file that was there opens it.
+                        (Create, Lookup::Found(inode)) if success => {
+                            names.push(item(p, "NORMAL", Some(inode)))
+                        }
+                        (Create | RenameTo, _) => children.push(item(p, "CREATE", p.after.inode())),
+                        _ => {}
                     }
                 }
             }
