@@ -43,9 +43,12 @@ const LINKS_MAX: u64 = 8;
 const ROUNDS: usize = 1;
 /// Children of a directory examined per run, mounts on a mount point,
 /// mounts crossed up for a `..`.
-const CHILDREN: usize = 64;
+const CHILDREN: usize = 128;
 const MOUNTS: usize = 16;
 const UPS: usize = 4;
+/// `resolve` runs per chain: the kernel allows 32 tail calls from the
+/// first program (33 from 5.18), and the continuation takes one more.
+const CALLS_MAX: u64 = 30;
 /// `S_IFMT` and `S_IFLNK` of `i_mode`.
 const S_IFMT: u16 = 0o170000;
 const S_IFLNK: u16 = 0o120000;
@@ -100,6 +103,8 @@ pub struct Resolve {
     pub next: u64,
     /// The program to continue in (a `sensor_common::tail` slot).
     pub then: u64,
+    /// `resolve` runs so far in this chain.
+    pub calls: u64,
     pub root_mount: u64,
     pub root_dentry: u64,
     // The job under way.
@@ -159,6 +164,7 @@ pub fn begin(r: &mut Resolve, task: u64) -> Result<(), i32> {
     r.root_dentry = read(root, off!(path_dentry))?;
     r.count = 0;
     r.next = 0;
+    r.calls = 0;
     Ok(())
 }
 
@@ -211,23 +217,29 @@ pub fn run<C: EbpfContext>(ctx: &C, tails: &ProgramArray, r: &mut Resolve, then:
 #[inline(always)]
 pub fn try_resolve<C: EbpfContext>(ctx: &C, tails: &ProgramArray) -> Result<(), i32> {
     let r: *mut Resolve = state()?;
-    let phase = || unsafe { get(&raw const (*r).phase) };
+    let phase = || phase_of(r);
+    // A kernel read that fails ends the job, never the record.
+    let step = |result: Result<(), i32>| {
+        if result.is_err() {
+            finish(r, outcome::INCOMPLETE as u64);
+        }
+    };
     for _ in 0..ROUNDS {
         // What the last scan found (or a mount on it, or a link).
         if phase() == phase::FOUND {
-            found(r)?;
+            step(found(r));
         }
         for _ in 0..MOUNTS {
             if phase() != phase::MOUNT {
                 break;
             }
-            mount(r)?;
+            step(mount(r));
         }
         if phase() == phase::FOUND {
-            found(r)?;
+            step(found(r));
         }
         if phase() == phase::LINK {
-            link(r)?;
+            step(link(r));
         }
         if phase() == phase::DONE {
             done(r);
@@ -235,32 +247,73 @@ pub fn try_resolve<C: EbpfContext>(ctx: &C, tails: &ProgramArray) -> Result<(), 
         if phase() == phase::START {
             let next = unsafe { get(&raw const (*r).next) };
             if next >= unsafe { get(&raw const (*r).count) } {
-                let then = unsafe { get(&raw const (*r).then) } as u32;
-                unsafe { tails.tail_call(ctx, then) };
-                return Err(TAIL_CALL_FAILED);
+                return continue_with(ctx, tails, r);
             }
             start(r, next as usize);
         }
         // The next component, then its directory's children: however far
         // the scan gets, the round ends the same way.
         if phase() == phase::COMPONENT {
-            component(r)?;
+            step(component(r));
         }
         for _ in 0..UPS {
             if phase() != phase::UP {
                 break;
             }
-            up(r)?;
+            step(up(r));
         }
         for _ in 0..CHILDREN {
             if phase() != phase::SCAN {
                 break;
             }
-            scan(r)?;
+            step(scan(r));
         }
+    }
+    let calls = unsafe { get(&raw const (*r).calls) } + 1;
+    unsafe { set(&raw mut (*r).calls, calls) };
+    if calls >= CALLS_MAX {
+        // Out of tail calls: the jobs left are incomplete, the record
+        // still goes out.
+        give_up(r);
+        return continue_with(ctx, tails, r);
     }
     unsafe { tails.tail_call(ctx, sensor_common::tail::RESOLVE) };
     Err(TAIL_CALL_FAILED)
+}
+
+/// Tail-calls the continuation; returns only when that failed.
+#[inline(always)]
+fn continue_with<C: EbpfContext>(
+    ctx: &C,
+    tails: &ProgramArray,
+    r: *mut Resolve,
+) -> Result<(), i32> {
+    let then = unsafe { get(&raw const (*r).then) } as u32;
+    unsafe { tails.tail_call(ctx, then) };
+    Err(TAIL_CALL_FAILED)
+}
+
+/// Marks the job under way and every later one incomplete.
+#[inline(always)]
+fn give_up(r: *mut Resolve) {
+    let (next, count) = unsafe { (get(&raw const (*r).next), get(&raw const (*r).count)) };
+    for i in 0..PATHS_MAX {
+        if (i as u64) < next || (i as u64) >= count {
+            continue;
+        }
+        let bits = if i as u64 == next && phase_of(r) != phase::START {
+            unsafe { get(&raw const (*r).outcome) }
+        } else {
+            0
+        };
+        unsafe { (*r).jobs[i].outcome = bits | outcome::INCOMPLETE as u64 };
+    }
+    unsafe { set(&raw mut (*r).next, count) };
+}
+
+#[inline(always)]
+fn phase_of(r: *mut Resolve) -> u64 {
+    unsafe { get(&raw const (*r).phase) }
 }
 
 /// Sets up job `i`.
@@ -629,6 +682,9 @@ fn link(r: *mut Resolve) -> Result<(), i32> {
         finish(r, outcome::INCOMPLETE as u64);
         return Ok(());
     }
+    // Ended where the name ends: the half may hold a longer earlier name.
+    let end = (target_len + rest) as usize & (SPLICE_CAP - 1);
+    unsafe { (*r).spliced[(which & 1) as usize][end] = 0 };
     let absolute = unsafe { (*r).spliced[(which & 1) as usize][0] } == b'/';
     unsafe {
         set(&raw mut (*r).name, dst as u64);

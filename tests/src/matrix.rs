@@ -26,7 +26,7 @@ use crate::{fork_and, CArgv, Sensor};
 
 /// Every class the scenario checks, in the order the README's table lists
 /// them.
-pub const CLASSES: [&str; 14] = [
+pub const CLASSES: [&str; 16] = [
     "exec",
     "exec-failed",
     "socket",
@@ -35,6 +35,8 @@ pub const CLASSES: [&str; 14] = [
     "bind",
     "accept",
     "mmap",
+    "path-follow",
+    "path-rename",
     "tty-output",
     "tty-input",
     "login",
@@ -66,6 +68,7 @@ pub struct Expected {
     pub client_port: u16,
     pub mmap_path: String,
     pub mmap_inode: u64,
+    pub paths: Paths,
     pub tty_out: String,
     pub tty_in: String,
     pub login_pid: u32,
@@ -82,6 +85,19 @@ pub struct Exec {
     pub exe: String,
     pub inode: u64,
     pub argv: Vec<String>,
+}
+
+/// The path calls: a chmod through a symlink, a rename in a directory
+/// named by a descriptor.
+#[derive(Serialize, Deserialize, Debug, Default)]
+pub struct Paths {
+    /// The workload's working directory: a PARENT item's name when the
+    /// call's name has no slash (the kernel prints the cwd, whatever the
+    /// directory descriptor).
+    pub cwd: String,
+    pub link: String,
+    pub dir_inode: u64,
+    pub file_inode: u64,
 }
 
 /// What a run leaves for `check`.
@@ -106,7 +122,8 @@ fn rules(pid: u32) -> String {
         "-a always,exit -F arch=b64 -S execve,execveat -F ppid={pid} -k exec\n\
          -a always,exit -F arch=b64 -S socket,setsockopt,connect,bind,accept,accept4 -F pid={pid} -k net\n\
          -a always,exit -F arch=b64 -S socket -F ppid={pid} -k flood\n\
-         -a always,exit -F arch=b64 -S mmap -F pid={pid} -F a2&0x4 -k mmap\n"
+         -a always,exit -F arch=b64 -S mmap -F pid={pid} -F a2&0x4 -k mmap\n\
+         -a always,exit -F arch=b64 -S fchmodat,renameat -F pid={pid} -k path\n"
     )
 }
 
@@ -142,6 +159,7 @@ pub fn run(dir: &Path) -> Result<Outcome> {
     exec(&mut expected, &cwd)?;
     net(&mut expected)?;
     mmap(&mut expected)?;
+    paths(&mut expected, &cwd)?;
     tty(&mut expected)?;
     login(&mut expected)?;
     expected.fork_child = fork_and(|| unsafe { libc::_exit(EXIT_STATUS) });
@@ -333,6 +351,37 @@ fn mmap(expected: &mut Expected) -> Result<()> {
     Ok(())
 }
 
+/// `fchmodat` of a symlink's absolute name (the lookup follows it), then
+/// `renameat` of the file it names, relative to a directory descriptor.
+fn paths(expected: &mut Expected, cwd: &Path) -> Result<()> {
+    let file = cwd.join("target");
+    fs::write(&file, "matrix")?;
+    let link = cwd.join("link");
+    std::os::unix::fs::symlink("target", &link)?;
+    let name = CString::new(link.as_os_str().as_encoded_bytes())?;
+    let dir = CString::new(cwd.as_os_str().as_encoded_bytes())?;
+    unsafe {
+        let chmod = libc::fchmodat(libc::AT_FDCWD, name.as_ptr(), 0o600, 0);
+        ensure!(chmod == 0, "fchmodat: {}", std::io::Error::last_os_error());
+        let fd = libc::open(dir.as_ptr(), libc::O_PATH | libc::O_DIRECTORY);
+        ensure!(fd >= 0, "open: {}", std::io::Error::last_os_error());
+        let renamed = libc::renameat(fd, c"target".as_ptr(), fd, c"renamed".as_ptr());
+        ensure!(
+            renamed == 0,
+            "renameat: {}",
+            std::io::Error::last_os_error()
+        );
+        libc::close(fd);
+    }
+    expected.paths = Paths {
+        cwd: std::env::current_dir()?.to_string_lossy().into_owned(),
+        link: link.to_string_lossy().into_owned(),
+        dir_inode: fs::metadata(cwd)?.ino(),
+        file_inode: fs::metadata(cwd.join("renamed"))?.ino(),
+    };
+    Ok(())
+}
+
 fn tty(expected: &mut Expected) -> Result<()> {
     let (master, slave) = crate::open_pty();
     expected.tty_out = "matrix-output".into();
@@ -433,6 +482,8 @@ pub fn check(o: &Outcome) -> Verdicts {
         sockaddr(e, x.pid, 288, x.accept_fd, x.client_port),
     );
     verdict("mmap", check_mmap(e, x));
+    verdict("path-follow", check_follow(e, x));
+    verdict("path-rename", check_rename(e, x));
     verdict("tty-output", check_tty(e, x.pid, "output", &x.tty_out));
     verdict("tty-input", check_tty(e, x.pid, "input", &x.tty_in));
     verdict("login", check_login(e, x));
@@ -544,6 +595,50 @@ fn check_mmap(events: &[Value], x: &Expected) -> Result<()> {
         "MMAP {}",
         e["MMAP"]
     );
+    Ok(())
+}
+
+/// The chmod's one PATH item: the symlink's name, the file's inode and
+/// its mode before the call.
+fn check_follow(events: &[Value], x: &Expected) -> Result<()> {
+    let e = syscall(events, x.pid, 268)?;
+    let items = e["PATH"].as_array().context("no PATH items")?;
+    ensure!(items.len() == 1, "PATH items {items:?}");
+    fields(
+        &items[0],
+        &[
+            ("name", json!(x.paths.link)),
+            ("inode", json!(x.paths.file_inode)),
+            ("nametype", json!("NORMAL")),
+            ("mode", json!("0o100644")),
+        ],
+    )
+}
+
+/// The rename's four PATH items: each name's parent (named by the cwd, as
+/// the kernel does for a name without a slash), the file deleted
+/// under its old name and created under its new one. Their order depends
+/// on the kernel (5.15 reversed the parents'), so each is found by name
+/// and type.
+fn check_rename(events: &[Value], x: &Expected) -> Result<()> {
+    let e = syscall(events, x.pid, 264)?;
+    let items = e["PATH"].as_array().context("no PATH items")?;
+    ensure!(items.len() == 4, "PATH items {items:?}");
+    let cwd = x.paths.cwd.as_str();
+    let want = [
+        (cwd, "PARENT", x.paths.dir_inode),
+        (cwd, "PARENT", x.paths.dir_inode),
+        ("target", "DELETE", x.paths.file_inode),
+        ("renamed", "CREATE", x.paths.file_inode),
+    ];
+    for (name, nametype, inode) in want {
+        ensure!(
+            items
+                .iter()
+                .any(|i| i["name"] == name && i["nametype"] == nametype && i["inode"] == inode),
+            "no {nametype} item {name} with inode {inode} in {items:?}"
+        );
+    }
     Ok(())
 }
 

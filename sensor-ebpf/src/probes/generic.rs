@@ -154,7 +154,7 @@ fn copy_paths<C: EbpfContext>(
             if len > 0 && looked_up_at_entry(pending, p) {
                 let name = stage.data[i].as_ptr() as u64;
                 if let Ok(start) = start_of(task, pending, p) {
-                    resolve::queue(r, i, name, len as u64 - 1, start, false)?;
+                    resolve::queue(r, i, name, len as u64 - 1, start, follows(pending, p))?;
                 }
             }
         }
