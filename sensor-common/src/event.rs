@@ -17,10 +17,14 @@ pub enum EventKind {
     Login = 9,
     /// A cgroup made: never written, it tells userspace a cgroup's path.
     Cgroup = 10,
+    /// A message sent to the kernel's audit netlink socket.
+    UserMsg = 11,
+    /// An exec that entered namespaces: a possible runtime session's root.
+    SessionCandidate = 12,
 }
 
 /// Kinds, in number order, for per-kind counters.
-pub const KINDS: [EventKind; 10] = [
+pub const KINDS: [EventKind; 12] = [
     EventKind::Exec,
     EventKind::Socket,
     EventKind::Setsockopt,
@@ -31,6 +35,8 @@ pub const KINDS: [EventKind; 10] = [
     EventKind::Tty,
     EventKind::Login,
     EventKind::Cgroup,
+    EventKind::UserMsg,
+    EventKind::SessionCandidate,
 ];
 
 /// Size of per-kind counter arrays (indexed by the kind's number).
@@ -57,6 +63,8 @@ impl EventKind {
             Self::Tty => "tty",
             Self::Login => "login",
             Self::Cgroup => "cgroup",
+            Self::UserMsg => "usermsg",
+            Self::SessionCandidate => "session",
         }
     }
 }

@@ -20,5 +20,7 @@ pub mod offsets;
 pub mod process;
 pub mod rules;
 pub mod scope;
+pub mod session;
 pub mod tail;
 pub mod tty;
+pub mod usermsg;

@@ -98,6 +98,29 @@ pub struct KernelOffsets {
     /// recognises the saved registers without an entry program.
     pub pt_regs_ax: u32,
     pub pt_regs_size: u32,
+
+    /// Audit netlink messages (`usermsg`): the sending socket and the
+    /// sender's capabilities and user namespace.
+    pub socket_sk: u32,
+    /// `sock.__sk_common.skc_family`
+    pub sock_family: u32,
+    pub sock_sk_protocol: u32,
+    /// `cred.cap_effective` (a u64, or two u32 words on older kernels:
+    /// either way the low word holds CAP_AUDIT_WRITE).
+    pub cred_cap_effective: u32,
+    pub cred_user_ns: u32,
+    pub user_namespace_level: u32,
+
+    /// Runtime sessions (`session`): the pid in the task's own pid
+    /// namespace, and the new image's environment.
+    pub task_struct_thread_pid: u32,
+    pub pid_level: u32,
+    pub pid_numbers: u32,
+    /// `sizeof(struct upid)`; `upid.nr` is at offset 0.
+    pub upid_size: u32,
+    pub upid_nr: u32,
+    pub mm_struct_env_start: u32,
+    pub mm_struct_env_end: u32,
 }
 
 impl KernelOffsets {

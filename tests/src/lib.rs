@@ -18,6 +18,7 @@ pub mod auditd;
 pub mod containerd;
 pub mod deploy;
 pub mod http_receiver;
+pub mod logins;
 pub mod matrix;
 pub mod podman;
 pub mod rsyslog;

@@ -8,7 +8,9 @@ pub mod lifecycle;
 pub mod login;
 pub mod mmap;
 pub mod net;
+pub mod session;
 pub mod tty;
+pub mod usermsg;
 
 use anyhow::{ensure, Result};
 use bytes::Bytes;
@@ -28,6 +30,8 @@ pub enum Event {
     Tty(tty::Tty),
     Login(login::Login),
     Cgroup(cgroup::CgroupMade),
+    UserMsg(usermsg::UserMsg),
+    SessionCandidate(session::Candidate),
 }
 
 /// The subject and the syscall of a SYSCALL record.
@@ -55,6 +59,8 @@ impl Event {
             Event::Tty(e) => &e.call.process,
             Event::Login(e) => &e.process,
             Event::Cgroup(e) => &e.process,
+            Event::UserMsg(e) => &e.call.process,
+            Event::SessionCandidate(e) => &e.process,
         }
     }
 }
@@ -79,6 +85,8 @@ pub fn decode(raw: Bytes) -> Result<Decoded> {
         Some(EventKind::Tty) => Event::Tty(tty::decode(raw)?),
         Some(EventKind::Login) => Event::Login(login::decode(&raw)?),
         Some(EventKind::Cgroup) => Event::Cgroup(cgroup::decode(raw)?),
+        Some(EventKind::UserMsg) => Event::UserMsg(usermsg::decode(raw)?),
+        Some(EventKind::SessionCandidate) => Event::SessionCandidate(session::decode(raw)?),
         None => anyhow::bail!("unknown event kind {}", header.kind),
     };
     Ok(Decoded { header, event })

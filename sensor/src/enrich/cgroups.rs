@@ -118,14 +118,13 @@ impl Cgroups {
     }
 
     /// A cgroup made (`cgroup_mkdir`): its path is known from now on,
-    /// even after it is removed.
-    pub fn learn(&mut self, made: &CgroupMade) {
+    /// even after it is removed. Returns where it is, for the hierarchy
+    /// the sensor reads.
+    pub fn learn(&mut self, made: &CgroupMade) -> Option<Rc<Placement>> {
         if Some(made.hierarchy) != self.hierarchy_id {
-            return;
+            return None;
         }
-        let Some((_, _, hierarchy)) = &self.mount else {
-            return;
-        };
+        let (_, _, hierarchy) = self.mount.as_ref()?;
         let key = CgroupKey {
             id: made.id,
             hierarchy: match hierarchy {
@@ -139,7 +138,9 @@ impl Cgroups {
             path,
             key,
         };
-        self.remember(made.id, Some(Rc::new(placement)));
+        let placement = Rc::new(placement);
+        self.remember(made.id, Some(placement.clone()));
+        Some(placement)
     }
 
     fn remember(&mut self, id: u64, placement: Option<Rc<Placement>>) {

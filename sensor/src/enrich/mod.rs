@@ -9,6 +9,7 @@ pub mod hold;
 pub mod names;
 pub mod processes;
 pub mod runtime;
+pub mod session;
 
 use std::{rc::Rc, sync::Arc, time::Duration};
 
@@ -40,6 +41,7 @@ pub struct Enricher {
     cgroups: cgroups::Cgroups,
     names: Names,
     processes: Processes,
+    sessions: session::Sessions,
     pub metadata: Metadata,
     hold: hold::Hold,
 }
@@ -100,6 +102,7 @@ impl Enricher {
             cgroups: cgroups::Cgroups::new(settings.controller),
             names: Names::load(),
             processes: Processes::snapshot(),
+            sessions: session::Sessions::new(),
             metadata: Metadata::start(settings.runtime, settings.metadata_retention),
             hold: hold::Hold::new(settings.metadata_wait),
         }
@@ -111,9 +114,23 @@ impl Enricher {
 
     /// Updates the process table with `event`; returns what it knows of
     /// the event's process (the filter may need its exe).
-    pub fn observe(&mut self, event: &Event) -> Option<Rc<ProcessEntry>> {
-        if let Event::Cgroup(made) = event {
-            self.cgroups.learn(made);
+    pub fn observe(&mut self, decoded: &Decoded) -> Option<Rc<ProcessEntry>> {
+        let event = &decoded.event;
+        match event {
+            Event::Cgroup(made) => {
+                if let Some(placement) = self.cgroups.learn(made) {
+                    self.sessions.container_made(&placement);
+                }
+            }
+            Event::SessionCandidate(c) => {
+                let placement = self.cgroups.placement(&c.process);
+                let ts = decoded.header.ts_boot_ns;
+                if let Some(s) = self.sessions.start(c, placement.as_deref(), ts) {
+                    let p = &c.process;
+                    self.processes.start_session(p.pid, p.ppid, &p.comm, s);
+                }
+            }
+            _ => {}
         }
         self.processes.observe(event);
         self.processes.get(event.process().pid)

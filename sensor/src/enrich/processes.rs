@@ -28,6 +28,9 @@ pub struct ProcessEntry {
     pub ppid: u32,
     /// The command line as PROCTITLE holds it (cut at 128 bytes).
     pub proctitle: Vec<Bytes>,
+    /// The runtime session (`kubectl exec`) the process is part of: set at
+    /// its root, handed on at fork, kept across exec.
+    pub session: Option<Rc<super::session::Session>>,
 }
 
 #[derive(Default)]
@@ -74,6 +77,7 @@ impl Processes {
             Event::Exec(exec) if exec.success => {
                 let p = &exec.call.process;
                 self.absent.remove(&p.pid);
+                let session = self.by_pid.get(&p.pid).and_then(|e| e.session.clone());
                 self.by_pid.insert(
                     p.pid,
                     Rc::new(ProcessEntry {
@@ -82,6 +86,7 @@ impl Processes {
                         exe_identity: exec.exe_inode.as_ref().map(Identity::of_inode),
                         ppid: p.ppid,
                         proctitle: proctitle(&exec.argv),
+                        session,
                     }),
                 );
             }
@@ -94,6 +99,7 @@ impl Processes {
                         exe_identity: None,
                         ppid: parent.ppid,
                         proctitle: Vec::new(),
+                        session: None,
                     },
                     |entry| (*entry).clone(),
                 );
@@ -104,6 +110,30 @@ impl Processes {
             Event::Exit(exit) => self.exited = Some(exit.process.pid),
             _ => {}
         }
+    }
+
+    /// Marks `pid` as the root of `session` (from /proc when the table
+    /// has not seen it; a bare entry when /proc has not either).
+    pub fn start_session(
+        &mut self,
+        pid: u32,
+        ppid: u32,
+        comm: &[u8],
+        session: Rc<super::session::Session>,
+    ) {
+        let mut entry = self.get(pid).map_or_else(
+            || ProcessEntry {
+                comm: c_str(comm).to_vec(),
+                exe: Vec::new(),
+                exe_identity: None,
+                ppid,
+                proctitle: Vec::new(),
+                session: None,
+            },
+            |e| (*e).clone(),
+        );
+        entry.session = Some(session);
+        self.by_pid.insert(pid, Rc::new(entry));
     }
 
     /// The entry of `pid`, from /proc when the table has not seen it.
@@ -136,6 +166,7 @@ fn from_proc(pid: u32) -> Option<ProcessEntry> {
         exe_identity: Identity::of(std::path::Path::new(&format!("/proc/{pid}/exe"))),
         ppid: stat.ppid as u32,
         proctitle: proctitle(&split_argv(&Bytes::from(cmdline))),
+        session: None,
     })
 }
 

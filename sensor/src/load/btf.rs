@@ -123,6 +123,19 @@ pub fn resolve(btf: &Btf) -> Result<KernelOffsets> {
         pt_regs_orig_ax: r.offset("pt_regs", "orig_ax")?,
         pt_regs_ax: r.offset("pt_regs", "ax")?,
         pt_regs_size: r.size("pt_regs")?,
+        socket_sk: r.offset("socket", "sk")?,
+        sock_family: r.offset("sock", "__sk_common.skc_family")?,
+        sock_sk_protocol: r.offset("sock", "sk_protocol")?,
+        cred_cap_effective: r.offset("cred", "cap_effective")?,
+        cred_user_ns: r.offset("cred", "user_ns")?,
+        user_namespace_level: r.offset("user_namespace", "level")?,
+        task_struct_thread_pid: r.offset("task_struct", "thread_pid")?,
+        pid_level: r.offset("pid", "level")?,
+        pid_numbers: r.offset("pid", "numbers")?,
+        upid_size: r.size("upid")?,
+        upid_nr: r.offset("upid", "nr")?,
+        mm_struct_env_start: r.offset("mm_struct", "env_start")?,
+        mm_struct_env_end: r.offset("mm_struct", "env_end")?,
     })
 }
 

@@ -186,7 +186,7 @@ fn bytes_of<T: aya::Pod>(value: &T) -> &[u8] {
 fn load_one(ebpf: &mut Ebpf, program: &Program) -> Result<Verified, Refused> {
     let start = std::time::Instant::now();
     let loaded = match program.attach {
-        Attach::Tracepoint(_) | Attach::Tail(_) => {
+        Attach::Tracepoint(_) | Attach::TracepointAs(..) | Attach::Tail(_) => {
             typed::<TracePoint>(ebpf, program).map(|p| p.load())
         }
         Attach::RawTracepoint => typed::<RawTracePoint>(ebpf, program).map(|p| p.load()),
@@ -229,6 +229,9 @@ pub fn attach(ebpf: &mut Ebpf, program: &Program) -> Result<Link> {
     let attached = match program.attach {
         Attach::Tracepoint(category) => typed::<TracePoint>(ebpf, program)?
             .attach(category, program.name)
+            .map(Link::Tracepoint),
+        Attach::TracepointAs(category, name) => typed::<TracePoint>(ebpf, program)?
+            .attach(category, name)
             .map(Link::Tracepoint),
         Attach::RawTracepoint => typed::<RawTracePoint>(ebpf, program)?
             .attach(program.name)

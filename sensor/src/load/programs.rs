@@ -7,6 +7,9 @@ use sensor_common::tail;
 pub enum Attach {
     /// `syscalls:*`, `sched:*`: category and name.
     Tracepoint(&'static str),
+    /// A second program on one tracepoint: category and the tracepoint's
+    /// name, which is not the program's.
+    TracepointAs(&'static str, &'static str),
     /// A raw tracepoint, for programs that need the tracepoint's task pointers.
     RawTracepoint,
     /// Never attached: a tracepoint program the others continue in, put in
@@ -28,6 +31,7 @@ impl Program {
     pub fn point(&self) -> String {
         match self.attach {
             Attach::Tracepoint(category) => format!("tracepoint {category}:{}", self.name),
+            Attach::TracepointAs(category, name) => format!("tracepoint {category}:{name}"),
             Attach::RawTracepoint => format!("raw tracepoint {}", self.name),
             Attach::Tail(slot) => format!("slot {slot} of {}", tail::TAILS_MAP),
         }
@@ -89,6 +93,15 @@ pub const PROGRAMS: &[Program] = &[
     syscall("sys_exit_accept4", ACCEPT4),
     syscall("sys_exit_bind", BIND),
     syscall("sys_exit_mmap", MMAP),
+    // Audit netlink messages and runtime sessions: always, as auditd
+    // records user messages whatever its syscall rules.
+    syscall("sys_exit_sendto", ALWAYS),
+    syscall("sys_exit_sendmsg", ALWAYS),
+    Program {
+        name: "session_exec",
+        attach: Attach::TracepointAs("sched", "sched_process_exec"),
+        serves: ALWAYS,
+    },
     syscall("sys_enter_write", ALWAYS),
     syscall("sys_exit_write", ALWAYS),
     syscall("sys_enter_read", ALWAYS),

@@ -153,7 +153,9 @@ fn measure_one(obj: &Object, program: &'static Program) -> Result<Stats> {
         .with_context(|| format!("program {} is not in the eBPF object", program.name))?;
     let function = &obj.functions[&prog.function_key()];
     let prog_type = match program.attach {
-        Attach::Tracepoint(_) | Attach::Tail(_) => bpf_prog_type::BPF_PROG_TYPE_TRACEPOINT,
+        Attach::Tracepoint(_) | Attach::TracepointAs(..) | Attach::Tail(_) => {
+            bpf_prog_type::BPF_PROG_TYPE_TRACEPOINT
+        }
         Attach::RawTracepoint => bpf_prog_type::BPF_PROG_TYPE_RAW_TRACEPOINT,
     };
     let mut log = vec![0u8; 64 * 1024];

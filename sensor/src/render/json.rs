@@ -70,6 +70,16 @@ impl<'a> Obj<'a> {
         json_str(self.out, value);
     }
 
+    /// A null whose key is data.
+    pub fn null_entry(&mut self, key: &[u8]) {
+        if !self.first {
+            self.out.push(',');
+        }
+        self.first = false;
+        json_str(self.out, key);
+        self.out.push_str(":null");
+    }
+
     pub fn null(&mut self, key: &str) {
         self.key(key);
         self.out.push_str("null");
@@ -138,6 +148,8 @@ pub fn render(e: &Enriched, out: &mut String) {
         Event::Tty(x) => tty_record(&mut top, e, x),
         Event::Login(x) => login(&mut top, e, x),
         Event::Cgroup(_) => {} // never kept by the filter
+        Event::UserMsg(x) => super::usermsg::json(&mut top, e, x),
+        Event::SessionCandidate(x) => super::session::json_start(&mut top, e, x),
     }
     placement(&mut top, e);
     top.end();
@@ -169,11 +181,13 @@ fn placement(top: &mut Obj, e: &Enriched) {
                 c.str("IMAGE_ID", m.image_id.as_bytes());
             }
             c.str("CGROUP", placement.path.as_bytes());
-            c.end();
             let pod = meta.and_then(|m| m.pod.as_deref());
             if pod.is_none() && pod_uid.is_none() {
+                super::session::json_exec(&mut c, e);
+                c.end();
                 return;
             }
+            c.end();
             let mut k = top.object("K8S");
             if let Some(pod) = pod {
                 k.str("POD", pod.name.as_bytes());
@@ -187,6 +201,7 @@ fn placement(top: &mut Obj, e: &Enriched) {
             } else if let Some(uid) = pod_uid {
                 k.str("POD_UID", uid.as_bytes());
             }
+            super::session::json_exec(&mut k, e);
             k.end();
         }
         Origin::Host { unit } => {
@@ -343,6 +358,16 @@ fn str_list<'a>(obj: &mut Obj, key: &str, items: impl Iterator<Item = &'a [u8]>)
         l.str(item);
     }
     l.end();
+}
+
+/// A SYSCALL record with nothing particular to the call.
+pub fn syscall_of(top: &mut Obj, e: &Enriched, call: &Call) {
+    syscall(top, e, call, Record::new(), |_| {});
+}
+
+/// PROCTITLE of the process as the table knows it.
+pub fn subject_proctitle(top: &mut Obj, e: &Enriched) {
+    proctitle(top, e);
 }
 
 /// PROCTITLE of the process as the table knows it (exec has its own).

@@ -4,7 +4,9 @@ pub mod auditd;
 pub mod encode;
 pub mod json;
 pub mod names;
+pub mod session;
 pub mod sockaddr;
+pub mod usermsg;
 
 use crate::enrich::{cgroup::Runtime, runtime::ContainerMeta};
 

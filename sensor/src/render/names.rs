@@ -9,6 +9,8 @@ pub fn syscall(nr: u32) -> &'static str {
         41 => "socket",
         42 => "connect",
         43 => "accept",
+        44 => "sendto",
+        46 => "sendmsg",
         49 => "bind",
         54 => "setsockopt",
         59 => "execve",
