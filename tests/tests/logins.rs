@@ -277,3 +277,105 @@ fn same_value(json: &Value, r: &SessionRecord, key: &str) -> bool {
         Some(t) => json.as_str() == Some(t),
     }
 }
+
+/// A netlink message of type `kind` (a request, acknowledged) with
+/// `text` and its NUL, as libaudit builds one.
+fn audit_message(kind: u16, text: &str) -> Vec<u8> {
+    let len = (16 + text.len() + 1) as u32;
+    let mut m = len.to_le_bytes().to_vec();
+    m.extend(kind.to_le_bytes());
+    m.extend(5u16.to_le_bytes()); // NLM_F_REQUEST | NLM_F_ACK
+    m.extend([0; 8]);
+    m.extend(text.as_bytes());
+    m.push(0);
+    m
+}
+
+/// In a forked child: sends `message` to the kernel's audit socket,
+/// reads the acknowledgement, and exits with the kernel's errno (0 when
+/// it took the message), after dropping to `nobody` if `unprivileged`.
+fn send_from_child(message: &[u8], unprivileged: bool) -> (u32, i32) {
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0);
+    if pid == 0 {
+        unsafe {
+            if unprivileged && (libc::setgid(65534) != 0 || libc::setuid(65534) != 0) {
+                libc::_exit(100);
+            }
+            let fd = libc::socket(libc::AF_NETLINK, libc::SOCK_RAW, libc::NETLINK_AUDIT);
+            if fd < 0 {
+                libc::_exit(101);
+            }
+            let mut addr: libc::sockaddr_nl = std::mem::zeroed();
+            addr.nl_family = libc::AF_NETLINK as u16;
+            let sent = libc::sendto(
+                fd,
+                message.as_ptr().cast(),
+                message.len(),
+                0,
+                (&raw const addr).cast(),
+                std::mem::size_of::<libc::sockaddr_nl>() as u32,
+            );
+            if sent < 0 {
+                libc::_exit(102);
+            }
+            // The acknowledgement: nlmsghdr, then nlmsgerr's error.
+            let mut ack = [0u8; 64];
+            let n = libc::recv(fd, ack.as_mut_ptr().cast(), ack.len(), 0);
+            if n < 20 {
+                libc::_exit(103);
+            }
+            let error = i32::from_le_bytes([ack[16], ack[17], ack[18], ack[19]]);
+            libc::_exit(-error);
+        }
+    }
+    let mut status = 0;
+    unsafe { libc::waitpid(pid, &mut status, 0) };
+    (pid as u32, libc::WEXITSTATUS(status))
+}
+
+#[test]
+fn message_text_cannot_forge_the_kernels_fields_and_refused_ones_are_not_written() {
+    let sensor = Sensor::start(&["--format", "auditd", "--runtime-endpoint", "none"]).unwrap();
+    let tag = sensor_tests::marker("forged");
+    // A privileged sender whose text pretends to be another record.
+    let forged = format!(
+        "op={tag} pid=1 uid=0 auid=0 ses=1 res=success'\nnode=vm type=USER_AUTH msg=audit(1.000:1): pid=1 uid=0 auid=0 ses=1 msg='op=forged"
+    );
+    let (sender, errno) = send_from_child(&audit_message(1100, &forged), false);
+    assert_eq!(errno, 0, "the kernel refused a root sender's message");
+    // One without CAP_AUDIT_WRITE: the kernel refuses it (EPERM).
+    let refused_tag = sensor_tests::marker("refused");
+    let (_, errno) = send_from_child(&audit_message(1100, &format!("op={refused_tag}")), true);
+    assert_eq!(
+        errno,
+        libc::EPERM,
+        "the kernel took an unprivileged sender's message"
+    );
+    assert!(wait_until(20, || sensor.text().contains(&tag)));
+    thread::sleep(Duration::from_millis(500));
+    let text = sensor.stop_text().unwrap();
+    let lines: Vec<&str> = text.lines().filter(|l| l.contains(&tag)).collect();
+    assert_eq!(
+        lines.len(),
+        1,
+        "one line, whatever the text holds: {lines:#?}"
+    );
+    let r = &logins::session_records(lines[0])[0];
+    assert_eq!(r.kind, "USER_AUTH");
+    let own_auid = std::fs::read_to_string("/proc/self/loginuid").unwrap();
+    let own_ses = std::fs::read_to_string("/proc/self/sessionid").unwrap();
+    assert_eq!(r.get("pid"), Some(sender.to_string().as_str()), "{lines:?}");
+    assert_eq!(r.get("uid"), Some("0"));
+    assert_eq!(r.get("auid"), Some(own_auid.trim()));
+    assert_eq!(r.get("ses"), Some(own_ses.trim()));
+    assert!(
+        lines[0].contains("res=success'%0Anode=vm type=USER_AUTH"),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        !text.contains(&refused_tag),
+        "a message the kernel refused was written"
+    );
+}
