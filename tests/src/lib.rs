@@ -23,6 +23,7 @@ pub mod matrix;
 pub mod podman;
 pub mod rsyslog;
 pub mod vm;
+pub mod websocket;
 use serde_json::Value;
 
 /// The sensor binary under test.

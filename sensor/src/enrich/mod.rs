@@ -123,13 +123,22 @@ impl Enricher {
                 }
             }
             Event::SessionCandidate(c) => {
-                let placement = self.cgroups.placement(&c.process);
+                let p = &c.process;
+                // A session's root that execs again stays in its session.
+                let in_session = self
+                    .processes
+                    .get(p.pid)
+                    .is_some_and(|e| e.session.is_some());
+                let placement = self.cgroups.placement(p);
                 let ts = decoded.header.ts_boot_ns;
-                if let Some(s) = self.sessions.start(c, placement.as_deref(), ts) {
-                    let p = &c.process;
+                if let Some(s) = (!in_session)
+                    .then(|| self.sessions.start(c, placement.as_deref(), ts))
+                    .flatten()
+                {
                     self.processes.start_session(p.pid, p.ppid, &p.comm, s);
                 }
             }
+            Event::Exit(x) => self.sessions.exited(x.process.pid),
             _ => {}
         }
         self.processes.observe(event);

@@ -45,6 +45,9 @@ pub struct Sessions {
     /// Containers whose cgroup was made while the sensor watched and whose
     /// first process has not exec'd yet.
     fresh: HashSet<String>,
+    /// Containers' first processes, until they exit: one that execs again
+    /// (an entrypoint script's `exec server`) is still no session.
+    firsts: HashSet<u32>,
 }
 
 impl Sessions {
@@ -52,6 +55,7 @@ impl Sessions {
         Self {
             clock: Clock::new(),
             fresh: HashSet::new(),
+            firsts: HashSet::new(),
         }
     }
 
@@ -65,8 +69,14 @@ impl Sessions {
         }
     }
 
+    /// A process exited: its pid may be another's next.
+    pub fn exited(&mut self, pid: u32) {
+        self.firsts.remove(&pid);
+    }
+
     /// The session `c` starts, if it is a session's root; `placement` is
-    /// where it runs, `ts_boot_ns` its exec's time.
+    /// where it runs, `ts_boot_ns` its exec's time. A root that execs
+    /// again stays in its session: the caller does not ask then.
     pub fn start(
         &mut self,
         c: &Candidate,
@@ -79,12 +89,16 @@ impl Sessions {
         if c.parent_cgroup_ctl_id == c.process.cgroup_ctl_id {
             return None; // made by the container's own processes
         }
+        let pid = c.process.pid;
         let first = self.fresh.remove(id.as_str());
-        if first || c.ns_pid == 1 {
+        if first || c.ns_pid == 1 || self.firsts.contains(&pid) {
+            if self.firsts.len() >= CAPACITY {
+                self.firsts.clear();
+            }
+            self.firsts.insert(pid);
             return None; // the container's first process
         }
         let started = self.clock.id(ts_boot_ns, 0);
-        let pid = c.process.pid;
         Some(Rc::new(Session {
             id: format!("{pid}@{}.{:03}", started.secs, started.millis),
             started,
@@ -143,6 +157,9 @@ mod tests {
         assert!(s.start(&candidate(11, 8, 5, 5), Some(&c), 2).is_none());
         // pid 1 of its own namespace.
         assert!(s.start(&candidate(12, 1, 5, 1), Some(&c), 3).is_none());
+        // The first process execs again (`exec server`), until it exits.
+        assert!(s.start(&candidate(10, 7, 5, 1), Some(&c), 3).is_none());
+        s.exited(10);
         // The shim's exec.
         let root = s.start(&candidate(13, 9, 5, 1), Some(&c), 4).unwrap();
         assert_eq!(root.root_pid, 13);

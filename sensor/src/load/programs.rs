@@ -82,6 +82,14 @@ pub const PROGRAMS: &[Program] = &[
     syscall("sys_enter_execveat", EXECVEAT),
     syscall("sys_exit_execve", EXECVE),
     syscall("sys_exit_execveat", EXECVEAT),
+    // Before the exec program on the same tracepoint: programs run in the
+    // order they were attached, so a session's root is known before its
+    // exec's record is read (it carries the session too).
+    Program {
+        name: "session_exec",
+        attach: Attach::TracepointAs("sched", "sched_process_exec"),
+        serves: ALWAYS,
+    },
     sched("sched_process_exec", EXEC),
     syscall("sys_exit_socket", SOCKET),
     syscall("sys_exit_setsockopt", SETSOCKOPT),
@@ -93,15 +101,10 @@ pub const PROGRAMS: &[Program] = &[
     syscall("sys_exit_accept4", ACCEPT4),
     syscall("sys_exit_bind", BIND),
     syscall("sys_exit_mmap", MMAP),
-    // Audit netlink messages and runtime sessions: always, as auditd
-    // records user messages whatever its syscall rules.
+    // Audit netlink messages: always, as auditd records user messages
+    // whatever its syscall rules.
     syscall("sys_exit_sendto", ALWAYS),
     syscall("sys_exit_sendmsg", ALWAYS),
-    Program {
-        name: "session_exec",
-        attach: Attach::TracepointAs("sched", "sched_process_exec"),
-        serves: ALWAYS,
-    },
     syscall("sys_enter_write", ALWAYS),
     syscall("sys_exit_write", ALWAYS),
     syscall("sys_enter_read", ALWAYS),
