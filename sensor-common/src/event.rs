@@ -21,10 +21,14 @@ pub enum EventKind {
     UserMsg = 11,
     /// An exec that entered namespaces: a possible runtime session's root.
     SessionCandidate = 12,
+    /// One of the kernel's own audit records, read from the audit netlink
+    /// multicast group (never from the ring: the kind names its loss and
+    /// metrics).
+    KernelRecord = 13,
 }
 
 /// Kinds, in number order, for per-kind counters.
-pub const KINDS: [EventKind; 12] = [
+pub const KINDS: [EventKind; 13] = [
     EventKind::Exec,
     EventKind::Socket,
     EventKind::Setsockopt,
@@ -37,6 +41,7 @@ pub const KINDS: [EventKind; 12] = [
     EventKind::Cgroup,
     EventKind::UserMsg,
     EventKind::SessionCandidate,
+    EventKind::KernelRecord,
 ];
 
 /// Size of per-kind counter arrays (indexed by the kind's number).
@@ -65,6 +70,7 @@ impl EventKind {
             Self::Cgroup => "cgroup",
             Self::UserMsg => "usermsg",
             Self::SessionCandidate => "session",
+            Self::KernelRecord => "kernel_record",
         }
     }
 }

@@ -113,6 +113,7 @@ impl Filter {
             // user messages are not syscall rules either).
             Event::UserMsg(m) if m.messages.is_empty() => Verdict::Drop,
             Event::UserMsg(_) => Verdict::Keep(None),
+            Event::Kernel(_) => Verdict::Keep(None),
             // A session's start record, when the candidate started one.
             Event::SessionCandidate(c) => match subject.and_then(|s| s.session.as_deref()) {
                 Some(s)

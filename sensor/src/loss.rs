@@ -36,6 +36,13 @@ impl Lost {
         self.sink.push((name.into(), n));
     }
 
+    /// Adds the times the kernel's records overflowed the sensor's socket
+    /// (`kernel_feed`): at least one record lost each.
+    pub fn add_kernel_records(&mut self, overflows: u64) {
+        self.kernel
+            .push((EventKind::KernelRecord.name().into(), overflows));
+    }
+
     pub fn total(&self) -> u64 {
         self.stages()
             .flat_map(|(_, c)| c.iter().map(|(_, n)| n))

@@ -10,6 +10,7 @@ mod config;
 mod decode;
 mod enrich;
 mod filter;
+mod kernel_feed;
 mod load;
 mod loss;
 mod metrics;

@@ -4,6 +4,7 @@
 
 pub mod cgroup;
 pub mod exec;
+pub mod kernel_record;
 pub mod lifecycle;
 pub mod login;
 pub mod mmap;
@@ -32,6 +33,8 @@ pub enum Event {
     Cgroup(cgroup::CgroupMade),
     UserMsg(usermsg::UserMsg),
     SessionCandidate(session::Candidate),
+    /// One of the kernel's own records (`kernel_feed`), never from the ring.
+    Kernel(kernel_record::KernelRecord),
 }
 
 /// The subject and the syscall of a SYSCALL record.
@@ -61,6 +64,7 @@ impl Event {
             Event::Cgroup(e) => &e.process,
             Event::UserMsg(e) => &e.call.process,
             Event::SessionCandidate(e) => &e.process,
+            Event::Kernel(e) => &e.process,
         }
     }
 }
@@ -87,7 +91,9 @@ pub fn decode(raw: Bytes) -> Result<Decoded> {
         Some(EventKind::Cgroup) => Event::Cgroup(cgroup::decode(raw)?),
         Some(EventKind::UserMsg) => Event::UserMsg(usermsg::decode(raw)?),
         Some(EventKind::SessionCandidate) => Event::SessionCandidate(session::decode(raw)?),
-        None => anyhow::bail!("unknown event kind {}", header.kind),
+        Some(EventKind::KernelRecord) | None => {
+            anyhow::bail!("unknown event kind {}", header.kind)
+        }
     };
     Ok(Decoded { header, event })
 }

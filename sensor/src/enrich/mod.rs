@@ -135,7 +135,7 @@ impl Enricher {
                     .then(|| self.sessions.start(c, placement.as_deref(), ts))
                     .flatten()
                 {
-                    self.processes.start_session(p.pid, p.ppid, &p.comm, s);
+                    self.processes.start_session(p, s);
                 }
             }
             Event::Exit(x) => self.sessions.exited(x.process.pid),
@@ -143,6 +143,26 @@ impl Enricher {
         }
         self.processes.observe(event);
         self.processes.get(event.process().pid)
+    }
+
+    /// Completes the process of a kernel record (which names only a pid)
+    /// from the process table: its parent and cgroups, from /proc when the
+    /// table has not seen them.
+    pub fn place(&mut self, p: &mut sensor_common::process::ProcessInfo) {
+        if p.pid == 0 {
+            return;
+        }
+        let entry = self.processes.get_or_gone(p.pid);
+        if let Some(e) = &entry {
+            p.ppid = e.ppid;
+        }
+        let ids = entry
+            .and_then(|e| e.cgroups)
+            .or_else(|| self.cgroups.ids_of_pid(p.pid));
+        if let Some((unified, controller)) = ids {
+            p.cgroup_id = unified;
+            p.cgroup_ctl_id = controller;
+        }
     }
 
     /// Enriches `decoded`, whose process `observe` returned as `subject`:

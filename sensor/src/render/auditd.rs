@@ -126,6 +126,7 @@ pub fn render(e: &Enriched, out: &mut String) {
         Event::Cgroup(_) => {} // never kept by the filter
         Event::UserMsg(x) => super::usermsg::auditd(&mut r, e, x),
         Event::SessionCandidate(x) => super::session::auditd_start(&mut r, e, x),
+        Event::Kernel(x) => super::kernel_record::auditd(&mut r, x),
     }
     if !r.out.is_empty() {
         origin(&mut r, e);
@@ -711,6 +712,7 @@ mod tests {
             ppid: 4242,
             proctitle: processes::proctitle(&argv(args)),
             session: None,
+            cgroups: None,
         }
     }
 

@@ -70,6 +70,17 @@ impl<'a> Obj<'a> {
         json_str(self.out, value);
     }
 
+    /// A number (its digits as given) whose key is data.
+    pub fn raw_entry(&mut self, key: &[u8], digits: &[u8]) {
+        if !self.first {
+            self.out.push(',');
+        }
+        self.first = false;
+        json_str(self.out, key);
+        self.out.push(':');
+        self.out.extend(digits.iter().map(|&b| b as char));
+    }
+
     /// A null whose key is data.
     pub fn null_entry(&mut self, key: &[u8]) {
         if !self.first {
@@ -150,6 +161,7 @@ pub fn render(e: &Enriched, out: &mut String) {
         Event::Cgroup(_) => {} // never kept by the filter
         Event::UserMsg(x) => super::usermsg::json(&mut top, e, x),
         Event::SessionCandidate(x) => super::session::json_start(&mut top, e, x),
+        Event::Kernel(x) => super::kernel_record::json(&mut top, e, x),
     }
     placement(&mut top, e);
     top.end();

@@ -3,6 +3,7 @@
 pub mod auditd;
 pub mod encode;
 pub mod json;
+pub mod kernel_record;
 pub mod names;
 pub mod session;
 pub mod sockaddr;

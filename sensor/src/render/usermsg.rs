@@ -119,21 +119,25 @@ pub fn auditd(r: &mut Records, e: &Enriched, x: &UserMsg) {
                 auditd::untrusted(o, &m.text);
             } else {
                 o.push_str(" msg='");
-                for &b in m.text.iter() {
-                    if b < 0x20 || b == 0x7f {
-                        percent(o, b);
-                    } else if b.is_ascii() {
-                        o.push(b as char);
-                    } else {
-                        percent(o, b);
-                    }
-                }
+                one_line(o, &m.text);
                 o.push('\'');
             }
         });
     }
     auditd::syscall(r, e, &x.call, 0, None);
     auditd::subject_proctitle(r, e);
+}
+
+/// Text as it is but for control and non-ASCII bytes, `%XX`: they would
+/// end the line (and so could start a forged record) or not be UTF-8.
+pub fn one_line(o: &mut String, raw: &[u8]) {
+    for &b in raw {
+        if (0x20..0x7f).contains(&b) {
+            o.push(b as char);
+        } else {
+            percent(o, b);
+        }
+    }
 }
 
 /// laurel's layout: each type a list of records, the text split into a
