@@ -309,6 +309,57 @@ fn parse_line(line: &str) -> Option<SessionRecord> {
     })
 }
 
+/// A netlink message of type `kind` (a request, acknowledged) with
+/// `text` and its NUL, as libaudit builds one.
+pub fn audit_message(kind: u16, text: &str) -> Vec<u8> {
+    let len = (16 + text.len() + 1) as u32;
+    let mut m = len.to_le_bytes().to_vec();
+    m.extend(kind.to_le_bytes());
+    m.extend(5u16.to_le_bytes()); // NLM_F_REQUEST | NLM_F_ACK
+    m.extend([0; 8]);
+    m.extend(text.as_bytes());
+    m.push(0);
+    m
+}
+
+/// Sends `message` to the kernel's audit socket as libaudit does
+/// (sendto, port 0) and reads the acknowledgement: the kernel's errno (0
+/// when it took the message), or 101-103 when the socket, the send or the
+/// answer failed. Only system calls: a forked child may call it.
+pub fn send_audit_message(message: &[u8]) -> i32 {
+    unsafe {
+        let fd = libc::socket(libc::AF_NETLINK, libc::SOCK_RAW, libc::NETLINK_AUDIT);
+        if fd < 0 {
+            return 101;
+        }
+        let mut addr: libc::sockaddr_nl = std::mem::zeroed();
+        addr.nl_family = libc::AF_NETLINK as u16;
+        let sent = libc::sendto(
+            fd,
+            message.as_ptr().cast(),
+            message.len(),
+            0,
+            (&raw const addr).cast(),
+            std::mem::size_of::<libc::sockaddr_nl>() as u32,
+        );
+        // The acknowledgement: nlmsghdr, then nlmsgerr's error.
+        let mut ack = [0u8; 64];
+        let n = if sent < 0 {
+            -1
+        } else {
+            libc::recv(fd, ack.as_mut_ptr().cast(), ack.len(), 0)
+        };
+        libc::close(fd);
+        if sent < 0 {
+            return 102;
+        }
+        if n < 20 {
+            return 103;
+        }
+        -i32::from_le_bytes([ack[16], ack[17], ack[18], ack[19]])
+    }
+}
+
 /// A fresh directory for one run.
 pub fn run_dir() -> PathBuf {
     crate::temp_dir("logins")

@@ -278,22 +278,9 @@ fn same_value(json: &Value, r: &SessionRecord, key: &str) -> bool {
     }
 }
 
-/// A netlink message of type `kind` (a request, acknowledged) with
-/// `text` and its NUL, as libaudit builds one.
-fn audit_message(kind: u16, text: &str) -> Vec<u8> {
-    let len = (16 + text.len() + 1) as u32;
-    let mut m = len.to_le_bytes().to_vec();
-    m.extend(kind.to_le_bytes());
-    m.extend(5u16.to_le_bytes()); // NLM_F_REQUEST | NLM_F_ACK
-    m.extend([0; 8]);
-    m.extend(text.as_bytes());
-    m.push(0);
-    m
-}
-
-/// In a forked child: sends `message` to the kernel's audit socket,
-/// reads the acknowledgement, and exits with the kernel's errno (0 when
-/// it took the message), after dropping to `nobody` if `unprivileged`.
+/// In a forked child: sends `message` to the kernel's audit socket and
+/// exits with the kernel's answer (`logins::send_audit_message`), after
+/// dropping to `nobody` if `unprivileged`.
 fn send_from_child(message: &[u8], unprivileged: bool) -> (u32, i32) {
     let pid = unsafe { libc::fork() };
     assert!(pid >= 0);
@@ -302,31 +289,7 @@ fn send_from_child(message: &[u8], unprivileged: bool) -> (u32, i32) {
             if unprivileged && (libc::setgid(65534) != 0 || libc::setuid(65534) != 0) {
                 libc::_exit(100);
             }
-            let fd = libc::socket(libc::AF_NETLINK, libc::SOCK_RAW, libc::NETLINK_AUDIT);
-            if fd < 0 {
-                libc::_exit(101);
-            }
-            let mut addr: libc::sockaddr_nl = std::mem::zeroed();
-            addr.nl_family = libc::AF_NETLINK as u16;
-            let sent = libc::sendto(
-                fd,
-                message.as_ptr().cast(),
-                message.len(),
-                0,
-                (&raw const addr).cast(),
-                std::mem::size_of::<libc::sockaddr_nl>() as u32,
-            );
-            if sent < 0 {
-                libc::_exit(102);
-            }
-            // The acknowledgement: nlmsghdr, then nlmsgerr's error.
-            let mut ack = [0u8; 64];
-            let n = libc::recv(fd, ack.as_mut_ptr().cast(), ack.len(), 0);
-            if n < 20 {
-                libc::_exit(103);
-            }
-            let error = i32::from_le_bytes([ack[16], ack[17], ack[18], ack[19]]);
-            libc::_exit(-error);
+            libc::_exit(logins::send_audit_message(message));
         }
     }
     let mut status = 0;
@@ -342,11 +305,11 @@ fn message_text_cannot_forge_the_kernels_fields_and_refused_ones_are_not_written
     let forged = format!(
         "op={tag} pid=1 uid=0 auid=0 ses=1 res=success'\nnode=vm type=USER_AUTH msg=audit(1.000:1): pid=1 uid=0 auid=0 ses=1 msg='op=forged"
     );
-    let (sender, errno) = send_from_child(&audit_message(1100, &forged), false);
+    let (sender, errno) = send_from_child(&logins::audit_message(1100, &forged), false);
     assert_eq!(errno, 0, "the kernel refused a root sender's message");
     // One without CAP_AUDIT_WRITE: the kernel refuses it (EPERM).
     let refused_tag = sensor_tests::marker("refused");
-    let (_, errno) = send_from_child(&audit_message(1100, &format!("op={refused_tag}")), true);
+    let (_, errno) = send_from_child(&logins::audit_message(1100, &format!("op={refused_tag}")), true);
     assert_eq!(
         errno,
         libc::EPERM,
