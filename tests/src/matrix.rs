@@ -52,7 +52,8 @@ const EXIT_STATUS: i32 = 7;
 const OPTVAL: i32 = 123_456;
 const LOGIN_AUID: u32 = 4242;
 /// The audit message the workload sends, as libaudit would.
-const USERMSG: &str = "op=matrix-usermsg acct=\"matrix\" exe=\"/matrix\" hostname=? addr=? terminal=? res=success";
+const USERMSG: &str =
+    "op=matrix-usermsg acct=\"matrix\" exe=\"/matrix\" hostname=? addr=? terminal=? res=success";
 
 /// What each call should have recorded, written down as it was made.
 #[derive(Serialize, Deserialize, Debug, Default)]
@@ -602,9 +603,16 @@ fn check_usermsg(events: &[Value], x: &Expected) -> Result<()> {
     )?;
     fields(
         &record(&e, "USER_AUTH")["msg"],
-        &[("acct", json!("matrix")), ("res", json!("success")), ("hostname", Value::Null)],
+        &[
+            ("acct", json!("matrix")),
+            ("res", json!("success")),
+            ("hostname", Value::Null),
+        ],
     )?;
-    fields(&e["SYSCALL"], &[("syscall", json!(44)), ("pid", json!(x.pid))])
+    fields(
+        &e["SYSCALL"],
+        &[("syscall", json!(44)), ("pid", json!(x.pid))],
+    )
 }
 
 /// The flood's socket() calls: each written or counted lost, in-band and

@@ -81,6 +81,7 @@ fn seccomp_is_written_without_auditd_and_abnormal_ends_need_the_kernels_audit() 
     assert_eq!(r["sig"], 9, "{s}");
     assert_eq!(r["syscall"], libc::SYS_getpid, "{s}");
     assert_eq!(r["arch"], "0xc000003e", "{s}");
+    assert_eq!(r["GID"], "root", "laurel names every ...gid: {s}");
     assert!(
         r["KERNEL_ID"].as_str().is_some_and(|id| id.contains(':')),
         "{s}"

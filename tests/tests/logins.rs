@@ -232,15 +232,13 @@ fn session_records_match_auditd_with_and_without_it() {
     // The JSON sensor wrote each of them in laurel's layout.
     for r in ours_b.iter().filter(|r| r.kind != "LOGIN") {
         let pid: u64 = r.get("pid").unwrap().parse().unwrap();
+        // laurel's layout: one record of a type is an object.
         let found = events.iter().find(|e| {
-            e[&r.kind].as_array().is_some_and(|list| {
-                list.iter().any(|m| {
-                    m["pid"] == pid
-                        && ["op", "acct", "exe", "res", "terminal", "hostname", "addr"]
-                            .iter()
-                            .all(|k| same_value(&m["msg"][*k], r, k))
-                })
-            })
+            let m = &e[&r.kind];
+            m["pid"] == pid
+                && ["op", "acct", "exe", "res", "terminal", "hostname", "addr"]
+                    .iter()
+                    .all(|k| same_value(&m["msg"][*k], r, k))
         });
         let e = found.unwrap_or_else(|| {
             let same: Vec<&Value> = events.iter().filter(|e| !e[&r.kind].is_null()).collect();
@@ -249,12 +247,7 @@ fn session_records_match_auditd_with_and_without_it() {
                 r.kind
             )
         });
-        let m = e[&r.kind]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|m| m["pid"] == pid)
-            .unwrap();
+        let m = &e[&r.kind];
         for f in ["uid", "auid", "ses"] {
             assert_eq!(m[f].to_string(), r.get(f).unwrap(), "{f} of {r:?}");
         }
@@ -309,7 +302,10 @@ fn message_text_cannot_forge_the_kernels_fields_and_refused_ones_are_not_written
     assert_eq!(errno, 0, "the kernel refused a root sender's message");
     // One without CAP_AUDIT_WRITE: the kernel refuses it (EPERM).
     let refused_tag = sensor_tests::marker("refused");
-    let (_, errno) = send_from_child(&logins::audit_message(1100, &format!("op={refused_tag}")), true);
+    let (_, errno) = send_from_child(
+        &logins::audit_message(1100, &format!("op={refused_tag}")),
+        true,
+    );
     assert_eq!(
         errno,
         libc::EPERM,

@@ -1,8 +1,9 @@
 //! The kernel's own records (`decode::kernel_record`): in the auditd
 //! format as the kernel wrote them (under the sensor's event ID; the
-//! kernel's own is `kernel_id` in JSON), in JSON as laurel lays out such
-//! records: a list under the type's name, numbers as numbers, quoted
-//! strings unquoted, `?` as null, and `KERNEL_ID`.
+//! kernel's own is `KERNEL_ID` in JSON), in JSON as laurel (0.8.2, checked
+//! against it) lays out such records: a list under the type's name,
+//! numbers as numbers, quoted strings unquoted, `?` as null, `arch` as
+//! `0x…`, every `…uid`/`…gid` named; and `KERNEL_ID`.
 
 use super::{auditd::Records, json::Obj, usermsg::one_line};
 use crate::{
@@ -40,12 +41,22 @@ pub fn json(top: &mut Obj, e: &Enriched, x: &KernelRecord) {
             (None, v) => r.entry(key, v),
         }
     }
-    let p = &x.process;
-    if x.body.windows(5).any(|w| w == b"auid=") {
-        r.str("AUID", e.names.user(p.auid).as_bytes());
-    }
-    if x.body.starts_with(b"uid=") || x.body.windows(5).any(|w| w == b" uid=") {
-        r.str("UID", e.names.user(p.uid).as_bytes());
+    // laurel's translations: every numeric `…uid` and `…gid` field named.
+    for (key, value) in fields(&x.body) {
+        let Some(id) = std::str::from_utf8(value)
+            .ok()
+            .and_then(|v| v.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let name = if key.ends_with(b"uid") {
+            e.names.user(id)
+        } else if key.ends_with(b"gid") {
+            e.names.group(id)
+        } else {
+            continue;
+        };
+        r.entry(&key.to_ascii_uppercase(), name.as_bytes());
     }
     r.str("KERNEL_ID", x.kernel_id.as_bytes());
     r.end();

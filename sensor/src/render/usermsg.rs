@@ -140,37 +140,52 @@ pub fn one_line(o: &mut String, raw: &[u8]) {
     }
 }
 
-/// laurel's layout: each type a list of records, the text split into a
-/// `msg` map as laurel splits it (`"msg":{"op":"PAM:authentication",…}`),
-/// or kept as a string when it is not `key=value` pairs.
+/// laurel's layout (0.8.2, checked against it): each record an object
+/// under its type's name (`"USER_AUTH":{…}`), the text split into a `msg`
+/// map as laurel splits it (`"msg":{"op":"PAM:authentication",…}`), or
+/// kept as a string when it is not `key=value` pairs. A type sent more
+/// than once in one call (which libaudit never does) is a list of them.
 pub fn json(top: &mut Obj, e: &Enriched, x: &UserMsg) {
-    let p = &x.call.process;
     let mut done = vec![false; x.messages.len()];
     for i in 0..x.messages.len() {
         if done[i] {
             continue;
         }
         let kind = x.messages[i].kind;
-        let mut list = top.list(&type_name(kind));
-        for (j, m) in x.messages.iter().enumerate().skip(i) {
-            if m.kind != kind {
-                continue;
-            }
-            done[j] = true;
-            let mut r = list.object();
-            r.num("pid", p.pid);
-            r.num("uid", p.uid);
-            r.num("auid", p.auid);
-            r.num("ses", p.ses);
-            message(&mut r, m);
-            r.str("UID", e.names.user(p.uid).as_bytes());
-            r.str("AUID", e.names.user(p.auid).as_bytes());
+        let same: Vec<usize> = (i..x.messages.len())
+            .filter(|&j| x.messages[j].kind == kind)
+            .collect();
+        let name = type_name(kind);
+        if let [only] = same[..] {
+            let mut r = top.object(&name);
+            record(&mut r, e, x, &x.messages[only]);
             r.end();
+        } else {
+            let mut list = top.list(&name);
+            for &j in &same {
+                let mut r = list.object();
+                record(&mut r, e, x, &x.messages[j]);
+                r.end();
+            }
+            list.end();
         }
-        list.end();
+        for j in same {
+            done[j] = true;
+        }
     }
     json::syscall_of(top, e, &x.call);
     json::subject_proctitle(top, e);
+}
+
+fn record(r: &mut Obj, e: &Enriched, x: &UserMsg, m: &Message) {
+    let p = &x.call.process;
+    r.num("pid", p.pid);
+    r.num("uid", p.uid);
+    r.num("auid", p.auid);
+    r.num("ses", p.ses);
+    message(r, m);
+    r.str("UID", e.names.user(p.uid).as_bytes());
+    r.str("AUID", e.names.user(p.auid).as_bytes());
 }
 
 fn message(r: &mut Obj, m: &Message) {
