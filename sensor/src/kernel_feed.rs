@@ -70,8 +70,33 @@ pub struct KernelFeed {
     pub overflows: u64,
 }
 
+/// Whether the sensor is in the host's network namespace, where the
+/// kernel multicasts its records: kthreadd's (pid 2 with hostPID, a
+/// kernel thread: always in the initial one), else pid 1's. None when it
+/// cannot tell (neither readable: no hostPID).
+fn in_host_netns() -> Option<bool> {
+    let link = |path| std::fs::read_link(path).ok();
+    let own = link("/proc/self/ns/net")?;
+    let init = link("/proc/2/ns/net").or_else(|| link("/proc/1/ns/net"))?;
+    Some(own == init)
+}
+
 /// A socket in the multicast group; an error says what is missing.
 fn join() -> Result<OwnedFd> {
+    let host = in_host_netns();
+    if host.is_none() {
+        log::warn!(
+            "cannot tell whether the sensor is in the host's network namespace (no hostPID?): \
+             the kernel's own audit records are multicast there alone"
+        );
+    }
+    if host == Some(false) {
+        bail!(
+            "the sensor is not in the host's network namespace (kthreadd's): the kernel \
+             multicasts its own audit records (SECCOMP, AVC, ANOM_ABEND…) there alone; run it \
+             with hostNetwork (and hostPID) to write them"
+        );
+    }
     let fd = audit_socket(libc::SOCK_NONBLOCK)?;
     if let Err(e) = bind(&fd, READLOG_GROUP) {
         bail!(
@@ -87,18 +112,24 @@ impl KernelFeed {
     /// Joins the multicast group (in a Tokio runtime).
     pub fn open() -> Result<Self> {
         let fd = join()?;
-        // Room for a burst (the kernel drops, and says so, past it).
+        // Room for a burst (the kernel drops, and says so, past it):
+        // beyond rmem_max with CAP_NET_ADMIN, else as much as allowed.
         let size: libc::c_int = 4 << 20;
-        // SAFETY: a valid option value for an open socket.
-        unsafe {
-            libc::setsockopt(
-                fd.as_raw_fd(),
-                libc::SOL_SOCKET,
-                libc::SO_RCVBUFFORCE,
-                (&raw const size).cast(),
-                std::mem::size_of::<libc::c_int>() as u32,
-            )
-        };
+        for option in [libc::SO_RCVBUFFORCE, libc::SO_RCVBUF] {
+            // SAFETY: a valid option value for an open socket.
+            let rc = unsafe {
+                libc::setsockopt(
+                    fd.as_raw_fd(),
+                    libc::SOL_SOCKET,
+                    option,
+                    (&raw const size).cast(),
+                    std::mem::size_of::<libc::c_int>() as u32,
+                )
+            };
+            if rc == 0 {
+                break;
+            }
+        }
         // SAFETY: the OwnedFd keeps the socket open for as long as the
         // AsyncFd holds it.
         let fd = unsafe { AsyncFd::register_with_interest(fd, tokio::io::Interest::READABLE) }
