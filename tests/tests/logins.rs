@@ -98,12 +98,12 @@ fn session_records_match_auditd_with_and_without_it() {
     logins::workload(&dir).unwrap();
     auditd.wait_until_quiet(|| sensor.text().len());
     let to = now() + 1.0;
-    let ours_a = of_run(
-        logins::session_records(&sensor.stop_text().unwrap()),
-        from,
-        to,
-    );
-    let theirs = of_run(logins::session_records(&auditd.stop().unwrap()), from, to);
+    let text_a = sensor.stop_text().unwrap();
+    let ours_a = of_run(logins::session_records(&text_a), from, to);
+    let text_auditd = auditd.stop().unwrap();
+    let theirs = of_run(logins::session_records(&text_auditd), from, to);
+    auditd_tools_read_both_alike(&dir, &text_a, &text_auditd);
+    let _ = std::fs::remove_dir_all(&dir);
 
     let mut unmatched = ours_a.clone();
     let mut differences = Vec::new();
@@ -202,6 +202,7 @@ fn session_records_match_auditd_with_and_without_it() {
     let from = now() - 1.0;
     logins::workload(&dir).unwrap();
     quiet(&[&text, &json]);
+    let _ = std::fs::remove_dir_all(&dir);
     let to = now() + 1.0;
     let events = json.stop().unwrap();
     let ours_b = of_run(
@@ -255,6 +256,68 @@ fn session_records_match_auditd_with_and_without_it() {
         assert_eq!(e["SYSCALL"]["pid"], pid, "the sending call: {e}");
         assert!(e["HOST"].is_object(), "where it ran: {e}");
     }
+}
+
+/// auditd's own tools read the sensor's log as they read auditd's: the
+/// authentication, login and account-change reports and `ausearch -i` of
+/// the sudo commands list the same rows for the workload's programs (row
+/// numbers, times and event serials aside: the IDs are each writer's own).
+fn auditd_tools_read_both_alike(dir: &std::path::Path, ours: &str, theirs: &str) {
+    let (our_log, their_log) = (dir.join("sensor.log"), dir.join("auditd.log"));
+    std::fs::write(&our_log, ours).unwrap();
+    std::fs::write(&their_log, theirs).unwrap();
+    let rows = |args: &[&str], log: &std::path::Path| -> Vec<String> {
+        let out = Command::new(args[0])
+            .args(&args[1..])
+            .args(["-i", "-if"])
+            .arg(log)
+            .output()
+            .unwrap();
+        let mut rows: Vec<String> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| logins::PROGRAMS.iter().any(|p| l.contains(p)))
+            .map(|l| {
+                if args[0] == "ausearch" {
+                    // `msg=audit(DATE TIME.MS:SERIAL) : ` is each log's
+                    // own, and so is `node=` (the sensor names its node,
+                    // the test's auditd does not).
+                    let kind = l.find("type=").unwrap();
+                    let from = l.find("msg=audit(").unwrap();
+                    let to = l[from..].find(") : ").unwrap() + from + 4;
+                    format!("{}{}", &l[kind..from], &l[to..])
+                } else {
+                    // `N. DATE TIME … EVENT`: the middle columns.
+                    let cols: Vec<&str> = l.split_whitespace().collect();
+                    cols[3..cols.len() - 1].join(" ")
+                }
+            })
+            .collect();
+        rows.sort();
+        rows
+    };
+    for args in [
+        &["aureport", "--auth"][..],
+        &["aureport", "--login"],
+        &["aureport", "-m"],
+        &["ausearch", "-m", "USER_CMD"],
+    ] {
+        let (o, t) = (rows(args, &our_log), rows(args, &their_log));
+        eprintln!(
+            "{}: {} rows of the workload in each",
+            args.join(" "),
+            t.len()
+        );
+        assert!(!t.is_empty(), "{args:?} on auditd's log: no rows");
+        assert_eq!(o, t, "{args:?}: the sensor's log and auditd's");
+    }
+    // The failed ssh login is in the authentication report of failures.
+    let failed = rows(&["aureport", "--auth", "--failed"], &our_log);
+    assert!(
+        failed
+            .iter()
+            .any(|r| r.starts_with(logins::USER) && r.contains("/usr/sbin/sshd no")),
+        "aureport --auth --failed on the sensor's log: {failed:#?}"
+    );
 }
 
 /// A JSON `msg` value against the text's: an unquoted `?` is null,
