@@ -17,18 +17,20 @@ pub enum EventKind {
     Login = 9,
     /// A cgroup made: never written, it tells userspace a cgroup's path.
     Cgroup = 10,
+    /// Any other syscall a rule names (`generic`).
+    Syscall = 11,
     /// A message sent to the kernel's audit netlink socket.
-    UserMsg = 11,
+    UserMsg = 12,
     /// An exec that entered namespaces: a possible runtime session's root.
-    SessionCandidate = 12,
+    SessionCandidate = 13,
     /// One of the kernel's own audit records, read from the audit netlink
     /// multicast group (never from the ring: the kind names its loss and
     /// metrics).
-    KernelRecord = 13,
+    KernelRecord = 14,
 }
 
 /// Kinds, in number order, for per-kind counters.
-pub const KINDS: [EventKind; 13] = [
+pub const KINDS: [EventKind; 14] = [
     EventKind::Exec,
     EventKind::Socket,
     EventKind::Setsockopt,
@@ -39,6 +41,7 @@ pub const KINDS: [EventKind; 13] = [
     EventKind::Tty,
     EventKind::Login,
     EventKind::Cgroup,
+    EventKind::Syscall,
     EventKind::UserMsg,
     EventKind::SessionCandidate,
     EventKind::KernelRecord,
@@ -68,6 +71,7 @@ impl EventKind {
             Self::Tty => "tty",
             Self::Login => "login",
             Self::Cgroup => "cgroup",
+            Self::Syscall => "syscall",
             Self::UserMsg => "usermsg",
             Self::SessionCandidate => "session",
             Self::KernelRecord => "kernel_record",

@@ -71,6 +71,7 @@ pub struct KernelOffsets {
     /// `dentry.d_hash.pprev`: NULL when the dentry is unhashed (deleted).
     pub dentry_d_hash_pprev: u32,
     pub qstr_name: u32,
+    pub qstr_len: u32,
 
     pub vfsmount_mnt_root: u32,
     pub mount_mnt: u32,
@@ -98,16 +99,44 @@ pub struct KernelOffsets {
     /// recognises the saved registers without an entry program.
     pub pt_regs_ax: u32,
     pub pt_regs_size: u32,
+    /// A 32-bit call's arguments are in ebx, ecx, edx, esi, edi, ebp.
+    pub pt_regs_bx: u32,
+    pub pt_regs_cx: u32,
+    pub pt_regs_bp: u32,
+    /// `task_struct.thread_info.status`: TS_COMPAT marks a 32-bit call.
+    pub task_struct_thread_info_status: u32,
+    /// The capability sets of `struct cred` (CAPSET; the effective one
+    /// also for audit messages' CAP_AUDIT_WRITE).
+    pub cred_cap_inheritable: u32,
+    pub cred_cap_permitted: u32,
+    pub cred_cap_effective: u32,
+    pub cred_cap_ambient: u32,
+
+    /// The dcache, as `resolve` looks names up in it.
+    pub dentry_d_inode: u32,
+    pub dentry_d_flags: u32,
+    /// A dentry's children and its link among its parent's: `d_subdirs`
+    /// and `d_child` (a circular `list_head`, to 6.7), `d_children` and
+    /// `d_sib` (an `hlist`, from 6.8).
+    pub dentry_children: u32,
+    pub dentry_sibling: u32,
+    /// 1: those are a circular list (it ends back at the head); 0: an
+    /// hlist (it ends at NULL).
+    pub dentry_children_circular: u32,
+    /// `DCACHE_MOUNTED` in `d_flags`: something is mounted on the dentry.
+    pub dcache_mounted: u32,
+    /// A mount's children and its link among its parent's.
+    pub mount_mnt_mounts: u32,
+    pub mount_mnt_child: u32,
+    /// A symbolic link's target when the inode holds it (fast symlinks).
+    pub inode_i_link: u32,
 
     /// Audit netlink messages (`usermsg`): the sending socket and the
-    /// sender's capabilities and user namespace.
+    /// sender's user namespace (its capabilities: `cred_cap_effective`).
     pub socket_sk: u32,
     /// `sock.__sk_common.skc_family`
     pub sock_family: u32,
     pub sock_sk_protocol: u32,
-    /// `cred.cap_effective` (a u64, or two u32 words on older kernels:
-    /// either way the low word holds CAP_AUDIT_WRITE).
-    pub cred_cap_effective: u32,
     pub cred_user_ns: u32,
     pub user_namespace_level: u32,
 

@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use crate::{
     decode::{Call, Decoded, Event},
     enrich::ProcessEntry,
-    rules::{Identity, Object, RuleFile, RuleInput},
+    rules::{Arch, Identity, Object, RuleFile, RuleInput},
 };
 
 pub struct Filter {
@@ -78,7 +78,7 @@ impl Filter {
         });
         let by_rules = |rules: &'a RuleFile, call: &Call, exe: Object, paths: &[Object]| {
             rules
-                .evaluate(&rule_input(call, exe, paths))
+                .evaluate(&rule_input(call, Arch::X86_64, exe, paths))
                 .map_or(Verdict::Drop, Verdict::Keep)
         };
         match &mut decoded.event {
@@ -104,15 +104,38 @@ impl Filter {
                 });
                 by_rules(&self.rules, &x.call, subject_exe, file.as_slice())
             }
+            Event::Syscall(x) => {
+                // Each name by the inode it led to (before the call, for
+                // one it removed), where the lookup reached it.
+                let objects: Vec<Object> = x
+                    .paths
+                    .iter()
+                    .map(|p| Object {
+                        name: &p.name,
+                        identity: p.after.inode().or(p.before.inode()).map(Identity::of_inode),
+                    })
+                    .collect();
+                self.rules
+                    .evaluate(&rule_input(&x.call, x.arch, subject_exe, &objects))
+                    .map_or(Verdict::Drop, Verdict::Keep)
+            }
             Event::Fork(_) | Event::Exit(_) if self.process_events => Verdict::Keep(None),
             Event::Fork(_) | Event::Exit(_) => Verdict::Drop,
             Event::Login(_) => Verdict::Keep(None),
             // Only the enrich stage's: where a cgroup is.
             Event::Cgroup(_) => Verdict::Drop,
             // What the kernel would log whatever the rules (as auditd's
-            // user messages are not syscall rules either).
+            // user messages are not syscall rules either). A rule that
+            // records the sending call has it written once, in its own
+            // event (the generic programs'), not again with the messages.
             Event::UserMsg(m) if m.messages.is_empty() => Verdict::Drop,
-            Event::UserMsg(_) => Verdict::Keep(None),
+            Event::UserMsg(m) => {
+                m.call_recorded_apart = matches!(
+                    by_rules(&self.rules, &m.call, subject_exe, &[]),
+                    Verdict::Keep(_)
+                );
+                Verdict::Keep(None)
+            }
             Event::Kernel(_) => Verdict::Keep(None),
             // A session's start record, when the candidate started one.
             Event::SessionCandidate(c) => match subject.and_then(|s| s.session.as_deref()) {
@@ -149,9 +172,15 @@ impl Filter {
     }
 }
 
-fn rule_input<'a>(call: &Call, exe: Object<'a>, paths: &'a [Object<'a>]) -> RuleInput<'a> {
+fn rule_input<'a>(
+    call: &Call,
+    arch: Arch,
+    exe: Object<'a>,
+    paths: &'a [Object<'a>],
+) -> RuleInput<'a> {
     let (p, s) = (&call.process, &call.syscall);
     RuleInput {
+        arch,
         syscall: s.nr,
         success: s.ret >= 0,
         exit: s.ret,

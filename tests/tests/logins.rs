@@ -401,3 +401,69 @@ fn message_text_cannot_forge_the_kernels_fields_and_refused_ones_are_not_written
         "a message the kernel refused was written"
     );
 }
+
+/// A rule recording sendto: the kernel logs the user message under a
+/// serial of its own and the call (SYSCALL, keyed) as another event; the
+/// sensor writes the same two events, the call's SYSCALL once.
+#[test]
+fn a_rule_on_sendto_records_the_call_once_apart_from_its_message_as_auditd_does() {
+    let dir = logins::run_dir();
+    let rules = dir.join("sendto.rules");
+    std::fs::write(&rules, "-a always,exit -F arch=b64 -S sendto -k sends\n").unwrap();
+    let auditd = Auditd::start(&rules).unwrap();
+    let sensor = Sensor::start(&[
+        "--format",
+        "auditd",
+        "--runtime-endpoint",
+        "none",
+        "--rules",
+        rules.to_str().unwrap(),
+    ])
+    .unwrap();
+    let tag = sensor_tests::marker("keyed");
+    let (sender, errno) = send_from_child(
+        &logins::audit_message(1100, &format!("op={tag} res=success")),
+        false,
+    );
+    assert_eq!(errno, 0, "the kernel refused a root sender's message");
+    assert!(wait_until(20, || sensor.text().contains(&tag)));
+    auditd.wait_until_quiet(|| sensor.text().len());
+    let ours = sensor.stop_text().unwrap();
+    let theirs = auditd.stop().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    for (who, text) in [("sensor", &ours), ("auditd", &theirs)] {
+        let id = |line: &str| {
+            line.split("msg=audit(")
+                .nth(1)
+                .and_then(|r| r.split(')').next())
+                .map(str::to_owned)
+        };
+        let message: Vec<&str> = text.lines().filter(|l| l.contains(&tag)).collect();
+        assert_eq!(message.len(), 1, "{who}: {message:#?}");
+        let calls: Vec<&str> = text
+            .lines()
+            .filter(|l| {
+                l.contains("type=SYSCALL ")
+                    && l.contains(" syscall=44 ")
+                    && l.contains(&format!(" pid={sender} "))
+            })
+            .collect();
+        assert_eq!(calls.len(), 1, "{who}: the sending call once: {calls:#?}");
+        assert!(calls[0].contains("key=\"sends\""), "{who}: {}", calls[0]);
+        let message_id = id(message[0]);
+        assert_ne!(
+            id(calls[0]),
+            message_id,
+            "{who}: the message has a serial of its own"
+        );
+        let with_message: Vec<&str> = text
+            .lines()
+            .filter(|l| id(l) == message_id && !l.contains("type=UNKNOWN[2094]"))
+            .collect();
+        assert_eq!(
+            with_message.len(),
+            1,
+            "{who}: the message's event is the message alone: {with_message:#?}"
+        );
+    }
+}

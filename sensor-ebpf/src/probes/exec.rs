@@ -77,7 +77,7 @@ fn record(
     let task = process::current_task();
     process::fill(&mut s.event.process, task)?;
     s.event.syscall = syscall::info(pending);
-    if !filter::keep(&s.event.process, &s.event.syscall) {
+    if !filter::keep(&s.event.process, &s.event.syscall, pending.nr) {
         return Err(0);
     }
     let from = if fl & flags::SUCCESS != 0 {

@@ -4,6 +4,7 @@
 
 pub mod cgroup;
 pub mod exec;
+pub mod generic;
 pub mod kernel_record;
 pub mod lifecycle;
 pub mod login;
@@ -31,6 +32,8 @@ pub enum Event {
     Tty(tty::Tty),
     Login(login::Login),
     Cgroup(cgroup::CgroupMade),
+    /// Any other syscall a rule names.
+    Syscall(generic::Syscall),
     UserMsg(usermsg::UserMsg),
     SessionCandidate(session::Candidate),
     /// One of the kernel's own records (`kernel_feed`), never from the ring.
@@ -62,6 +65,7 @@ impl Event {
             Event::Tty(e) => &e.call.process,
             Event::Login(e) => &e.process,
             Event::Cgroup(e) => &e.process,
+            Event::Syscall(e) => &e.call.process,
             Event::UserMsg(e) => &e.call.process,
             Event::SessionCandidate(e) => &e.process,
             Event::Kernel(e) => &e.process,
@@ -88,6 +92,7 @@ pub fn decode(raw: Bytes) -> Result<Decoded> {
         Some(EventKind::Exit) => Event::Exit(lifecycle::decode_exit(&raw)?),
         Some(EventKind::Tty) => Event::Tty(tty::decode(raw)?),
         Some(EventKind::Login) => Event::Login(login::decode(&raw)?),
+        Some(EventKind::Syscall) => Event::Syscall(generic::decode(raw)?),
         Some(EventKind::Cgroup) => Event::Cgroup(cgroup::decode(raw)?),
         Some(EventKind::UserMsg) => Event::UserMsg(usermsg::decode(raw)?),
         Some(EventKind::SessionCandidate) => Event::SessionCandidate(session::decode(raw)?),

@@ -26,6 +26,11 @@ pub struct UserMsg {
     pub call: Call,
     /// What the kernel would log of the send, in order.
     pub messages: Vec<Message>,
+    /// A rule records the sending call: its own event (the generic
+    /// programs') holds its SYSCALL and PROCTITLE, keyed, and the
+    /// messages' event does not, as the kernel logs a user message under
+    /// a serial of its own (set by the filter).
+    pub call_recorded_apart: bool,
 }
 
 pub struct Message {
@@ -51,7 +56,11 @@ pub fn decode(raw: Bytes) -> Result<UserMsg> {
     } else {
         Vec::new()
     };
-    Ok(UserMsg { call, messages })
+    Ok(UserMsg {
+        call,
+        messages,
+        call_recorded_apart: false,
+    })
 }
 
 /// Whether the kernel takes user messages from this send at all

@@ -17,7 +17,7 @@ use crate::decode::{Decoded, Event};
 
 pub use clock::{EventId, Ids};
 pub use names::Names;
-pub use processes::{ProcessEntry, Processes};
+pub use processes::{ProcessEntry, Processes, Target};
 use runtime::{Attribution, ContainerMeta, Metadata};
 
 /// Where events come from, beyond the kernel record.
@@ -58,6 +58,8 @@ pub struct Ready {
     pub placement: Option<Rc<cgroups::Placement>>,
     /// The container's runtime metadata (name, image, pod), when known.
     pub container: Option<Arc<ContainerMeta>>,
+    /// The process the syscall acted on (kill, ptrace).
+    pub target: Option<Target>,
 }
 
 impl Ready {
@@ -92,6 +94,7 @@ pub struct Enriched<'a> {
     pub parent: Option<&'a ProcessEntry>,
     pub placement: Option<&'a cgroups::Placement>,
     pub container: Option<&'a ContainerMeta>,
+    pub target: Option<&'a Target>,
 }
 
 impl Enricher {
@@ -174,6 +177,15 @@ impl Enricher {
         key: Option<String>,
         subject: Option<Rc<ProcessEntry>>,
     ) -> Option<Ready> {
+        let target = match &decoded.event {
+            Event::Syscall(x) => match x.extra {
+                Some(crate::decode::generic::Extra::Target(pid)) => {
+                    Some(self.processes.target(pid))
+                }
+                _ => None,
+            },
+            _ => None,
+        };
         let mut ready = Ready {
             parent: self.processes.get(decoded.event.process().ppid),
             placement: self.cgroups.placement(decoded.event.process()),
@@ -181,6 +193,7 @@ impl Enricher {
             key,
             subject,
             container: None,
+            target,
         };
         let Some(id) = ready.cri_container_id().map(str::to_owned) else {
             return Some(ready);
@@ -221,6 +234,7 @@ impl Enricher {
             parent: ready.parent.as_deref(),
             placement: ready.placement.as_deref(),
             container: ready.container.as_deref(),
+            target: ready.target.as_ref(),
         }
     }
 }

@@ -191,6 +191,44 @@ fn from_proc(pid: u32) -> Option<ProcessEntry> {
     })
 }
 
+/// A process a syscall acted on (OBJ_PID: the one signalled or traced),
+/// as /proc shows it when the event is read: fields of a process already
+/// gone are unknown (None).
+pub struct Target {
+    pub pid: i32,
+    pub auid: Option<u32>,
+    pub uid: Option<u32>,
+    pub ses: Option<u32>,
+    pub comm: Option<Vec<u8>>,
+}
+
+impl Processes {
+    /// The process `pid` as a syscall's target.
+    pub fn target(&mut self, pid: i32) -> Target {
+        let read = |file: &str| -> Option<u32> {
+            std::fs::read_to_string(format!("/proc/{pid}/{file}"))
+                .ok()?
+                .trim()
+                .parse()
+                .ok()
+        };
+        let uid = procfs::process::Process::new(pid)
+            .and_then(|p| p.status())
+            .ok()
+            .map(|s| s.ruid);
+        Target {
+            pid,
+            auid: read("loginuid"),
+            uid,
+            ses: read("sessionid"),
+            comm: u32::try_from(pid)
+                .ok()
+                .and_then(|p| self.get(p))
+                .map(|e| e.comm.clone()),
+        }
+    }
+}
+
 /// The arguments as the kernel's PROCTITLE record holds them: the command
 /// line cut at 128 bytes.
 pub fn proctitle(argv: &[Bytes]) -> Vec<Bytes> {

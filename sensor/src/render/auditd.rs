@@ -27,6 +27,8 @@
 //! `$PATH` search, the kernel's exec record shows the caller's command line);
 //! terminal data the sensor cut is not marked.
 
+mod generic;
+
 use std::fmt::Write;
 
 use bytes::Bytes;
@@ -45,6 +47,7 @@ use crate::{
     },
     enrich::{cgroup::Origin, Enriched, EventId},
     loss::Lost,
+    rules::Arch,
 };
 
 /// Record types.
@@ -65,6 +68,10 @@ use crate::{
 /// time, serial or `-m`, not by `-p`/`-ui`; their fields show with `-i`.
 pub mod kind {
     pub const SYSCALL: &str = "SYSCALL";
+    pub const FD_PAIR: &str = "FD_PAIR";
+    pub const OBJ_PID: &str = "OBJ_PID";
+    pub const CAPSET: &str = "CAPSET";
+    pub const SOCKETCALL: &str = "SOCKETCALL";
     pub const EXECVE: &str = "EXECVE";
     pub const CWD: &str = "CWD";
     pub const PATH: &str = "PATH";
@@ -124,6 +131,7 @@ pub fn render(e: &Enriched, out: &mut String) {
         Event::Tty(x) => tty_record(&mut r, x),
         Event::Login(x) => login(&mut r, x),
         Event::Cgroup(_) => {} // never kept by the filter
+        Event::Syscall(x) => generic::render(&mut r, e, x),
         Event::UserMsg(x) => super::usermsg::auditd(&mut r, e, x),
         Event::SessionCandidate(x) => super::session::auditd_start(&mut r, e, x),
         Event::Kernel(x) => super::kernel_record::auditd(&mut r, x),
@@ -273,9 +281,22 @@ fn untrusted_or_null(o: &mut String, raw: Option<&[u8]>) {
     }
 }
 
-/// The SYSCALL record (`audit_log_exit`, `audit_log_task_info`,
-/// `audit_log_key`). No `subj=`: the kernel writes it only with an LSM.
+/// The SYSCALL record of a 64-bit call.
 pub(crate) fn syscall(r: &mut Records, e: &Enriched, call: &Call, items: u32, exe: Option<&[u8]>) {
+    syscall_in(r, e, call, Arch::X86_64, items, exe)
+}
+
+/// The SYSCALL record (`audit_log_exit`, `audit_log_task_info`,
+/// `audit_log_key`) of a call of `arch`. No `subj=`: the kernel writes it
+/// only with an LSM.
+fn syscall_in(
+    r: &mut Records,
+    e: &Enriched,
+    call: &Call,
+    arch: Arch,
+    items: u32,
+    exe: Option<&[u8]>,
+) {
     let p = &call.process;
     let sc = &call.syscall;
     let exe = exe
@@ -288,7 +309,7 @@ pub(crate) fn syscall(r: &mut Records, e: &Enriched, call: &Call, items: u32, ex
             "arch={:x} syscall={} success={} exit={} a0={:x} a1={:x} a2={:x} a3={:x} items={items} \
              ppid={} pid={} auid={} uid={} gid={} euid={} suid={} fsuid={} egid={} sgid={} fsgid={} \
              tty={} ses={} comm=",
-            super::ARCH_X86_64,
+            crate::rules::audit_arch(arch),
             sc.nr,
             if sc.ret >= 0 { "yes" } else { "no" },
             sc.ret,
@@ -751,6 +772,7 @@ mod tests {
             parent: None,
             placement,
             container,
+            target: None,
         };
         let mut out = String::new();
         render(&e, &mut out);

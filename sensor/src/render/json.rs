@@ -5,12 +5,14 @@
 //! records and additions are ALL-CAPS, so they never collide with an auditd
 //! field.
 
+mod generic;
+
 use std::fmt::Write;
 
 use super::{
     dev,
     encode::{json_str, push_int, Int},
-    names, sockaddr, tty, ARCH_X86_64,
+    names, sockaddr, tty,
 };
 use crate::{
     decode::{
@@ -25,6 +27,7 @@ use crate::{
     },
     enrich::{cgroup::Origin, Enriched, EventId},
     loss::Lost,
+    rules::Arch,
 };
 
 /// Writes one JSON object; keys in the order they are added.
@@ -159,6 +162,7 @@ pub fn render(e: &Enriched, out: &mut String) {
         Event::Tty(x) => tty_record(&mut top, e, x),
         Event::Login(x) => login(&mut top, e, x),
         Event::Cgroup(_) => {} // never kept by the filter
+        Event::Syscall(x) => generic::render(&mut top, e, x),
         Event::UserMsg(x) => super::usermsg::json(&mut top, e, x),
         Event::SessionCandidate(x) => super::session::json_start(&mut top, e, x),
         Event::Kernel(x) => super::kernel_record::json(&mut top, e, x),
@@ -280,6 +284,7 @@ struct Record<'a> {
     items: u32,
     /// The exe, when the event knows it better than the process table.
     exe: Option<&'a [u8]>,
+    arch: Arch,
 }
 
 impl Record<'_> {
@@ -287,6 +292,7 @@ impl Record<'_> {
         Self {
             items: 0,
             exe: None,
+            arch: Arch::X86_64,
         }
     }
 }
@@ -296,7 +302,7 @@ fn syscall(top: &mut Obj, e: &Enriched, call: &Call, r: Record, interpret: impl 
     let sc = &call.syscall;
     let mut s = top.object("SYSCALL");
     s.key("arch");
-    let _ = write!(s.out, "\"0x{ARCH_X86_64:x}\"");
+    let _ = write!(s.out, "\"0x{:x}\"", crate::rules::audit_arch(r.arch));
     s.num("syscall", sc.nr);
     s.str("success", if sc.ret >= 0 { b"yes" } else { b"no" });
     s.num("exit", sc.ret);
@@ -328,8 +334,14 @@ fn syscall(top: &mut Obj, e: &Enriched, call: &Call, r: Record, interpret: impl 
         let _ = write!(argv.out, "\"0x{a:x}\"");
     }
     argv.end();
-    s.str("ARCH", b"x86_64");
-    s.str("SYSCALL", names::syscall(sc.nr).as_bytes());
+    s.str(
+        "ARCH",
+        match r.arch {
+            Arch::X86_64 => b"x86_64",
+            Arch::I386 => b"i386",
+        },
+    );
+    s.str("SYSCALL", names::syscall(r.arch, sc.nr).as_bytes());
     ids(&mut s, e, p);
     interpret(&mut s);
     parent(&mut s, e);
@@ -395,6 +407,7 @@ fn exec(top: &mut Obj, e: &Enriched, x: &Exec) {
     let r = Record {
         items: 1,
         exe: Some(&x.exe),
+        ..Record::new()
     };
     syscall(top, e, &x.call, r, |_| {});
     if x.success {
@@ -435,12 +448,17 @@ fn exec(top: &mut Obj, e: &Enriched, x: &Exec) {
 
 /// A PATH item's inode fields.
 fn inode(item: &mut Obj, i: &sensor_common::process::InodeInfo) {
+    inode_fields(item, i);
+    item.str("nametype", b"NORMAL");
+}
+
+/// An inode's fields in a PATH item, before its nametype.
+fn inode_fields(item: &mut Obj, i: &sensor_common::process::InodeInfo) {
     item.num("inode", i.ino);
     item.str("dev", dev(i.dev).as_bytes());
     item.str("mode", format!("0o{:o}", i.mode).as_bytes());
     item.num("ouid", i.uid);
     item.num("ogid", i.gid);
-    item.str("nametype", b"NORMAL");
 }
 
 fn socket_names(s: &mut Obj, c: &Call) {

@@ -124,8 +124,10 @@ pub fn auditd(r: &mut Records, e: &Enriched, x: &UserMsg) {
             }
         });
     }
-    auditd::syscall(r, e, &x.call, 0, None);
-    auditd::subject_proctitle(r, e);
+    if !x.call_recorded_apart {
+        auditd::syscall(r, e, &x.call, 0, None);
+        auditd::subject_proctitle(r, e);
+    }
 }
 
 /// Text as it is but for control and non-ASCII bytes, `%XX`: they would
@@ -173,8 +175,10 @@ pub fn json(top: &mut Obj, e: &Enriched, x: &UserMsg) {
             done[j] = true;
         }
     }
-    json::syscall_of(top, e, &x.call);
-    json::subject_proctitle(top, e);
+    if !x.call_recorded_apart {
+        json::syscall_of(top, e, &x.call);
+        json::subject_proctitle(top, e);
+    }
 }
 
 fn record(r: &mut Obj, e: &Enriched, x: &UserMsg, m: &Message) {

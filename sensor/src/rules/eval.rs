@@ -9,9 +9,11 @@
 use std::collections::BTreeSet;
 use std::iter;
 
+use sensor_common::syscalls::{Arch, SYSCALLS};
+
 use super::{
-    Action, Field, FieldName, Identity, Op, PathValue, Rule, RuleFile, Value, AUDIT_ARCH_X86_64,
-    MMAP, PROT_EXEC, TRACED,
+    audit_arch, Action, Field, FieldName, Identity, Op, PathValue, Rule, RuleFile, SyscallId,
+    Value, MMAP, PROT_EXEC,
 };
 
 /// `ctx->return_valid` as the kernel compares it for `success`.
@@ -21,7 +23,9 @@ const AUDITSC_FAILURE: u32 = 2;
 /// What the rules look at in a syscall event (all from the kernel, at exit).
 #[derive(Debug, Clone, Copy)]
 pub struct RuleInput<'a> {
-    /// x86_64 number.
+    /// The syscall's architecture (an i386 one: a 32-bit process, or
+    /// `int 0x80`) and its number there.
+    pub arch: Arch,
     pub syscall: u32,
     pub success: bool,
     pub exit: i64,
@@ -78,23 +82,32 @@ impl RuleFile {
         let rule = self.rules.iter().find(|rule| {
             rule.syscalls.contains(input.syscall) && rule.fields.iter().all(|f| f.matches(input))
         })?;
+        // The kernel's rule holds syscall numbers whatever their arch: a
+        // rule without `arch` matches number N of either table (auditctl
+        // warns about it), as here.
         match rule.action {
             Action::Always => Some(rule.key.as_deref()),
             Action::Never => None,
         }
     }
 
-    /// The traced syscalls some `always` rule can record: the programs worth
-    /// attaching. A syscall is left out when no `always` rule names it, or a
-    /// `never` rule that always matches (no fields, or only `arch=b64`)
-    /// comes first.
-    pub fn syscalls(&self) -> BTreeSet<u32> {
-        TRACED
-            .iter()
-            .map(|&(_, nr)| nr)
-            .filter(|&nr| {
-                for rule in self.deciding(nr) {
-                    match (rule.action, rule.constant()) {
+    /// The syscalls some `always` rule can record, by arch: the programs
+    /// worth attaching. A syscall is left out when no `always` rule names
+    /// it, or a `never` rule that always matches it (no fields, or only
+    /// `arch`) comes first.
+    pub fn syscalls(&self) -> BTreeSet<SyscallId> {
+        let every = SYSCALLS.iter().flat_map(|s| {
+            [Arch::X86_64, Arch::I386].into_iter().filter_map(|arch| {
+                Some(SyscallId {
+                    arch,
+                    nr: s.number(arch)?,
+                })
+            })
+        });
+        every
+            .filter(|&id| {
+                for rule in self.deciding(id) {
+                    match (rule.action, rule.constant(id.arch)) {
                         (Action::Always, _) => return true,
                         (Action::Never, Some(true)) => return false,
                         (Action::Never, _) => {}
@@ -110,8 +123,9 @@ impl RuleFile {
     /// `-F a2&=0x4`, or `-F a2=N` with N executable). The kernel side may
     /// then drop other mmaps before they reach the ring buffer.
     pub fn mmap_needs_only_exec(&self) -> bool {
-        for rule in self.deciding(MMAP) {
-            match (rule.action, rule.constant()) {
+        let mmap = SyscallId::x86_64(MMAP);
+        for rule in self.deciding(mmap) {
+            match (rule.action, rule.constant(mmap.arch)) {
                 (Action::Always, _) => {
                     if !rule.fields.iter().any(Field::requires_prot_exec) {
                         return false;
@@ -124,21 +138,21 @@ impl RuleFile {
         true
     }
 
-    /// The rules an event of syscall `nr` can reach, in order, without
+    /// The rules an event of syscall `id` can reach, in order, without
     /// those that can never match it.
-    fn deciding(&self, nr: u32) -> impl Iterator<Item = &Rule> {
-        self.rules
-            .iter()
-            .filter(move |rule| rule.syscalls.contains(nr) && rule.constant() != Some(false))
+    pub fn deciding(&self, id: SyscallId) -> impl Iterator<Item = &Rule> {
+        self.rules.iter().filter(move |rule| {
+            rule.syscalls.contains(id.nr) && rule.constant(id.arch) != Some(false)
+        })
     }
 }
 
 impl Rule {
-    /// Some(result) when the fields match every traced event, or none.
-    fn constant(&self) -> Option<bool> {
+    /// Some(result) when the fields match every event of `arch`, or none.
+    pub fn constant(&self, arch: Arch) -> Option<bool> {
         let mut all = Some(true);
         for field in &self.fields {
-            match field.constant() {
+            match field.constant(arch) {
                 Some(false) => return Some(false),
                 Some(true) => {}
                 None => all = None,
@@ -152,9 +166,14 @@ impl Field {
     fn matches(&self, input: &RuleInput) -> bool {
         use FieldName::*;
         match &self.value {
+            // The kernel's AUDIT_COMPARE_*: two ids of the event.
+            Value::Field(other) => match (id(self.name, input), id(*other, input)) {
+                (Some(left), Some(right)) => compare(left, self.op, right),
+                _ => false,
+            },
             Value::Num(value) => {
                 let left = match self.name {
-                    Arch => AUDIT_ARCH_X86_64,
+                    Arch => audit_arch(input.arch),
                     Pid => input.pid,
                     Ppid => input.ppid,
                     // audit_uid_comparator/audit_gid_comparator compare kuids
@@ -214,10 +233,11 @@ impl Field {
         }
     }
 
-    /// Some(result) for a field with the same result on every traced event.
-    fn constant(&self) -> Option<bool> {
+    /// Some(result) for a field with the same result on every event of
+    /// `arch`.
+    fn constant(&self, arch: Arch) -> Option<bool> {
         match (self.name, &self.value) {
-            (FieldName::Arch, Value::Num(arch)) => Some(compare(AUDIT_ARCH_X86_64, self.op, *arch)),
+            (FieldName::Arch, Value::Num(v)) => Some(compare(audit_arch(arch), self.op, *v)),
             _ => None,
         }
     }
@@ -233,6 +253,23 @@ impl Field {
             _ => false,
         }
     }
+}
+
+/// An id field's value in `input` (the fields `-C` compares).
+fn id(name: FieldName, input: &RuleInput) -> Option<u32> {
+    use FieldName::*;
+    Some(match name {
+        Uid => input.uid,
+        Euid => input.euid,
+        Suid => input.suid,
+        Fsuid => input.fsuid,
+        Gid => input.gid,
+        Egid => input.egid,
+        Sgid => input.sgid,
+        Fsgid => input.fsgid,
+        Auid => input.auid,
+        _ => return None,
+    })
 }
 
 /// `dir` holds `name`: equal, or a prefix followed by `/`.
