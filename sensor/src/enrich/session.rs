@@ -1,5 +1,5 @@
-//! Sessions entered through a container runtime (`kubectl exec`,
-//! `attach`, `debug`, `crictl exec`): a process the runtime's shim starts
+//! Sessions entered through a container runtime (`kubectl exec`, `crictl
+//! exec`): a process the runtime's shim starts
 //! in a running container, not descended from the container's first
 //! process. Its root is found from the kernel's candidates (an exec in
 //! namespaces its parent is not in: `decode::session`); the process table
