@@ -19,10 +19,18 @@ pub enum EventKind {
     Cgroup = 10,
     /// Any other syscall a rule names (`generic`).
     Syscall = 11,
+    /// A message sent to the kernel's audit netlink socket.
+    UserMsg = 12,
+    /// An exec that entered namespaces: a possible runtime session's root.
+    SessionCandidate = 13,
+    /// One of the kernel's own audit records, read from the audit netlink
+    /// multicast group (never from the ring: the kind names its loss and
+    /// metrics).
+    KernelRecord = 14,
 }
 
 /// Kinds, in number order, for per-kind counters.
-pub const KINDS: [EventKind; 11] = [
+pub const KINDS: [EventKind; 14] = [
     EventKind::Exec,
     EventKind::Socket,
     EventKind::Setsockopt,
@@ -34,6 +42,9 @@ pub const KINDS: [EventKind; 11] = [
     EventKind::Login,
     EventKind::Cgroup,
     EventKind::Syscall,
+    EventKind::UserMsg,
+    EventKind::SessionCandidate,
+    EventKind::KernelRecord,
 ];
 
 /// Size of per-kind counter arrays (indexed by the kind's number).
@@ -61,6 +72,9 @@ impl EventKind {
             Self::Login => "login",
             Self::Cgroup => "cgroup",
             Self::Syscall => "syscall",
+            Self::UserMsg => "usermsg",
+            Self::SessionCandidate => "session",
+            Self::KernelRecord => "kernel_record",
         }
     }
 }

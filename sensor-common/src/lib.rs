@@ -21,6 +21,8 @@ pub mod offsets;
 pub mod process;
 pub mod rules;
 pub mod scope;
+pub mod session;
 pub mod syscalls;
 pub mod tail;
 pub mod tty;
+pub mod usermsg;

@@ -105,7 +105,8 @@ pub struct KernelOffsets {
     pub pt_regs_bp: u32,
     /// `task_struct.thread_info.status`: TS_COMPAT marks a 32-bit call.
     pub task_struct_thread_info_status: u32,
-    /// The capability sets of `struct cred` (CAPSET).
+    /// The capability sets of `struct cred` (CAPSET; the effective one
+    /// also for audit messages' CAP_AUDIT_WRITE).
     pub cred_cap_inheritable: u32,
     pub cred_cap_permitted: u32,
     pub cred_cap_effective: u32,
@@ -129,6 +130,26 @@ pub struct KernelOffsets {
     pub mount_mnt_child: u32,
     /// A symbolic link's target when the inode holds it (fast symlinks).
     pub inode_i_link: u32,
+
+    /// Audit netlink messages (`usermsg`): the sending socket and the
+    /// sender's user namespace (its capabilities: `cred_cap_effective`).
+    pub socket_sk: u32,
+    /// `sock.__sk_common.skc_family`
+    pub sock_family: u32,
+    pub sock_sk_protocol: u32,
+    pub cred_user_ns: u32,
+    pub user_namespace_level: u32,
+
+    /// Runtime sessions (`session`): the pid in the task's own pid
+    /// namespace, and the new image's environment.
+    pub task_struct_thread_pid: u32,
+    pub pid_level: u32,
+    pub pid_numbers: u32,
+    /// `sizeof(struct upid)`; `upid.nr` is at offset 0.
+    pub upid_size: u32,
+    pub upid_nr: u32,
+    pub mm_struct_env_start: u32,
+    pub mm_struct_env_end: u32,
 }
 
 impl KernelOffsets {

@@ -23,7 +23,7 @@ use aya_ebpf::{
     macros::{raw_tracepoint, tracepoint},
     programs::{RawTracePointContext, TracePointContext},
 };
-use probes::{cgroup, exec, generic, lifecycle, mmap, net, tty};
+use probes::{cgroup, exec, generic, lifecycle, mmap, net, session, tty, usermsg};
 use sensor_common::event::EventKind;
 
 #[tracepoint(category = "syscalls", name = "sys_enter_execve")]
@@ -161,6 +161,41 @@ pub fn sched_process_exec(ctx: TracePointContext) -> u32 {
         "sched_process_exec",
         EventKind::Exec,
         exec::try_sched_process_exec(&ctx),
+    );
+    0
+}
+
+/// A possible runtime session's root (`probes::session`); a second
+/// program on `sched_process_exec`, attached whatever the rules.
+#[tracepoint(category = "sched", name = "sched_process_exec")]
+pub fn session_exec(ctx: TracePointContext) -> u32 {
+    diag::report(
+        &ctx,
+        "session_exec",
+        EventKind::SessionCandidate,
+        session::try_exec(&ctx),
+    );
+    0
+}
+
+#[tracepoint(category = "syscalls", name = "sys_exit_sendto")]
+pub fn sys_exit_sendto(ctx: TracePointContext) -> u32 {
+    diag::report(
+        &ctx,
+        "sys_exit_sendto",
+        EventKind::UserMsg,
+        usermsg::try_exit_sendto(&ctx),
+    );
+    0
+}
+
+#[tracepoint(category = "syscalls", name = "sys_exit_sendmsg")]
+pub fn sys_exit_sendmsg(ctx: TracePointContext) -> u32 {
+    diag::report(
+        &ctx,
+        "sys_exit_sendmsg",
+        EventKind::UserMsg,
+        usermsg::try_exit_sendmsg(&ctx),
     );
     0
 }

@@ -138,6 +138,11 @@ pub fn check(
             );
         }
     }
+    match crate::kernel_feed::describe() {
+        Ok(detail) => println!("{:<12} ok: {detail}", "kernel recs"),
+        // Degraded, not missing: the syscall records do not need it.
+        Err(e) => println!("{:<12} DEGRADED: {e:#}", "kernel recs"),
+    }
     // Load and attach for real: the verifier and the tracepoints have the
     // last word. Everything is detached when `ebpf` is dropped.
     let kernel = load::Kernel {

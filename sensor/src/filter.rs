@@ -124,6 +124,28 @@ impl Filter {
             Event::Login(_) => Verdict::Keep(None),
             // Only the enrich stage's: where a cgroup is.
             Event::Cgroup(_) => Verdict::Drop,
+            // What the kernel would log whatever the rules (as auditd's
+            // user messages are not syscall rules either). A rule that
+            // records the sending call has it written once, in its own
+            // event (the generic programs'), not again with the messages.
+            Event::UserMsg(m) if m.messages.is_empty() => Verdict::Drop,
+            Event::UserMsg(m) => {
+                m.call_recorded_apart = matches!(
+                    by_rules(&self.rules, &m.call, subject_exe, &[]),
+                    Verdict::Keep(_)
+                );
+                Verdict::Keep(None)
+            }
+            Event::Kernel(_) => Verdict::Keep(None),
+            // A session's start record, when the candidate started one.
+            Event::SessionCandidate(c) => match subject.and_then(|s| s.session.as_deref()) {
+                Some(s)
+                    if s.root_pid == c.process.pid && s.started_ns == decoded.header.ts_boot_ns =>
+                {
+                    Verdict::Keep(None)
+                }
+                _ => Verdict::Drop,
+            },
             Event::Tty(tty) => {
                 let ses = tty.call.process.ses;
                 let key = if ses == u32::MAX {

@@ -36,6 +36,13 @@ impl Lost {
         self.sink.push((name.into(), n));
     }
 
+    /// Adds the times the kernel's records overflowed the sensor's socket
+    /// (`kernel_feed`): at least one record lost each.
+    pub fn add_kernel_records(&mut self, overflows: u64) {
+        self.kernel
+            .push((EventKind::KernelRecord.name().into(), overflows));
+    }
+
     /// Records read but not decodable, among these.
     pub fn undecodable(&self) -> u64 {
         self.decode.iter().map(|(_, n)| n).sum()

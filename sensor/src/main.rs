@@ -12,6 +12,7 @@ mod decode;
 mod enrich;
 mod fds;
 mod filter;
+mod kernel_feed;
 mod load;
 mod loss;
 mod metrics;

@@ -12,9 +12,11 @@ use tokio::signal::unix::{signal, SignalKind};
 
 use crate::{
     cli::{Format, Options},
-    config, decode,
+    config,
+    decode::{self, kernel_record::KernelRecord, Decoded, Event},
     enrich::{self, Enricher, Ids, Ready},
     filter::{scope::Scope, Filter, Verdict},
+    kernel_feed::KernelFeed,
     load::{self, attach::Attachments, LoadOptions},
     loss::{LossMonitor, Lost},
     metrics::{health, pipeline::PipelineMetrics},
@@ -175,6 +177,16 @@ pub async fn run(
     let mut sigint = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
     let mut sigusr1 =
         signal(SignalKind::user_defined1()).context("installing the SIGUSR1 handler")?;
+    // The kernel's own records, beside the programs' (coexists with
+    // auditd); before `ready`, like the programs.
+    let mut kernel_feed = match KernelFeed::open() {
+        Ok(feed) => Some(feed),
+        Err(e) => {
+            log::warn!("{e:#}");
+            None
+        }
+    };
+    let mut kernel_records = Vec::new();
     // Privileges the rest of the run does not need go now.
     crate::confine::after_attach()?;
     health::set_ready(true);
@@ -196,7 +208,24 @@ pub async fn run(
             }
             _ = tokio::time::sleep_until(hold_deadline.unwrap_or_else(Instant::now).into()),
                 if hold_deadline.is_some() => pipeline.release(false),
+            read = async { kernel_feed.as_mut().unwrap().read(&mut kernel_records).await },
+                if kernel_feed.is_some() => match read {
+                    Ok(()) => {
+                        // The ring's records first: a kernel record names a
+                        // process its fork or exec may have just made.
+                        reader.drain(&mut raw, pipeline.sink.intake())?;
+                        pipeline.process(&mut raw);
+                        pipeline.kernel_records(&mut kernel_records);
+                    }
+                    Err(e) => {
+                        log::error!("{e:#}: the kernel's own records are no longer read");
+                        kernel_feed = None;
+                    }
+                },
             _ = loss_tick.tick() => {
+                if let Some(feed) = kernel_feed.as_mut() {
+                    pipeline.kernel_overflows += std::mem::take(&mut feed.overflows);
+                }
                 pipeline.enricher.metadata.publish();
                 pipeline.filter.tick();
                 pipeline.report_loss()
@@ -266,6 +295,8 @@ pub struct Pipeline {
     /// Rendered records for the sinks, and where each ends.
     batch: Vec<u8>,
     ends: Vec<u32>,
+    /// Overflows of the kernel records' socket not reported yet.
+    pub kernel_overflows: u64,
     pub received: u64,
     pub written: u64,
 }
@@ -303,6 +334,7 @@ impl Pipeline {
             line: String::with_capacity(4096),
             batch: Vec::with_capacity(1 << 16),
             ends: Vec::with_capacity(1 << 10),
+            kernel_overflows: 0,
             received: 0,
             written: 0,
         }
@@ -325,7 +357,7 @@ impl Pipeline {
             let kind = record
                 .get(..2)
                 .and_then(|k| EventKind::from_u16(u16::from_le_bytes([k[0], k[1]])));
-            let mut decoded = match decode::decode(record) {
+            let decoded = match decode::decode(record) {
                 Ok(d) => d,
                 Err(e) => {
                     // Still owed by the sinks until a LOST record counts it.
@@ -335,17 +367,42 @@ impl Pipeline {
                 }
             };
             self.seq.observe(&decoded.header);
-            let subject = self.enricher.observe(&decoded.event);
-            let Verdict::Keep(key) = self.filter.verdict(&mut decoded, subject.as_deref()) else {
-                self.sink.intake().discard(1);
-                continue;
-            };
-            let key = key.map(str::to_owned);
-            if let Some(ready) = self.enricher.enrich(decoded, key, subject) {
-                self.emit(&ready);
-            }
+            self.handle(decoded);
         }
         self.hand_over();
+    }
+
+    /// The kernel's own records (`kernel_feed`), completed from the
+    /// process table and stamped now (they come within milliseconds).
+    pub fn kernel_records(&mut self, records: &mut Vec<KernelRecord>) {
+        for mut record in records.drain(..) {
+            self.enricher.place(&mut record.process);
+            let header = sensor_common::event::EventHeader {
+                kind: EventKind::KernelRecord as u16,
+                ts_boot_ns: enrich::clock::boot_ns(),
+                ..Default::default()
+            };
+            // Owed by the sinks like a record read from the ring.
+            self.sink.intake().take(1);
+            self.handle(Decoded {
+                header,
+                event: Event::Kernel(record),
+            });
+        }
+        self.hand_over();
+    }
+
+    /// Enrich, filter, render one event.
+    fn handle(&mut self, mut decoded: Decoded) {
+        let subject = self.enricher.observe(&decoded);
+        let Verdict::Keep(key) = self.filter.verdict(&mut decoded, subject.as_deref()) else {
+            self.sink.intake().discard(1);
+            return;
+        };
+        let key = key.map(str::to_owned);
+        if let Some(ready) = self.enricher.enrich(decoded, key, subject) {
+            self.emit(&ready);
+        }
     }
 
     /// Held events whose container is now known (or that waited long
@@ -386,6 +443,13 @@ impl Pipeline {
     pub fn report_loss(&mut self) {
         let drops = self.sink.take_lost();
         let mut sinks = Lost::default();
+        if self.kernel_overflows > 0 {
+            log::warn!(
+                "the kernel's own records overflowed the sensor's socket {} times",
+                self.kernel_overflows
+            );
+            sinks.add_kernel_records(std::mem::take(&mut self.kernel_overflows));
+        }
         // Each sink logs its drops with their cause as they happen (at a
         // bounded rate); here they are counted.
         for (name, n) in &drops {

@@ -140,7 +140,7 @@ state = "{dir}/state"
         fs::create_dir_all(rootfs.join("bin"))?;
         fs::copy("/bin/busybox", rootfs.join("bin/busybox"))
             .context("copying /bin/busybox (Debian package busybox-static)")?;
-        for applet in ["sh", "sleep", "true", "echo", "cat"] {
+        for applet in ["sh", "sleep", "true", "echo", "cat", "nc", "tty"] {
             std::os::unix::fs::symlink("busybox", rootfs.join("bin").join(applet))?;
         }
         let layer = build.join("layer.tar");
@@ -218,6 +218,18 @@ state = "{dir}/state"
         name: &str,
         command: &[&str],
     ) -> Result<String> {
+        self.run_container_with_env(sandbox, pod, name, command, &[])
+    }
+
+    /// As `run_container`, with environment variables.
+    pub fn run_container_with_env(
+        &self,
+        sandbox: &str,
+        pod: &Pod,
+        name: &str,
+        command: &[&str],
+        env: &[(&str, &str)],
+    ) -> Result<String> {
         let created: IdReply = self.call(
             "CreateContainer",
             &CreateContainerRequest {
@@ -230,6 +242,13 @@ state = "{dir}/state"
                         image: IMAGE.to_owned(),
                     }),
                     command: command.iter().map(|s| s.to_string()).collect(),
+                    envs: env
+                        .iter()
+                        .map(|(key, value)| KeyValue {
+                            key: key.to_string(),
+                            value: value.to_string(),
+                        })
+                        .collect(),
                     log_path: format!("{name}.log"),
                 }),
                 sandbox_config: Some(pod.config()),
@@ -260,6 +279,29 @@ state = "{dir}/state"
             reply.exit_code
         );
         Ok(())
+    }
+
+    /// Runs `cmd` in a running container as `kubectl exec` does: the
+    /// CRI's `Exec` hands out a URL of the runtime's streaming server,
+    /// which the client (kubelet's proxy, here this test) upgrades to a
+    /// WebSocket speaking `v4.channel.k8s.io`. Returns what the command
+    /// wrote (stdout; with a tty, the terminal's output) once it exits.
+    pub fn exec_stream(&self, container: &str, cmd: &[&str], tty: bool) -> Result<String> {
+        let reply: ExecResponse = self.call(
+            "Exec",
+            &ExecRequest {
+                container_id: container.to_owned(),
+                cmd: cmd.iter().map(|s| s.to_string()).collect(),
+                tty,
+                // kubectl exec -t goes with -i: without stdin, containerd
+                // 1.6 copies none of a terminal's output.
+                stdin: tty,
+                stdout: true,
+                // A terminal has one output stream.
+                stderr: !tty,
+            },
+        )?;
+        crate::websocket::exec_output(&reply.url)
     }
 
     /// Stops and removes a pod and its containers.
@@ -466,8 +508,40 @@ struct ContainerConfig {
     image: Option<ImageSpec>,
     #[prost(string, repeated, tag = "3")]
     command: Vec<String>,
+    #[prost(message, repeated, tag = "6")]
+    envs: Vec<KeyValue>,
     #[prost(string, tag = "11")]
     log_path: String,
+}
+
+#[derive(Clone, PartialEq, Message)]
+struct KeyValue {
+    #[prost(string, tag = "1")]
+    key: String,
+    #[prost(string, tag = "2")]
+    value: String,
+}
+
+#[derive(Clone, PartialEq, Message)]
+struct ExecRequest {
+    #[prost(string, tag = "1")]
+    container_id: String,
+    #[prost(string, repeated, tag = "2")]
+    cmd: Vec<String>,
+    #[prost(bool, tag = "3")]
+    tty: bool,
+    #[prost(bool, tag = "4")]
+    stdin: bool,
+    #[prost(bool, tag = "5")]
+    stdout: bool,
+    #[prost(bool, tag = "6")]
+    stderr: bool,
+}
+
+#[derive(Clone, PartialEq, Message)]
+struct ExecResponse {
+    #[prost(string, tag = "1")]
+    url: String,
 }
 
 #[derive(Clone, PartialEq, Message)]

@@ -18,10 +18,12 @@ pub mod auditd;
 pub mod containerd;
 pub mod deploy;
 pub mod http_receiver;
+pub mod logins;
 pub mod matrix;
 pub mod podman;
 pub mod rsyslog;
 pub mod vm;
+pub mod websocket;
 use serde_json::Value;
 
 /// The sensor binary under test.

@@ -26,7 +26,7 @@ use crate::{fork_and, CArgv, Sensor};
 
 /// Every class the scenario checks, in the order the README's table lists
 /// them.
-pub const CLASSES: [&str; 16] = [
+pub const CLASSES: [&str; 17] = [
     "exec",
     "exec-failed",
     "socket",
@@ -40,6 +40,7 @@ pub const CLASSES: [&str; 16] = [
     "tty-output",
     "tty-input",
     "login",
+    "usermsg",
     "fork",
     "exit",
     "loss",
@@ -52,6 +53,9 @@ const RING: &str = "1048576";
 const EXIT_STATUS: i32 = 7;
 const OPTVAL: i32 = 123_456;
 const LOGIN_AUID: u32 = 4242;
+/// The audit message the workload sends, as libaudit would.
+const USERMSG: &str =
+    "op=matrix-usermsg acct=\"matrix\" exe=\"/matrix\" hostname=? addr=? terminal=? res=success";
 
 /// What each call should have recorded, written down as it was made.
 #[derive(Serialize, Deserialize, Debug, Default)]
@@ -73,6 +77,8 @@ pub struct Expected {
     pub tty_in: String,
     pub login_pid: u32,
     pub old_auid: u32,
+    /// The kernel's answer to the audit message the workload sent.
+    pub usermsg_errno: i32,
     pub fork_child: u32,
     pub flood_pid: u32,
     pub flood_received: u32,
@@ -162,6 +168,8 @@ pub fn run(dir: &Path) -> Result<Outcome> {
     paths(&mut expected, &cwd)?;
     tty(&mut expected)?;
     login(&mut expected)?;
+    expected.usermsg_errno =
+        crate::logins::send_audit_message(&crate::logins::audit_message(1100, USERMSG));
     expected.fork_child = fork_and(|| unsafe { libc::_exit(EXIT_STATUS) });
 
     // Everything so far must be written before the ring is flooded.
@@ -487,6 +495,7 @@ pub fn check(o: &Outcome) -> Verdicts {
     verdict("tty-output", check_tty(e, x.pid, "output", &x.tty_out));
     verdict("tty-input", check_tty(e, x.pid, "input", &x.tty_in));
     verdict("login", check_login(e, x));
+    verdict("usermsg", check_usermsg(e, x));
     verdict(
         "fork",
         find(e, "fork", |ev| ev["FORK"]["pid"] == x.fork_child)
@@ -669,6 +678,35 @@ fn check_login(events: &[Value], x: &Expected) -> Result<()> {
             ("old-auid", json!(x.old_auid)),
             ("res", json!(1)),
         ],
+    )
+}
+
+/// The audit message: taken by the kernel, written with the sender's pid
+/// and uid, the text split into `msg`.
+fn check_usermsg(events: &[Value], x: &Expected) -> Result<()> {
+    ensure!(
+        x.usermsg_errno == 0,
+        "the kernel answered the audit message with {}",
+        x.usermsg_errno
+    );
+    let e = find(events, "USER_AUTH", |e| {
+        record(e, "USER_AUTH")["msg"]["op"] == "matrix-usermsg"
+    })?;
+    fields(
+        record(&e, "USER_AUTH"),
+        &[("pid", json!(x.pid)), ("uid", json!(0))],
+    )?;
+    fields(
+        &record(&e, "USER_AUTH")["msg"],
+        &[
+            ("acct", json!("matrix")),
+            ("res", json!("success")),
+            ("hostname", Value::Null),
+        ],
+    )?;
+    fields(
+        &e["SYSCALL"],
+        &[("syscall", json!(44)), ("pid", json!(x.pid))],
     )
 }
 

@@ -153,9 +153,10 @@ fn rules_the_sensor_cannot_honour_are_errors_unless_skipped() {
         .unwrap();
     assert_eq!(
         attached,
-        3 + 7,
-        "execve's three programs and the seven always on (write and read, each at \
-         entry and exit; fork, exit, cgroup_mkdir): {log}"
+        3 + 10,
+        "execve's three programs and the ten always on (write and read, each at \
+         entry and exit; fork, exit, cgroup_mkdir; sendto and sendmsg at exit, the \
+         session candidates' exec): {log}"
     );
     fs::remove_file(path).unwrap();
 }

@@ -35,6 +35,11 @@ const DEB_PACKAGES: &[&str] = &[
     "rsyslog-gnutls",
     "stress-ng",
     "linux-perf",
+    // The login tests (issue 18): a private sshd with PAM, password
+    // logins through sshpass, sudo allowed and denied.
+    "openssh-server",
+    "sshpass",
+    "sudo",
     // The VM kernel matrix: QEMU boots the distributions' kernels, whose
     // packages apt checks against Debian's archive key.
     "qemu-system-x86",

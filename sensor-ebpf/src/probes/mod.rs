@@ -6,4 +6,6 @@ pub mod lifecycle;
 pub mod login;
 pub mod mmap;
 pub mod net;
+pub mod session;
 pub mod tty;
+pub mod usermsg;

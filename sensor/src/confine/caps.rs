@@ -14,6 +14,7 @@ pub const CAP_DAC_READ_SEARCH: u32 = 2;
 pub const CAP_SYS_PTRACE: u32 = 19;
 pub const CAP_SYS_ADMIN: u32 = 21;
 pub const CAP_SYS_RESOURCE: u32 = 24;
+pub const CAP_AUDIT_READ: u32 = 37;
 pub const CAP_PERFMON: u32 = 38;
 pub const CAP_BPF: u32 = 39;
 
@@ -42,10 +43,12 @@ pub const RUN: u64 = set(&[CAP_BPF, CAP_PERFMON, CAP_DAC_READ_SEARCH, CAP_SYS_PT
 
 /// From start-up until then, also: CAP_SYS_ADMIN to mount tracefs where
 /// it is missing, CAP_SYS_RESOURCE for the open-file limit (and the
-/// locked-memory limit kernels before 5.11 charge maps to). No
+/// locked-memory limit kernels before 5.11 charge maps to), CAP_AUDIT_READ
+/// to join the audit netlink's multicast group (`kernel_feed`: the kernel
+/// checks it at bind(2) only; the joined socket keeps receiving). No
 /// CAP_DAC_OVERRIDE, CAP_CHOWN, CAP_NET_*…: files and directories the
 /// sinks are given are checked with the rights they will have all along.
-pub const LOAD: u64 = RUN | set(&[CAP_SYS_ADMIN, CAP_SYS_RESOURCE]);
+pub const LOAD: u64 = RUN | set(&[CAP_SYS_ADMIN, CAP_SYS_RESOURCE, CAP_AUDIT_READ]);
 
 /// `_LINUX_CAPABILITY_VERSION_3`: 64-bit sets, as two 32-bit halves.
 const VERSION_3: u32 = 0x2008_0522;
@@ -196,13 +199,14 @@ fn threads_above(target: u64) -> Result<Vec<libc::pid_t>> {
 
 /// `caps` as names, for the log.
 pub fn names(caps: u64) -> String {
-    const NAMES: [(u32, &str); 6] = [
+    const NAMES: [(u32, &str); 7] = [
         (CAP_BPF, "BPF"),
         (CAP_PERFMON, "PERFMON"),
         (CAP_DAC_READ_SEARCH, "DAC_READ_SEARCH"),
         (CAP_SYS_PTRACE, "SYS_PTRACE"),
         (CAP_SYS_ADMIN, "SYS_ADMIN"),
         (CAP_SYS_RESOURCE, "SYS_RESOURCE"),
+        (CAP_AUDIT_READ, "AUDIT_READ"),
     ];
     let named: Vec<&str> = NAMES
         .iter()

@@ -5,11 +5,14 @@
 pub mod cgroup;
 pub mod exec;
 pub mod generic;
+pub mod kernel_record;
 pub mod lifecycle;
 pub mod login;
 pub mod mmap;
 pub mod net;
+pub mod session;
 pub mod tty;
+pub mod usermsg;
 
 use anyhow::{ensure, Result};
 use bytes::Bytes;
@@ -31,6 +34,10 @@ pub enum Event {
     Cgroup(cgroup::CgroupMade),
     /// Any other syscall a rule names.
     Syscall(generic::Syscall),
+    UserMsg(usermsg::UserMsg),
+    SessionCandidate(session::Candidate),
+    /// One of the kernel's own records (`kernel_feed`), never from the ring.
+    Kernel(kernel_record::KernelRecord),
 }
 
 /// The subject and the syscall of a SYSCALL record.
@@ -59,6 +66,9 @@ impl Event {
             Event::Login(e) => &e.process,
             Event::Cgroup(e) => &e.process,
             Event::Syscall(e) => &e.call.process,
+            Event::UserMsg(e) => &e.call.process,
+            Event::SessionCandidate(e) => &e.process,
+            Event::Kernel(e) => &e.process,
         }
     }
 }
@@ -84,7 +94,11 @@ pub fn decode(raw: Bytes) -> Result<Decoded> {
         Some(EventKind::Login) => Event::Login(login::decode(&raw)?),
         Some(EventKind::Syscall) => Event::Syscall(generic::decode(raw)?),
         Some(EventKind::Cgroup) => Event::Cgroup(cgroup::decode(raw)?),
-        None => anyhow::bail!("unknown event kind {}", header.kind),
+        Some(EventKind::UserMsg) => Event::UserMsg(usermsg::decode(raw)?),
+        Some(EventKind::SessionCandidate) => Event::SessionCandidate(session::decode(raw)?),
+        Some(EventKind::KernelRecord) | None => {
+            anyhow::bail!("unknown event kind {}", header.kind)
+        }
     };
     Ok(Decoded { header, event })
 }

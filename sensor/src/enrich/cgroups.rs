@@ -51,6 +51,8 @@ pub struct Cgroups {
     /// The kernel's id of that hierarchy (`cgroup_mkdir` records name it).
     hierarchy_id: Option<u32>,
     cache: HashMap<u64, Option<Rc<Placement>>>,
+    /// The controller whose v1 hierarchy is read, if one is.
+    controller: String,
 }
 
 #[repr(C)]
@@ -114,18 +116,18 @@ impl Cgroups {
             mount,
             hierarchy_id,
             cache: HashMap::new(),
+            controller: controller.to_owned(),
         }
     }
 
     /// A cgroup made (`cgroup_mkdir`): its path is known from now on,
-    /// even after it is removed.
-    pub fn learn(&mut self, made: &CgroupMade) {
+    /// even after it is removed. Returns where it is, for the hierarchy
+    /// the sensor reads.
+    pub fn learn(&mut self, made: &CgroupMade) -> Option<Rc<Placement>> {
         if Some(made.hierarchy) != self.hierarchy_id {
-            return;
+            return None;
         }
-        let Some((_, _, hierarchy)) = &self.mount else {
-            return;
-        };
+        let (_, _, hierarchy) = self.mount.as_ref()?;
         let key = CgroupKey {
             id: made.id,
             hierarchy: match hierarchy {
@@ -139,7 +141,9 @@ impl Cgroups {
             path,
             key,
         };
-        self.remember(made.id, Some(Rc::new(placement)));
+        let placement = Rc::new(placement);
+        self.remember(made.id, Some(placement.clone()));
+        Some(placement)
     }
 
     fn remember(&mut self, id: u64, placement: Option<Rc<Placement>>) {
@@ -175,6 +179,27 @@ impl Cgroups {
         });
         self.remember(id, placement.clone());
         placement
+    }
+}
+
+impl Cgroups {
+    /// The cgroup ids of a live process, from /proc (both set to the id in
+    /// the hierarchy read: a cgroup's id is its directory's inode).
+    pub fn ids_of_pid(&self, pid: u32) -> Option<(u64, u64)> {
+        let (_, point, hierarchy) = self.mount.as_ref()?;
+        let own = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).ok()?;
+        let path = own.lines().find_map(|l| {
+            let (_, rest) = l.split_once(':')?;
+            let (controllers, path) = rest.split_once(':')?;
+            let wanted = match hierarchy {
+                Hierarchy::Controller => controllers.split(',').any(|c| c == self.controller),
+                Hierarchy::Unified => controllers.is_empty(),
+            };
+            wanted.then(|| path.to_owned())
+        })?;
+        let ino =
+            std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(format!("{point}{path}")).ok()?);
+        Some((ino, ino))
     }
 }
 

@@ -9,6 +9,7 @@ pub mod hold;
 pub mod names;
 pub mod processes;
 pub mod runtime;
+pub mod session;
 
 use std::{rc::Rc, sync::Arc, time::Duration};
 
@@ -40,6 +41,7 @@ pub struct Enricher {
     cgroups: cgroups::Cgroups,
     names: Names,
     processes: Processes,
+    sessions: session::Sessions,
     pub metadata: Metadata,
     hold: hold::Hold,
 }
@@ -103,6 +105,7 @@ impl Enricher {
             cgroups: cgroups::Cgroups::new(settings.controller),
             names: Names::load(),
             processes: Processes::snapshot(),
+            sessions: session::Sessions::new(),
             metadata: Metadata::start(settings.runtime, settings.metadata_retention),
             hold: hold::Hold::new(settings.metadata_wait),
         }
@@ -114,12 +117,55 @@ impl Enricher {
 
     /// Updates the process table with `event`; returns what it knows of
     /// the event's process (the filter may need its exe).
-    pub fn observe(&mut self, event: &Event) -> Option<Rc<ProcessEntry>> {
-        if let Event::Cgroup(made) = event {
-            self.cgroups.learn(made);
+    pub fn observe(&mut self, decoded: &Decoded) -> Option<Rc<ProcessEntry>> {
+        let event = &decoded.event;
+        match event {
+            Event::Cgroup(made) => {
+                if let Some(placement) = self.cgroups.learn(made) {
+                    self.sessions.container_made(&placement);
+                }
+            }
+            Event::SessionCandidate(c) => {
+                let p = &c.process;
+                // A session's root that execs again stays in its session.
+                let in_session = self
+                    .processes
+                    .get(p.pid)
+                    .is_some_and(|e| e.session.is_some());
+                let placement = self.cgroups.placement(p);
+                let ts = decoded.header.ts_boot_ns;
+                if let Some(s) = (!in_session)
+                    .then(|| self.sessions.start(c, placement.as_deref(), ts))
+                    .flatten()
+                {
+                    self.processes.start_session(p, s);
+                }
+            }
+            Event::Exit(x) => self.sessions.exited(x.process.pid),
+            _ => {}
         }
         self.processes.observe(event);
         self.processes.get(event.process().pid)
+    }
+
+    /// Completes the process of a kernel record (which names only a pid)
+    /// from the process table: its parent and cgroups, from /proc when the
+    /// table has not seen them.
+    pub fn place(&mut self, p: &mut sensor_common::process::ProcessInfo) {
+        if p.pid == 0 {
+            return;
+        }
+        let entry = self.processes.get_or_gone(p.pid);
+        if let Some(e) = &entry {
+            p.ppid = e.ppid;
+        }
+        let ids = entry
+            .and_then(|e| e.cgroups)
+            .or_else(|| self.cgroups.ids_of_pid(p.pid));
+        if let Some((unified, controller)) = ids {
+            p.cgroup_id = unified;
+            p.cgroup_ctl_id = controller;
+        }
     }
 
     /// Enriches `decoded`, whose process `observe` returned as `subject`:

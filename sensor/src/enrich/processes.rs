@@ -9,6 +9,7 @@ use std::{
 };
 
 use bytes::Bytes;
+use sensor_common::process::ProcessInfo;
 
 use crate::{
     decode::{c_str, exec::split_argv, Event},
@@ -18,6 +19,8 @@ use crate::{
 
 /// Bound on remembered processes, should exits be missed (a full ring).
 const CAPACITY: usize = 1 << 17;
+/// Bound on exited processes remembered.
+const GONE_CAPACITY: usize = 4096;
 
 #[derive(Clone)]
 pub struct ProcessEntry {
@@ -28,6 +31,13 @@ pub struct ProcessEntry {
     pub ppid: u32,
     /// The command line as PROCTITLE holds it (cut at 128 bytes).
     pub proctitle: Vec<Bytes>,
+    /// The runtime session (`kubectl exec`) the process is part of: set at
+    /// its root, handed on at fork, kept across exec.
+    pub session: Option<Rc<super::session::Session>>,
+    /// Its cgroups (`ProcessInfo::cgroup_id`, `cgroup_ctl_id`) as a fork or
+    /// an exec of it showed them: where the kernel's own records about it
+    /// (`kernel_feed`), which name only a pid, are attributed.
+    pub cgroups: Option<(u64, u64)>,
 }
 
 #[derive(Default)]
@@ -42,6 +52,9 @@ pub struct Processes {
     /// again (a miss costs several path lookups; profiling showed them
     /// dominating when many events name vanished parents).
     absent: HashSet<u32>,
+    /// Processes that exited lately: the kernel's own records about a
+    /// process (a seccomp kill, a crash) come after its exit record.
+    gone: HashMap<u32, Rc<ProcessEntry>>,
 }
 
 impl Processes {
@@ -62,7 +75,12 @@ impl Processes {
     /// Updates the table with what `event` says about processes.
     pub fn observe(&mut self, event: &Event) {
         if let Some(pid) = self.exited.take() {
-            self.by_pid.remove(&pid);
+            if let Some(entry) = self.by_pid.remove(&pid) {
+                if self.gone.len() >= GONE_CAPACITY {
+                    self.gone.clear();
+                }
+                self.gone.insert(pid, entry);
+            }
         }
         if self.by_pid.len() >= CAPACITY {
             self.by_pid.clear();
@@ -74,6 +92,7 @@ impl Processes {
             Event::Exec(exec) if exec.success => {
                 let p = &exec.call.process;
                 self.absent.remove(&p.pid);
+                let session = self.by_pid.get(&p.pid).and_then(|e| e.session.clone());
                 self.by_pid.insert(
                     p.pid,
                     Rc::new(ProcessEntry {
@@ -82,6 +101,8 @@ impl Processes {
                         exe_identity: exec.exe_inode.as_ref().map(Identity::of_inode),
                         ppid: p.ppid,
                         proctitle: proctitle(&exec.argv),
+                        session,
+                        cgroups: Some((p.cgroup_id, p.cgroup_ctl_id)),
                     }),
                 );
             }
@@ -94,16 +115,45 @@ impl Processes {
                         exe_identity: None,
                         ppid: parent.ppid,
                         proctitle: Vec::new(),
+                        session: None,
+                        cgroups: None,
                     },
                     |entry| (*entry).clone(),
                 );
                 child.ppid = parent.pid;
+                child.cgroups = Some((parent.cgroup_id, parent.cgroup_ctl_id));
                 self.absent.remove(&fork.child_pid);
                 self.by_pid.insert(fork.child_pid, Rc::new(child));
             }
             Event::Exit(exit) => self.exited = Some(exit.process.pid),
             _ => {}
         }
+    }
+
+    /// Marks `pid` as the root of `session` (from /proc when the table
+    /// has not seen it; a bare entry when /proc has not either).
+    pub fn start_session(&mut self, p: &ProcessInfo, session: Rc<super::session::Session>) {
+        let pid = p.pid;
+        let mut entry = self.get(pid).map_or_else(
+            || ProcessEntry {
+                comm: c_str(&p.comm).to_vec(),
+                exe: Vec::new(),
+                exe_identity: None,
+                ppid: p.ppid,
+                proctitle: Vec::new(),
+                session: None,
+                cgroups: None,
+            },
+            |e| (*e).clone(),
+        );
+        entry.session = Some(session);
+        entry.cgroups = Some((p.cgroup_id, p.cgroup_ctl_id));
+        self.by_pid.insert(pid, Rc::new(entry));
+    }
+
+    /// The entry of `pid`, live or lately exited.
+    pub fn get_or_gone(&mut self, pid: u32) -> Option<Rc<ProcessEntry>> {
+        self.get(pid).or_else(|| self.gone.get(&pid).cloned())
     }
 
     /// The entry of `pid`, from /proc when the table has not seen it.
@@ -136,6 +186,8 @@ fn from_proc(pid: u32) -> Option<ProcessEntry> {
         exe_identity: Identity::of(std::path::Path::new(&format!("/proc/{pid}/exe"))),
         ppid: stat.ppid as u32,
         proctitle: proctitle(&split_argv(&Bytes::from(cmdline))),
+        session: None,
+        cgroups: None,
     })
 }
 

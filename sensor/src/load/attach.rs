@@ -67,6 +67,7 @@ impl Attachments {
                     each.iter().map(|name| format!("{prefix}_{name}")).collect()
                 }
                 Attach::Tracepoint(_) if program.needed(syscalls) => vec![program.name.into()],
+                Attach::TracepointAs(_, point) if program.needed(syscalls) => vec![point.into()],
                 Attach::RawTracepoint(point) if program.needed(syscalls) => vec![point.into()],
                 _ => Vec::new(),
             };
@@ -121,9 +122,11 @@ impl Attachments {
 /// Attaches one loaded program at `point` (a tracepoint's name).
 pub fn attach_to(ebpf: &mut Ebpf, program: &Program, point: &str) -> Result<Link> {
     let attached = match program.attach {
-        Attach::Tracepoint(category) => typed::<TracePoint>(ebpf, program)?
-            .attach(category, point)
-            .map(Link::Tracepoint),
+        Attach::Tracepoint(category) | Attach::TracepointAs(category, _) => {
+            typed::<TracePoint>(ebpf, program)?
+                .attach(category, point)
+                .map(Link::Tracepoint)
+        }
         Attach::EachSyscall(_) => typed::<TracePoint>(ebpf, program)?
             .attach("syscalls", point)
             .map(Link::Tracepoint),
@@ -140,6 +143,7 @@ pub fn attach_to(ebpf: &mut Ebpf, program: &Program, point: &str) -> Result<Link
 pub fn attach(ebpf: &mut Ebpf, program: &Program) -> Result<Option<Link>> {
     let point = match program.attach {
         Attach::Tracepoint(_) => program.name,
+        Attach::TracepointAs(_, point) => point,
         Attach::RawTracepoint(point) => point,
         Attach::EachSyscall(_) | Attach::Tail(..) => return Ok(None),
     };

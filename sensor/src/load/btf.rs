@@ -149,6 +149,18 @@ pub fn resolve(btf: &Btf) -> Result<KernelOffsets> {
         mount_mnt_mounts: r.offset("mount", "mnt_mounts")?,
         mount_mnt_child: r.offset("mount", "mnt_child")?,
         inode_i_link: r.offset("inode", "i_link")?,
+        socket_sk: r.offset("socket", "sk")?,
+        sock_family: r.offset("sock", "__sk_common.skc_family")?,
+        sock_sk_protocol: r.offset("sock", "sk_protocol")?,
+        cred_user_ns: r.offset("cred", "user_ns")?,
+        user_namespace_level: r.offset("user_namespace", "level")?,
+        task_struct_thread_pid: r.offset("task_struct", "thread_pid")?,
+        pid_level: r.offset("pid", "level")?,
+        pid_numbers: r.offset("pid", "numbers")?,
+        upid_size: r.size("upid")?,
+        upid_nr: r.offset("upid", "nr")?,
+        mm_struct_env_start: r.offset("mm_struct", "env_start")?,
+        mm_struct_env_end: r.offset("mm_struct", "env_end")?,
     })
 }
 

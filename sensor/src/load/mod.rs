@@ -186,9 +186,10 @@ fn bytes_of<T: aya::Pod>(value: &T) -> &[u8] {
 fn load_one(ebpf: &mut Ebpf, program: &Program) -> Result<Verified, Refused> {
     let start = std::time::Instant::now();
     let loaded = match program.attach {
-        Attach::Tracepoint(_) | Attach::Tail(Tails::Tracepoint, _) | Attach::EachSyscall(_) => {
-            typed::<TracePoint>(ebpf, program).map(|p| p.load())
-        }
+        Attach::Tracepoint(_)
+        | Attach::TracepointAs(..)
+        | Attach::Tail(Tails::Tracepoint, _)
+        | Attach::EachSyscall(_) => typed::<TracePoint>(ebpf, program).map(|p| p.load()),
         Attach::RawTracepoint(_) | Attach::Tail(Tails::Raw, _) => {
             typed::<RawTracePoint>(ebpf, program).map(|p| p.load())
         }

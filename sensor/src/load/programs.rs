@@ -9,6 +9,9 @@ use crate::rules::SyscallId;
 pub enum Attach {
     /// `category:NAME`, the program's own name.
     Tracepoint(&'static str),
+    /// A second program on one tracepoint: category and the tracepoint's
+    /// name, which is not the program's.
+    TracepointAs(&'static str, &'static str),
     /// The raw tracepoint of this name, for programs that need the
     /// tracepoint's task pointers, or see every syscall.
     RawTracepoint(&'static str),
@@ -62,6 +65,7 @@ impl Program {
     pub fn point(&self) -> String {
         match self.attach {
             Attach::Tracepoint(category) => format!("tracepoint {category}:{}", self.name),
+            Attach::TracepointAs(category, point) => format!("tracepoint {category}:{point}"),
             Attach::RawTracepoint(point) => format!("raw tracepoint {point}"),
             Attach::EachSyscall(prefix) => {
                 format!("tracepoints syscalls:{prefix}_* of the syscalls the rules name")
@@ -155,6 +159,14 @@ pub const PROGRAMS: &[Program] = &[
     syscall("sys_enter_execveat", EXECVEAT),
     syscall("sys_exit_execve", EXECVE),
     syscall("sys_exit_execveat", EXECVEAT),
+    // Before the exec program on the same tracepoint: programs run in the
+    // order they were attached, so a session's root is known before its
+    // exec's record is read (it carries the session too).
+    Program {
+        name: "session_exec",
+        attach: Attach::TracepointAs("sched", "sched_process_exec"),
+        serves: Serves::Always,
+    },
     sched("sched_process_exec", Serves::Syscalls(EXEC)),
     syscall("sys_exit_socket", SOCKET),
     syscall("sys_exit_setsockopt", SETSOCKOPT),
@@ -166,6 +178,11 @@ pub const PROGRAMS: &[Program] = &[
     syscall("sys_exit_accept4", ACCEPT4),
     syscall("sys_exit_bind", BIND),
     syscall("sys_exit_mmap", MMAP),
+    // Audit netlink messages: always, as auditd records user messages
+    // whatever its syscall rules. A rule naming sendto or sendmsg also
+    // attaches the generic programs there, for the calls' own records.
+    always("sys_exit_sendto"),
+    always("sys_exit_sendmsg"),
     always("sys_enter_write"),
     always("sys_exit_write"),
     always("sys_enter_read"),

@@ -132,6 +132,9 @@ pub fn render(e: &Enriched, out: &mut String) {
         Event::Login(x) => login(&mut r, x),
         Event::Cgroup(_) => {} // never kept by the filter
         Event::Syscall(x) => generic::render(&mut r, e, x),
+        Event::UserMsg(x) => super::usermsg::auditd(&mut r, e, x),
+        Event::SessionCandidate(x) => super::session::auditd_start(&mut r, e, x),
+        Event::Kernel(x) => super::kernel_record::auditd(&mut r, x),
     }
     if !r.out.is_empty() {
         origin(&mut r, e);
@@ -188,6 +191,7 @@ fn origin(r: &mut Records, e: &Enriched) {
         if let Some(cluster) = e.cluster {
             field(o, "cluster", cluster);
         }
+        super::session::auditd_origin(o, e);
     });
 }
 
@@ -212,7 +216,7 @@ pub fn render_lost(id: EventId, node: &str, lost: &Lost, out: &mut String) {
 }
 
 /// The lines of one event.
-struct Records<'a> {
+pub(crate) struct Records<'a> {
     out: &'a mut String,
     node: &'a str,
     id: EventId,
@@ -220,7 +224,7 @@ struct Records<'a> {
 
 impl Records<'_> {
     /// Writes one record: the header, the body `fields` writes, `\n`.
-    fn record(&mut self, kind: &str, fields: impl FnOnce(&mut String)) {
+    pub(crate) fn record(&mut self, kind: &str, fields: impl FnOnce(&mut String)) {
         if !self.node.is_empty() {
             self.out.push_str("node=");
             // A space would end the field for every parser.
@@ -244,7 +248,7 @@ fn needs_hex(raw: &[u8]) -> bool {
 }
 
 /// The kernel's `audit_log_n_untrustedstring`.
-fn untrusted(o: &mut String, raw: &[u8]) {
+pub(crate) fn untrusted(o: &mut String, raw: &[u8]) {
     if needs_hex(raw) {
         hex(o, raw);
     } else {
@@ -278,7 +282,7 @@ fn untrusted_or_null(o: &mut String, raw: Option<&[u8]>) {
 }
 
 /// The SYSCALL record of a 64-bit call.
-fn syscall(r: &mut Records, e: &Enriched, call: &Call, items: u32, exe: Option<&[u8]>) {
+pub(crate) fn syscall(r: &mut Records, e: &Enriched, call: &Call, items: u32, exe: Option<&[u8]>) {
     syscall_in(r, e, call, Arch::X86_64, items, exe)
 }
 
@@ -504,7 +508,7 @@ fn proctitle(r: &mut Records, args: &[Bytes]) {
 }
 
 /// PROCTITLE of the process as the table knows it (exec has its own).
-fn subject_proctitle(r: &mut Records, e: &Enriched) {
+pub(crate) fn subject_proctitle(r: &mut Records, e: &Enriched) {
     if let Some(subject) = e.subject.as_ref().filter(|s| !s.proctitle.is_empty()) {
         proctitle(r, &subject.proctitle);
     }
@@ -728,6 +732,8 @@ mod tests {
             exe_identity: None,
             ppid: 4242,
             proctitle: processes::proctitle(&argv(args)),
+            session: None,
+            cgroups: None,
         }
     }
 

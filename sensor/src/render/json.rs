@@ -73,6 +73,27 @@ impl<'a> Obj<'a> {
         json_str(self.out, value);
     }
 
+    /// A number (its digits as given) whose key is data.
+    pub fn raw_entry(&mut self, key: &[u8], digits: &[u8]) {
+        if !self.first {
+            self.out.push(',');
+        }
+        self.first = false;
+        json_str(self.out, key);
+        self.out.push(':');
+        self.out.extend(digits.iter().map(|&b| b as char));
+    }
+
+    /// A null whose key is data.
+    pub fn null_entry(&mut self, key: &[u8]) {
+        if !self.first {
+            self.out.push(',');
+        }
+        self.first = false;
+        json_str(self.out, key);
+        self.out.push_str(":null");
+    }
+
     pub fn null(&mut self, key: &str) {
         self.key(key);
         self.out.push_str("null");
@@ -142,6 +163,9 @@ pub fn render(e: &Enriched, out: &mut String) {
         Event::Login(x) => login(&mut top, e, x),
         Event::Cgroup(_) => {} // never kept by the filter
         Event::Syscall(x) => generic::render(&mut top, e, x),
+        Event::UserMsg(x) => super::usermsg::json(&mut top, e, x),
+        Event::SessionCandidate(x) => super::session::json_start(&mut top, e, x),
+        Event::Kernel(x) => super::kernel_record::json(&mut top, e, x),
     }
     placement(&mut top, e);
     top.end();
@@ -173,11 +197,13 @@ fn placement(top: &mut Obj, e: &Enriched) {
                 c.str("IMAGE_ID", m.image_id.as_bytes());
             }
             c.str("CGROUP", placement.path.as_bytes());
-            c.end();
             let pod = meta.and_then(|m| m.pod.as_deref());
             if pod.is_none() && pod_uid.is_none() {
+                super::session::json_exec(&mut c, e);
+                c.end();
                 return;
             }
+            c.end();
             let mut k = top.object("K8S");
             if let Some(pod) = pod {
                 k.str("POD", pod.name.as_bytes());
@@ -191,6 +217,7 @@ fn placement(top: &mut Obj, e: &Enriched) {
             } else if let Some(uid) = pod_uid {
                 k.str("POD_UID", uid.as_bytes());
             }
+            super::session::json_exec(&mut k, e);
             k.end();
         }
         Origin::Host { unit } => {
@@ -355,6 +382,16 @@ fn str_list<'a>(obj: &mut Obj, key: &str, items: impl Iterator<Item = &'a [u8]>)
         l.str(item);
     }
     l.end();
+}
+
+/// A SYSCALL record with nothing particular to the call.
+pub fn syscall_of(top: &mut Obj, e: &Enriched, call: &Call) {
+    syscall(top, e, call, Record::new(), |_| {});
+}
+
+/// PROCTITLE of the process as the table knows it.
+pub fn subject_proctitle(top: &mut Obj, e: &Enriched) {
+    proctitle(top, e);
 }
 
 /// PROCTITLE of the process as the table knows it (exec has its own).

@@ -3,8 +3,11 @@
 pub mod auditd;
 pub mod encode;
 pub mod json;
+pub mod kernel_record;
 pub mod names;
+pub mod session;
 pub mod sockaddr;
+pub mod usermsg;
 
 use crate::enrich::{cgroup::Runtime, runtime::ContainerMeta};
 
