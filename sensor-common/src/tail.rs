@@ -5,17 +5,30 @@
 //! program of its own. They are loaded, never attached; userspace puts each
 //! in its slot.
 
-/// Name of the program array the slots index.
+//!
+//! A program can only continue in programs of its own type, so there are
+//! two arrays with the same slots: `TAILS` for the tracepoint programs
+//! (a failed exec, from its syscall's exit) and `RAW_TAILS` for the raw
+//! tracepoint ones (a successful exec, from `sched_process_exec`, whose
+//! raw arguments give the exec's `linux_binprm`).
+
+/// Name of the program array of tracepoint programs.
 pub const TAILS_MAP: &str = "TAILS";
+/// Name of the program array of raw tracepoint programs.
+pub const RAW_TAILS_MAP: &str = "RAW_TAILS";
 
 /// One path walk of the scratch area's list, then the next, then the
 /// event's own continuation.
 pub const WALK: u32 = 0;
-/// An exec's argv and output, once its paths are walked.
+/// An exec's argv, environment and output, once its paths are walked.
 pub const EXEC_FINISH: u32 = 1;
+/// A successful exec's other files: a script's own, the ELF interpreter.
+pub const EXEC_FILES: u32 = 2;
 
-/// Each slot's program, in slot order.
+/// Each slot's program in `TAILS`, in slot order.
 pub const PROGRAMS: [&str; 2] = ["walk", "exec_finish"];
+/// Each slot's program in `RAW_TAILS`, in slot order.
+pub const RAW_PROGRAMS: [&str; 3] = ["walk_raw", "exec_finish_raw", "exec_files"];
 
 /// Most path walks queued for one event.
 pub const WALKS_MAX: usize = 4;

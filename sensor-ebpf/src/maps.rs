@@ -93,9 +93,15 @@ pub struct WalkJob {
     pub deleted: u64,
 }
 
-/// The programs others continue in (`sensor_common::tail`).
+/// The programs others continue in (`sensor_common::tail`): tracepoint
+/// programs in `TAILS`, raw tracepoint programs in `RAW_TAILS` (a program
+/// can only continue in one of its own type).
 #[map]
-pub static TAILS: ProgramArray = ProgramArray::with_max_entries(tail::PROGRAMS.len() as u32, 0);
+pub static TAILS: ProgramArray = ProgramArray::with_max_entries(tail::RAW_PROGRAMS.len() as u32, 0);
+
+#[map]
+pub static RAW_TAILS: ProgramArray =
+    ProgramArray::with_max_entries(tail::RAW_PROGRAMS.len() as u32, 0);
 
 /// Largest fixed part of a record assembled in the scratch area.
 pub const HEAD_MAX: usize = 512;
@@ -131,8 +137,13 @@ pub fn scratch<T>() -> Result<&'static mut Scratch<T>, i32> {
 pub struct Work {
     /// What a syscall's entry saves, or its exit takes (`syscall`).
     pub pending: Pending,
-    /// A copy of a task's saved user registers (`struct pt_regs`).
+    /// A copy of a task's saved user registers (`struct pt_regs`), or
+    /// another block of kernel words a program scans (an auxiliary
+    /// vector, a maple tree node's pivots).
     pub regs: [u64; REGS_SLOTS],
+    /// What a loop carries from one turn to the next (see `WalkState`
+    /// for why in map memory).
+    pub cursor: [u64; 4],
 }
 
 /// `struct pt_regs` is 168 bytes on x86-64; a power of two bounds reads

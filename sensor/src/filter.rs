@@ -63,6 +63,8 @@ impl Filter {
                 .map_or(Verdict::Drop, Verdict::Keep)
         };
         match &mut decoded.event {
+            // Only for the process table: no rule wanted the call.
+            Event::Exec(x) if x.tree_only => Verdict::Drop,
             Event::Exec(x) => by_rules(&self.rules, &x.call, &x.exe, &[&x.filename]),
             Event::Socket(call) => by_rules(&self.rules, call, subject_exe, &[]),
             Event::Setsockopt(x) => by_rules(&self.rules, &x.call, subject_exe, &[]),

@@ -319,7 +319,7 @@ impl Pipeline {
                 }
             };
             self.seq.observe(&decoded.header);
-            let subject = self.enricher.observe(&decoded.event);
+            let subject = self.enricher.observe(&decoded);
             let Verdict::Keep(key) = self.filter.verdict(&mut decoded, subject.as_deref()) else {
                 continue;
             };

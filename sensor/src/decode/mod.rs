@@ -53,7 +53,7 @@ impl Event {
             Event::Fork(e) => &e.parent,
             Event::Exit(e) => &e.process,
             Event::Tty(e) => &e.call.process,
-            Event::Login(e) => &e.process,
+            Event::Login(e) => &e.call.process,
             Event::Cgroup(e) => &e.process,
         }
     }

@@ -2,29 +2,85 @@
 //! processes older than the sensor are known), then kept exact by the
 //! kernel's fork, exec and exit events. Non-exec records take their `exe`
 //! and PROCTITLE from here.
+//!
+//! Each program a process runs has a key, as laurel's process tracking
+//! has: the ID of the exec event that started it when that was written,
+//! else the time the process started. Records name their process's,
+//! parent's and spawner's keys (PID, PPID, SPAWNED_BY), so a process tree
+//! can be rebuilt from the records alone.
 
 use std::{
+    cell::Cell,
     collections::{hash_map::Entry, HashMap, HashSet},
     rc::Rc,
 };
 
 use bytes::Bytes;
 
+use super::clock::{Clock, EventId};
 use crate::{
-    decode::{c_str, exec::split_argv, Event},
+    decode::{c_str, exec::split_argv, Decoded, Event},
     render::PROCTITLE_MAX,
 };
 
 /// Bound on remembered processes, should exits be missed (a full ring).
 const CAPACITY: usize = 1 << 17;
 
+/// A program's key (laurel's process key).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProcessKey {
+    /// The written exec event that started it.
+    Event(EventId),
+    /// No exec event of it was written: when its process started, in
+    /// milliseconds since the epoch.
+    Started(u64),
+}
+
 #[derive(Clone)]
 pub struct ProcessEntry {
+    pub pid: u32,
     pub comm: Vec<u8>,
     pub exe: Vec<u8>,
     pub ppid: u32,
     /// The command line as PROCTITLE holds it (cut at 128 bytes).
     pub proctitle: Vec<Bytes>,
+    /// This program's key; an exec's becomes its event's ID once written.
+    pub key: Cell<ProcessKey>,
+    /// The program that started this one: the one this process ran before
+    /// its exec, if it had its own, else its parent's (None: not known).
+    pub spawned_by: Option<Rc<ProcessEntry>>,
+    /// When the process started, in milliseconds since the epoch.
+    start_ms: u64,
+    /// Still the parent's program, forked: it has no program of its own.
+    forked: bool,
+}
+
+impl ProcessEntry {
+    /// A process as the table would know it, for tests.
+    #[cfg(test)]
+    pub fn known(pid: u32, exe: &str, argv: &[Bytes], ppid: u32, key: ProcessKey) -> Self {
+        Self {
+            pid,
+            comm: exe
+                .rsplit('/')
+                .next()
+                .unwrap_or_default()
+                .as_bytes()
+                .to_vec(),
+            exe: exe.as_bytes().to_vec(),
+            ppid,
+            proctitle: proctitle(argv),
+            key: Cell::new(key),
+            spawned_by: None,
+            start_ms: 0,
+            forked: false,
+        }
+    }
+
+    /// The program this one's exec replaced, if it was its own.
+    fn own_program(self: &Rc<Self>) -> Option<Rc<Self>> {
+        (!self.forked).then(|| self.clone())
+    }
 }
 
 #[derive(Default)]
@@ -39,6 +95,7 @@ pub struct Processes {
     /// again (a miss costs several path lookups; profiling showed them
     /// dominating when many events name vanished parents).
     absent: HashSet<u32>,
+    clock: Clock,
 }
 
 impl Processes {
@@ -49,15 +106,16 @@ impl Processes {
             return table;
         };
         for process in all.flatten() {
-            if let Some(entry) = from_proc(process.pid() as u32) {
+            if let Some(entry) = from_proc(process.pid() as u32, &table.clock) {
                 table.by_pid.insert(process.pid() as u32, Rc::new(entry));
             }
         }
         table
     }
 
-    /// Updates the table with what `event` says about processes.
-    pub fn observe(&mut self, event: &Event) {
+    /// Updates the table with what `decoded` says about processes.
+    pub fn observe(&mut self, decoded: &Decoded) {
+        let event = &decoded.event;
         if let Some(pid) = self.exited.take() {
             self.by_pid.remove(&pid);
         }
@@ -70,29 +128,48 @@ impl Processes {
         match event {
             Event::Exec(exec) if exec.success => {
                 let p = &exec.call.process;
+                let before = self.get(p.pid);
+                let start_ms = before.as_ref().map_or_else(
+                    || self.clock.millis(decoded.header.ts_boot_ns),
+                    |b| b.start_ms,
+                );
+                let spawned_by = before
+                    .and_then(|b| b.own_program())
+                    .or_else(|| self.get(p.ppid));
                 self.absent.remove(&p.pid);
                 self.by_pid.insert(
                     p.pid,
                     Rc::new(ProcessEntry {
+                        pid: p.pid,
                         comm: c_str(&p.comm).to_vec(),
                         exe: exec.exe.clone(),
                         ppid: p.ppid,
                         proctitle: proctitle(&exec.argv),
+                        key: Cell::new(ProcessKey::Started(start_ms)),
+                        spawned_by,
+                        start_ms,
+                        forked: false,
                     }),
                 );
             }
             Event::Fork(fork) => {
                 let parent = &fork.parent;
-                let mut child = self.get(parent.pid).map_or_else(
-                    || ProcessEntry {
-                        comm: c_str(&parent.comm).to_vec(),
-                        exe: Vec::new(),
-                        ppid: parent.ppid,
-                        proctitle: Vec::new(),
-                    },
-                    |entry| (*entry).clone(),
-                );
-                child.ppid = parent.pid;
+                let start_ms = self.clock.millis(decoded.header.ts_boot_ns);
+                let spawner = self.get(parent.pid);
+                let child = ProcessEntry {
+                    pid: fork.child_pid,
+                    comm: c_str(&parent.comm).to_vec(),
+                    exe: spawner.as_ref().map(|s| s.exe.clone()).unwrap_or_default(),
+                    ppid: parent.pid,
+                    proctitle: spawner
+                        .as_ref()
+                        .map(|s| s.proctitle.clone())
+                        .unwrap_or_default(),
+                    key: Cell::new(ProcessKey::Started(start_ms)),
+                    spawned_by: spawner,
+                    start_ms,
+                    forked: true,
+                };
                 self.absent.remove(&fork.child_pid);
                 self.by_pid.insert(fork.child_pid, Rc::new(child));
             }
@@ -107,7 +184,7 @@ impl Processes {
             if self.absent.contains(&pid) {
                 return None;
             }
-            let Some(entry) = from_proc(pid) else {
+            let Some(entry) = from_proc(pid, &self.clock) else {
                 self.absent.insert(pid);
                 return None;
             };
@@ -117,7 +194,7 @@ impl Processes {
     }
 }
 
-fn from_proc(pid: u32) -> Option<ProcessEntry> {
+fn from_proc(pid: u32, clock: &Clock) -> Option<ProcessEntry> {
     let process = procfs::process::Process::new(pid as i32).ok()?;
     let stat = process.stat().ok()?;
     let exe = process
@@ -125,11 +202,19 @@ fn from_proc(pid: u32) -> Option<ProcessEntry> {
         .map(|p| p.into_os_string().into_encoded_bytes())
         .unwrap_or_default();
     let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    // Clock ticks since boot, as laurel reads them.
+    let start_ns = stat.starttime * (1_000_000_000 / procfs::ticks_per_second());
+    let start_ms = clock.millis(start_ns);
     Some(ProcessEntry {
+        pid,
         comm: stat.comm.into_bytes(),
         exe,
         ppid: stat.ppid as u32,
         proctitle: proctitle(&split_argv(&Bytes::from(cmdline))),
+        key: Cell::new(ProcessKey::Started(start_ms)),
+        spawned_by: None,
+        start_ms,
+        forked: false,
     })
 }
 

@@ -3,6 +3,7 @@
 
 pub mod btf;
 pub mod features;
+pub mod kallsyms;
 pub mod privileges;
 pub mod programs;
 pub mod stats;
@@ -27,7 +28,7 @@ use sensor_common::{
     rules::{KernelPredicate, KernelRulesMeta},
 };
 
-use programs::{Attach, Program, PROGRAMS};
+use programs::{Attach, Program, Tails, PROGRAMS};
 
 /// The eBPF object, embedded at build time (see build.rs).
 static OBJECT: &[u8] = aya::include_bytes_aligned!(env!("SENSOR_EBPF_OBJECT"));
@@ -51,6 +52,23 @@ pub struct Kernel {
     pub tracefs: tracefs::Tracefs,
     /// The cgroup controller whose hierarchy the programs read.
     pub cgroup_controller: &'static str,
+    /// How the ELF interpreter's VMA is found (`config::vma_lookup`).
+    pub vma_lookup: u32,
+    /// `____fput`'s address, if /proc/kallsyms shows it.
+    pub fput_fn: Option<u64>,
+}
+
+impl Kernel {
+    /// What the kernel's BTF (and its symbols) say, with tracefs mounted.
+    pub fn from_btf(btf: &btf_rs::Btf, tracefs: tracefs::Tracefs) -> Result<Self> {
+        Ok(Self {
+            offsets: btf::resolve(btf)?,
+            tracefs,
+            cgroup_controller: btf::controller(btf)?.0,
+            vma_lookup: btf::vma_lookup(btf),
+            fput_fn: kallsyms::address("____fput"),
+        })
+    }
 }
 
 /// Checks privileges, resolves offsets and makes sure tracefs is there.
@@ -60,17 +78,12 @@ pub fn preflight(opts: &LoadOptions) -> Result<Kernel> {
         bail!(privileges::advice(&missing));
     }
     let btf = btf::open(&opts.btf)?;
-    let offsets = btf::resolve(&btf)?;
-    let (cgroup_controller, _) = btf::controller(&btf)?;
     features::require()?;
     let tracefs = tracefs::ensure_mounted()?;
     log::debug!("tracefs {tracefs}");
-    features::log_missing(&features::probe(&tracefs));
-    Ok(Kernel {
-        offsets,
-        tracefs,
-        cgroup_controller,
-    })
+    let kernel = Kernel::from_btf(&btf, tracefs)?;
+    features::log_missing(&features::probe(&kernel));
+    Ok(kernel)
 }
 
 /// What loading one program cost the kernel.
@@ -128,21 +141,23 @@ pub fn load_each(opts: &LoadOptions, kernel: &Kernel) -> Result<(Ebpf, Loads)> {
 fn fill_tails(ebpf: &mut Ebpf) -> Result<()> {
     let mut fds = Vec::new();
     for program in PROGRAMS {
-        if let Attach::Tail(slot) = program.attach {
-            let loaded = typed::<TracePoint>(ebpf, program)?;
-            if let Ok(fd) = loaded.fd() {
-                fds.push((slot, fd.try_clone()?));
+        if let Attach::Tail(tails, slot) = program.attach {
+            let fd = match tails {
+                Tails::Tracepoint => typed::<TracePoint>(ebpf, program)?.fd().ok(),
+                Tails::Raw => typed::<RawTracePoint>(ebpf, program)?.fd().ok(),
+            };
+            if let Some(fd) = fd {
+                fds.push((tails, slot, program.name, fd.try_clone()?));
             }
         }
     }
-    let map = ebpf
-        .map_mut(sensor_common::tail::TAILS_MAP)
-        .context("the TAILS map is missing")?;
-    let mut tails = ProgramArray::try_from(map)?;
-    for (slot, fd) in &fds {
-        tails
+    for (tails, slot, name, fd) in &fds {
+        let map = ebpf
+            .map_mut(tails.map())
+            .with_context(|| format!("the {} map is missing", tails.map()))?;
+        ProgramArray::try_from(map)?
             .set(*slot, fd, 0)
-            .with_context(|| format!("putting continuation {slot} in its slot"))?;
+            .with_context(|| format!("putting {name} in slot {slot} of {}", tails.map()))?;
     }
     Ok(())
 }
@@ -160,6 +175,8 @@ fn settings(opts: &LoadOptions, kernel: &Kernel) -> SensorConfig {
             .field_offset("sched/sched_process_exit", "group_dead")
             .unwrap_or(0),
         scope_exclusions: opts.scope_exclusions as u32,
+        vma_lookup: kernel.vma_lookup,
+        fput_fn: kernel.fput_fn.unwrap_or(0),
     }
 }
 
@@ -186,10 +203,12 @@ fn bytes_of<T: aya::Pod>(value: &T) -> &[u8] {
 fn load_one(ebpf: &mut Ebpf, program: &Program) -> Result<Verified, Refused> {
     let start = std::time::Instant::now();
     let loaded = match program.attach {
-        Attach::Tracepoint(_) | Attach::Tail(_) => {
+        Attach::Tracepoint(_) | Attach::Tail(Tails::Tracepoint, _) => {
             typed::<TracePoint>(ebpf, program).map(|p| p.load())
         }
-        Attach::RawTracepoint => typed::<RawTracePoint>(ebpf, program).map(|p| p.load()),
+        Attach::RawTracepoint | Attach::Tail(Tails::Raw, _) => {
+            typed::<RawTracePoint>(ebpf, program).map(|p| p.load())
+        }
     };
     let refused = |error| Refused { error, log: None };
     loaded
@@ -233,7 +252,7 @@ pub fn attach(ebpf: &mut Ebpf, program: &Program) -> Result<Link> {
         Attach::RawTracepoint => typed::<RawTracePoint>(ebpf, program)?
             .attach(program.name)
             .map(Link::Raw),
-        Attach::Tail(_) => return Ok(Link::Continuation),
+        Attach::Tail(..) => return Ok(Link::Continuation),
     };
     attached.with_context(|| format!("attaching {} to the {}", program.name, program.point()))
 }

@@ -7,11 +7,29 @@ use sensor_common::tail;
 pub enum Attach {
     /// `syscalls:*`, `sched:*`: category and name.
     Tracepoint(&'static str),
-    /// A raw tracepoint, for programs that need the tracepoint's task pointers.
+    /// A raw tracepoint, for programs that need the tracepoint's pointers.
     RawTracepoint,
-    /// Never attached: a tracepoint program the others continue in, put in
-    /// this slot of the program array (`sensor_common::tail`).
-    Tail(u32),
+    /// Never attached: a program the others of its type continue in, put
+    /// in this slot of that type's program array (`sensor_common::tail`).
+    Tail(Tails, u32),
+}
+
+/// The program arrays, one per program type.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Tails {
+    /// `TAILS`: tracepoint programs.
+    Tracepoint,
+    /// `RAW_TAILS`: raw tracepoint programs.
+    Raw,
+}
+
+impl Tails {
+    pub fn map(self) -> &'static str {
+        match self {
+            Tails::Tracepoint => tail::TAILS_MAP,
+            Tails::Raw => tail::RAW_TAILS_MAP,
+        }
+    }
 }
 
 pub struct Program {
@@ -29,13 +47,13 @@ impl Program {
         match self.attach {
             Attach::Tracepoint(category) => format!("tracepoint {category}:{}", self.name),
             Attach::RawTracepoint => format!("raw tracepoint {}", self.name),
-            Attach::Tail(slot) => format!("slot {slot} of {}", tail::TAILS_MAP),
+            Attach::Tail(tails, slot) => format!("slot {slot} of {}", tails.map()),
         }
     }
 
     /// Whether it continues other programs rather than being attached.
     pub fn is_continuation(&self) -> bool {
-        matches!(self.attach, Attach::Tail(_))
+        matches!(self.attach, Attach::Tail(..))
     }
 
     /// Whether the rules (which can record `syscalls`) need it attached.
@@ -63,7 +81,6 @@ const fn sched(name: &'static str, serves: &'static [u32]) -> Program {
 
 const EXECVE: &[u32] = &[59];
 const EXECVEAT: &[u32] = &[322];
-const EXEC: &[u32] = &[59, 322];
 const SOCKET: &[u32] = &[41];
 const SETSOCKOPT: &[u32] = &[54];
 const CONNECT: &[u32] = &[42];
@@ -78,7 +95,13 @@ pub const PROGRAMS: &[Program] = &[
     syscall("sys_enter_execveat", EXECVEAT),
     syscall("sys_exit_execve", EXECVE),
     syscall("sys_exit_execveat", EXECVEAT),
-    sched("sched_process_exec", EXEC),
+    // Every exec, whatever the rules: the process table (exe, comm and
+    // PROCTITLE of every record) learns of it here.
+    Program {
+        name: "sched_process_exec",
+        attach: Attach::RawTracepoint,
+        serves: ALWAYS,
+    },
     syscall("sys_exit_socket", SOCKET),
     syscall("sys_exit_setsockopt", SETSOCKOPT),
     syscall("sys_enter_connect", CONNECT),
@@ -104,14 +127,21 @@ pub const PROGRAMS: &[Program] = &[
         attach: Attach::RawTracepoint,
         serves: ALWAYS,
     },
-    continuation(tail::WALK),
-    continuation(tail::EXEC_FINISH),
+    continuation(Tails::Tracepoint, tail::WALK),
+    continuation(Tails::Tracepoint, tail::EXEC_FINISH),
+    continuation(Tails::Raw, tail::WALK),
+    continuation(Tails::Raw, tail::EXEC_FINISH),
+    continuation(Tails::Raw, tail::EXEC_FILES),
 ];
 
-const fn continuation(slot: u32) -> Program {
+const fn continuation(tails: Tails, slot: u32) -> Program {
+    let name = match tails {
+        Tails::Tracepoint => tail::PROGRAMS[slot as usize],
+        Tails::Raw => tail::RAW_PROGRAMS[slot as usize],
+    };
     Program {
-        name: tail::PROGRAMS[slot as usize],
-        attach: Attach::Tail(slot),
+        name,
+        attach: Attach::Tail(tails, slot),
         serves: ALWAYS,
     }
 }

@@ -2,6 +2,8 @@
 
 pub mod auditd;
 pub mod encode;
+#[cfg(test)]
+mod fixtures;
 pub mod json;
 pub mod names;
 pub mod sockaddr;
