@@ -22,7 +22,7 @@ use anyhow::{bail, ensure, Context, Result};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::{fork_and, CArgv, Sensor};
+use crate::{fork_and, record, CArgv, Sensor};
 
 /// Every class the scenario checks, in the order the README's table lists
 /// them.
@@ -148,7 +148,9 @@ pub fn run(dir: &Path) -> Result<Outcome> {
 
     // Everything so far must be written before the ring is flooded.
     let fork_child = expected.fork_child;
-    sensor.wait_for("the fork's exit", |e| e["EXIT"]["pid"] == fork_child)?;
+    sensor.wait_for("the fork's exit", |e| {
+        record(e, "EXIT")["pid"] == fork_child
+    })?;
     flood(&sensor, &mut expected)?;
 
     let (all, log) = sensor.stop_with_log(libc::SIGTERM)?;
@@ -161,8 +163,8 @@ pub fn run(dir: &Path) -> Result<Outcome> {
         let pids = [
             &e["SYSCALL"]["pid"],
             &e["SYSCALL"]["ppid"],
-            &e["FORK"]["ppid"],
-            &e["EXIT"]["ppid"],
+            &record(e, "FORK")["ppid"],
+            &record(e, "EXIT")["ppid"],
             &record(e, "LOGIN")["pid"],
             &record(e, "TTY")["pid"],
         ];
@@ -185,14 +187,6 @@ pub fn run(dir: &Path) -> Result<Outcome> {
         ready_secs,
         check: String::from_utf8_lossy(&check.stdout).into_owned(),
     })
-}
-
-/// A record that is an object in one layout and a list in another.
-pub fn record<'a>(e: &'a Value, name: &str) -> &'a Value {
-    match &e[name] {
-        Value::Array(items) => items.first().unwrap_or(&Value::Null),
-        other => other,
-    }
 }
 
 fn exec(expected: &mut Expected, cwd: &Path) -> Result<()> {
@@ -421,7 +415,7 @@ pub fn check(o: &Outcome) -> Verdicts {
         "setsockopt",
         syscall(e, x.pid, 54).and_then(|s| {
             let want = hex_le(OPTVAL);
-            let got = &s["SOCKOPT"]["OPTVAL"];
+            let got = &record(&s, "SOCKOPT")["OPTVAL"];
             ensure!(got == &json!(want), "OPTVAL {got}, expected {want}");
             Ok(())
         }),
@@ -438,14 +432,14 @@ pub fn check(o: &Outcome) -> Verdicts {
     verdict("login", check_login(e, x));
     verdict(
         "fork",
-        find(e, "fork", |ev| ev["FORK"]["pid"] == x.fork_child)
-            .and_then(|f| fields(&f["FORK"], &[("ppid", json!(x.pid))])),
+        find(e, "fork", |ev| record(ev, "FORK")["pid"] == x.fork_child)
+            .and_then(|f| fields(record(&f, "FORK"), &[("ppid", json!(x.pid))])),
     );
     verdict(
         "exit",
-        find(e, "exit", |ev| ev["EXIT"]["pid"] == x.fork_child).and_then(|f| {
+        find(e, "exit", |ev| record(ev, "EXIT")["pid"] == x.fork_child).and_then(|f| {
             fields(
-                &f["EXIT"],
+                record(&f, "EXIT"),
                 &[("ppid", json!(x.pid)), ("status", json!(EXIT_STATUS))],
             )
         }),
@@ -532,17 +526,16 @@ fn sockaddr(events: &[Value], pid: u32, nr: u64, exit: i64, port: u16) -> Result
 
 fn check_mmap(events: &[Value], x: &Expected) -> Result<()> {
     let e = syscall(events, x.pid, 9)?;
-    let path = record(&e, "PATH");
     fields(
-        path,
-        &[("name", json!(x.mmap_path)), ("inode", json!(x.mmap_inode))],
+        &record(&e, "MMAP")["FILE"],
+        &[("PATH", json!(x.mmap_path)), ("INODE", json!(x.mmap_inode))],
     )?;
     ensure!(
-        record(&e, "MMAP")["PROT"]
+        e["SYSCALL"]["PROT"]
             .as_str()
             .is_some_and(|p| p.contains("PROT_EXEC")),
-        "MMAP {}",
-        e["MMAP"]
+        "SYSCALL {}",
+        e["SYSCALL"]
     );
     Ok(())
 }
@@ -583,7 +576,7 @@ fn check_loss(o: &Outcome) -> Result<()> {
     let lost: u64 = o
         .events
         .iter()
-        .filter_map(|e| e["LOST"]["ring_buffer"]["socket"].as_u64())
+        .filter_map(|e| record(e, "LOST")["ring_buffer"]["socket"].as_u64())
         .sum();
     let received = u64::from(o.expected.flood_received);
     ensure!(

@@ -42,6 +42,8 @@ const DEB_PACKAGES: &[&str] = &[
     "debian-archive-keyring",
     "libclang-dev",
     "libacl1-dev",
+    // setcap: the conformance workload's file with capabilities.
+    "libcap2-bin",
 ];
 
 /// `kubectl kustomize` renders deploy/: any kubectl will do (a machine may

@@ -18,7 +18,8 @@ use sensor_common::{
 };
 
 pub enum Event {
-    Exec(exec::Exec),
+    /// Boxed: it is much the largest.
+    Exec(Box<exec::Exec>),
     Socket(Call),
     Setsockopt(net::Setsockopt),
     Sockaddr(net::Sockaddr),
@@ -69,7 +70,7 @@ pub fn decode(raw: Bytes) -> Result<Decoded> {
     );
     let kind = EventKind::from_u16(header.kind);
     let event = match kind {
-        Some(EventKind::Exec) => Event::Exec(exec::decode(raw)?),
+        Some(EventKind::Exec) => Event::Exec(Box::new(exec::decode(raw)?)),
         Some(EventKind::Socket) => Event::Socket(net::decode_call(&raw)?),
         Some(EventKind::Setsockopt) => Event::Setsockopt(net::decode_setsockopt(raw)?),
         Some(EventKind::Sockaddr) => Event::Sockaddr(net::decode_sockaddr(raw)?),

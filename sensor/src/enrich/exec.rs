@@ -12,6 +12,8 @@ use super::{
 };
 use crate::decode::exec::{ElfInterp, Exec};
 
+const SYS_EXECVEAT: u32 = 322;
+
 /// One PATH record.
 pub struct PathItem {
     /// The name the kernel looked the file up by; None when not known
@@ -53,11 +55,20 @@ pub fn facts(x: &Exec, files: &mut Files, full: u64) -> ExecFacts {
         path,
         cwd: &x.cwd,
         root_uid,
-        exe_of: None,
+        links: &[],
     };
+    // The executable: the process's own link to it; for an execveat of a
+    // descriptor (fexecve, a memfd), the descriptor, which the caller
+    // (or its parent, who made it) still holds.
+    let mut links = vec![format!("/proc/{}/exe", p.pid)];
+    let sc = &x.call.syscall;
+    if sc.nr == SYS_EXECVEAT && x.filename.is_empty() {
+        let fd = sc.args[0] as i32;
+        links.extend([p.pid, p.ppid].map(|pid| format!("/proc/{pid}/fd/{fd}")));
+    }
     let exe = x.exe_inode.as_ref().and_then(|inode| {
         let at = Lookup {
-            exe_of: Some(p.pid),
+            links: &links,
             ..lookup(&x.exe)
         };
         files.facts(&at, inode, true)

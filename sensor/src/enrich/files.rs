@@ -83,9 +83,11 @@ pub struct Lookup<'a> {
     /// The kernel uid that is root in the process's user namespace: a
     /// version 3 attribute is valid only for it (or for 0).
     pub root_uid: u32,
-    /// The file is this process's executable: `/proc/PID/exe` is tried
-    /// first (exact while the process lives, even for a deleted file).
-    pub exe_of: Option<u32>,
+    /// Links to the very file, tried first: `/proc/PID/exe` of an
+    /// executable, `/proc/PID/fd/N` of a file exec'd by descriptor (exact
+    /// while the process lives or holds it, even for a deleted file or a
+    /// memfd).
+    pub links: &'a [String],
 }
 
 pub struct Files {
@@ -149,8 +151,8 @@ impl Files {
 /// The file at `at.path` in one of the roots, opened for reading, if it is
 /// the one `id` names.
 fn open_verified(at: &Lookup, id: &Identity) -> Option<File> {
-    if let Some(pid) = at.exe_of {
-        if let Ok(file) = File::open(format!("/proc/{pid}/exe")) {
+    for link in at.links {
+        if let Ok(file) = File::open(link) {
             if is(&file, id) {
                 return Some(file);
             }
@@ -418,7 +420,7 @@ mod tests {
             path: &path_bytes,
             cwd: b"/",
             root_uid: 0,
-            exe_of: None,
+            links: &[],
         };
         let mut files = Files::default();
         let facts = files.facts(&at, &recorded, true).expect("the same file");

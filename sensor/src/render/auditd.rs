@@ -121,7 +121,7 @@ pub fn render(e: &Enriched, out: &mut String) {
         Event::Mmap(x) => mmap(&mut r, e, x),
         Event::Fork(x) => fork(&mut r, e, x),
         Event::Exit(x) => exit(&mut r, e, x),
-        Event::Tty(x) => tty_record(&mut r, x),
+        Event::Tty(x) => tty_record(&mut r, e, x),
         Event::Login(x) => login(&mut r, e, x),
         Event::Cgroup(_) => {} // never kept by the filter
     }
@@ -649,13 +649,18 @@ fn exit(r: &mut Records, e: &Enriched, x: &Exit) {
     });
 }
 
-/// TTY (`tty_audit_log`): the data always in hex. What the kernel cut
+/// TTY (`tty_audit_log`): the data always in hex, then the read's (or
+/// write's) SYSCALL record (`key=(null)`) and PROCTITLE, as the kernel
+/// writes them for a record made inside the call. What the kernel cut
 /// (`TRUNCATED` in JSON) has no field here.
-fn tty_record(r: &mut Records, x: &Tty) {
+fn tty_record(r: &mut Records, e: &Enriched, x: &Tty) {
     let p = &x.call.process;
     let kind = if x.input { kind::TTY } else { kind::TTY_OUTPUT };
     // The kernel writes no TTY record without data (and aureport --tty
     // fails on one), so an empty one writes nothing.
+    if x.data.is_empty() {
+        return;
+    }
     for data in x.data.chunks(TTY_DATA_MAX) {
         r.record(kind, |o| {
             let _ = write!(
@@ -668,6 +673,8 @@ fn tty_record(r: &mut Records, x: &Tty) {
             hex(o, data);
         });
     }
+    syscall(r, e, &x.call, 0, None, None);
+    subject_proctitle(r, e);
 }
 
 /// LOGIN (`audit_log_set_loginuid`), then the SYSCALL record of the
@@ -897,10 +904,10 @@ mod tests {
         let (Event::Exec(x), facts) = exec_ok() else {
             unreachable!()
         };
-        let event = Event::Exec(Exec {
+        let event = Event::Exec(Box::new(Exec {
             argv: args.iter().map(|a| Bytes::from(a.clone())).collect(),
-            ..x
-        });
+            ..*x
+        }));
         render_event(
             105,
             event,
@@ -1007,18 +1014,27 @@ mod tests {
 
         assert_eq!(
             render_event(109, tty_event(true, b"ls\r"), Context::default()),
-            "node=node-a type=TTY msg=audit(1700000000.200:109): tty pid=4249 uid=0 auid=1000 ses=3 major=136 minor=0 comm=\"bash\" data=6C730D\n"
+            concat!(
+                "node=node-a type=TTY msg=audit(1700000000.200:109): tty pid=4249 uid=0 auid=1000 ses=3 major=136 minor=0 comm=\"bash\" data=6C730D\n",
+                "node=node-a type=SYSCALL msg=audit(1700000000.200:109): arch=c000003e syscall=0 success=yes exit=3 a0=0 a1=7ffc2000 a2=400 a3=0 items=0 ppid=4242 pid=4249 auid=1000 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts0 ses=3 comm=\"bash\" exe=(null) key=(null)\n",
+            )
         );
+        let out = render_event(110, tty_event(false, b"ok\n"), Context::default());
         assert_eq!(
-            render_event(110, tty_event(false, b"ok\n"), Context::default()),
-            "node=node-a type=UNKNOWN[2095] msg=audit(1700000000.200:110): tty pid=4249 uid=0 auid=1000 ses=3 major=136 minor=0 comm=\"bash\" data=6F6B0A\n"
+            out.lines().next().unwrap(),
+            "node=node-a type=UNKNOWN[2095] msg=audit(1700000000.200:110): tty pid=4249 uid=0 auid=1000 ses=3 major=136 minor=0 comm=\"bash\" data=6F6B0A"
         );
+        assert!(out
+            .lines()
+            .nth(1)
+            .unwrap()
+            .contains(" syscall=1 success=yes exit=3 "));
         assert_eq!(
             render_event(111, tty_event(true, b""), Context::default()),
             ""
         );
         let big = render_event(111, tty_event(true, &[b'x'; 4097]), Context::default());
-        assert_eq!(big.lines().count(), 2);
+        assert_eq!(big.lines().count(), 3);
         assert!(big.lines().all(|l| l.len() < 8400));
 
         let (event, ctx) = subject_ctx(login_event());

@@ -126,7 +126,7 @@ pub const SCRIPT: InodeInfo = InodeInfo {
 };
 
 fn exec_event(x: Exec) -> Event {
-    Event::Exec(x)
+    Event::Exec(Box::new(x))
 }
 
 fn exec_base(pid: u32, comm: &str, filename: &'static [u8], exe: &[u8], args: &[&[u8]]) -> Exec {
@@ -296,9 +296,12 @@ pub fn setsockopt_event() -> (Event, ProcessEntry) {
     )
 }
 
+/// A read of what was typed (`input`) or a write to the terminal.
 pub fn tty_event(input: bool, data: &[u8]) -> Event {
+    let nr = if input { 0 } else { 1 };
+    let ret = data.len() as i64;
     Event::Tty(Tty {
-        call: call(4249, "bash", 0, 0, [0; 6]),
+        call: call(4249, "bash", nr, ret, [0, 0x7ffc2000, 0x400, 0, 0, 0]),
         major: 136,
         minor: 0,
         input,

@@ -633,21 +633,22 @@ fn sockaddr_call(top: &mut Obj, e: &Enriched, x: &Sockaddr) {
 /// `MAP_ANONYMOUS`: the kernel writes an MMAP record only for file mappings.
 const MAP_ANONYMOUS: u64 = 0x20;
 
-/// mmap: MMAP for a file mapping, as the kernel writes it, with the
-/// interpreted PROT and FLAGS and the mapped file (`FILE`: the kernel's
-/// record names no file).
+/// mmap: the interpreted PROT and FLAGS in SYSCALL, and MMAP for a file
+/// mapping, as the kernel writes it, with the mapped file (`FILE`: the
+/// kernel's record names no file).
 fn mmap(top: &mut Obj, e: &Enriched, x: &Mmap) {
-    syscall(top, e, &x.call, Record::new(), |_| {});
     let [_, _, prot, flags, fd, _] = x.call.syscall.args;
+    syscall(top, e, &x.call, Record::new(), |s| {
+        s.str(
+            "PROT",
+            names::flags(names::PROT, prot, "PROT_NONE").as_bytes(),
+        );
+        s.str("FLAGS", names::flags(names::MAP, flags, "0").as_bytes());
+    });
     if flags & MAP_ANONYMOUS == 0 {
         top.record_list("MMAP", |m| {
             m.num("fd", fd as i32);
             m.hex("flags", flags);
-            m.str(
-                "PROT",
-                names::flags(names::PROT, prot, "PROT_NONE").as_bytes(),
-            );
-            m.str("FLAGS", names::flags(names::MAP, flags, "0").as_bytes());
             if let Some(file) = &x.file {
                 let i = &file.inode;
                 let mut f = m.object("FILE");
@@ -701,7 +702,10 @@ fn who(f: &mut Obj, e: &Enriched, p: &sensor_common::process::ProcessInfo) {
 
 /// TTY (`tty_audit_log`'s fields), with laurel's PID, UID and AUID; the
 /// terminal's name and the direction are the sensor's (the kernel's TTY
-/// records hold what is typed only).
+/// records hold what is typed only). The kernel writes the record from
+/// inside the read, so the event also holds that call's SYSCALL record (no
+/// rule chose it: no key) and PROCTITLE; so does an output record, with
+/// its write.
 fn tty_record(top: &mut Obj, e: &Enriched, x: &Tty) {
     let p = &x.call.process;
     top.record_list("TTY", |t| {
@@ -727,6 +731,18 @@ fn tty_record(top: &mut Obj, e: &Enriched, x: &Tty) {
         t.str("UID", e.names.user(p.uid).as_bytes());
         t.str("AUID", e.names.user(p.auid).as_bytes());
     });
+    unkeyed_call(top, e, &x.call);
+}
+
+/// The SYSCALL record and PROCTITLE of a call no rule chose, whose event
+/// the kernel writes for another record in it (TTY, LOGIN).
+fn unkeyed_call(top: &mut Obj, e: &Enriched, call: &Call) {
+    let r = Record {
+        keyed: false,
+        ..Record::new()
+    };
+    syscall(top, e, call, r, |_| {});
+    proctitle(top, e);
 }
 
 /// A login is the kernel's LOGIN record, then the SYSCALL record of the
@@ -749,12 +765,7 @@ fn login(top: &mut Obj, e: &Enriched, x: &Login) {
         l.str("OLD-AUID", e.names.user(x.old_auid).as_bytes());
         l.str("AUID", e.names.user(p.auid).as_bytes());
     });
-    let r = Record {
-        keyed: false,
-        ..Record::new()
-    };
-    syscall(top, e, &x.call, r, |_| {});
-    proctitle(top, e);
+    unkeyed_call(top, e, &x.call);
 }
 
 #[cfg(test)]
@@ -951,10 +962,12 @@ mod tests {
         assert!(v.get("PATH").is_none());
         assert_eq!(
             v["MMAP"],
-            json!([{"fd": 3, "flags": "0x2", "PROT": "PROT_READ|PROT_EXEC", "FLAGS": "MAP_PRIVATE",
+            json!([{"fd": 3, "flags": "0x2",
                     "FILE": {"PATH": "/usr/lib/x86_64-linux-gnu/libc.so.6", "INODE": 1049,
                              "DEV": "fd:01", "MODE": "0o100644", "OUID": 0, "OGID": 0}}])
         );
+        assert_eq!(v["SYSCALL"]["PROT"], "PROT_READ|PROT_EXEC");
+        assert_eq!(v["SYSCALL"]["FLAGS"], "MAP_PRIVATE");
         // A process without a written exec: keyed by its start.
         assert_eq!(v["SYSCALL"]["PID"], json!({"START_TIME": "1699999999.500"}));
         // An anonymous mapping: the kernel writes no MMAP record.
@@ -968,8 +981,11 @@ mod tests {
     }
 
     #[test]
-    fn tty_is_a_list_with_laurels_names() {
+    fn tty_is_a_list_with_laurels_names_then_the_reads_syscall() {
         let v = render_json(105, tty_event(true, b"ls +x\r"), Context::default());
+        assert_eq!(v["SYSCALL"]["SYSCALL"], "read");
+        assert_eq!(v["SYSCALL"]["exit"], 6);
+        assert!(v["SYSCALL"]["key"].is_null());
         assert_eq!(
             v["TTY"],
             json!([{"pid": 4249, "uid": 0, "auid": 1000, "ses": 3, "major": 136, "minor": 0,
