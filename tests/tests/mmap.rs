@@ -111,3 +111,42 @@ fn rules_without_prot_exec_record_anonymous_and_non_executable_mappings() {
     assert!(e.get("PATH").is_none() && e.get("MMAP").is_none());
     fs::remove_file(rules).unwrap();
 }
+
+/// With rules that name no exec syscall, the process table still learns of
+/// every exec (the exec hook stays attached): the mappings a new program's
+/// loader makes carry its exe and command line, not the forking parent's.
+#[test]
+fn without_exec_rules_a_new_programs_records_name_it() {
+    let rules = std::env::temp_dir().join(sensor_tests::marker("mmap-only-rules"));
+    fs::write(
+        &rules,
+        "-a always,exit -F arch=b64 -S mmap -F a2&0x4 -k mmap_exec\n",
+    )
+    .unwrap();
+    let sensor = Sensor::start(&["--rules", rules.to_str().unwrap()]).unwrap();
+    let tag = sensor_tests::marker("fresh");
+    let argv = sensor_tests::CArgv::new(&[b"/bin/true", tag.as_bytes()]);
+    let child = sensor_tests::fork_and(|| unsafe {
+        libc::execv(c"/bin/true".as_ptr(), argv.ptrs.as_ptr());
+    });
+    sensor
+        .wait_for("the new program's mappings", |e| e["SYSCALL"]["pid"] == child)
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let events = sensor.stop().unwrap();
+    let maps = by_pid(&events, MMAP, child);
+    assert!(!maps.is_empty());
+    let exe = fs::canonicalize("/bin/true").unwrap();
+    for e in &maps {
+        assert_eq!(e["SYSCALL"]["exe"], exe.to_str().unwrap(), "{e:#}");
+        assert_eq!(e["SYSCALL"]["comm"], "true");
+        assert_eq!(
+            e["PROCTITLE"]["ARGV"],
+            serde_json::json!(["/bin/true", tag]),
+            "{e:#}"
+        );
+    }
+    // No exec record: no rule asked for one.
+    assert!(events.iter().all(|e| e["SYSCALL"]["syscall"] != 59));
+    fs::remove_file(rules).unwrap();
+}

@@ -276,6 +276,20 @@ impl Attachments {
         self.links.len()
     }
 
+    /// Detaches every program. The maps stay, so that a program still
+    /// running meanwhile continues in its tail calls (the program arrays
+    /// are emptied when their maps go).
+    pub fn detach_all(&mut self, ebpf: &mut Ebpf) -> Result<()> {
+        for program in PROGRAMS {
+            match self.links.remove(program.name) {
+                Some(Link::Tracepoint(id)) => typed::<TracePoint>(ebpf, program)?.detach(id)?,
+                Some(Link::Raw(id)) => typed::<RawTracePoint>(ebpf, program)?.detach(id)?,
+                Some(Link::Continuation) | None => {}
+            }
+        }
+        Ok(())
+    }
+
     /// Attaches what `syscalls` need and detaches what they no longer do.
     pub fn sync(&mut self, ebpf: &mut Ebpf, syscalls: &BTreeSet<u32>) -> Result<()> {
         for program in PROGRAMS {
