@@ -89,7 +89,8 @@ pub struct KernelOffsets {
     /// a `#!` script's among them.
     pub task_struct_task_works: u32,
     pub callback_head_func: u32,
-    /// `file.f_task_work` (`f_u.fu_rcuhead` before 6.7), the callback_head
+    /// `file.f_task_work` (`f_rcuhead` before 6.7, `f_u.fu_rcuhead` before
+    /// 5.19), the callback_head
     /// of a file waiting for its last `fput`.
     pub file_f_task_work: u32,
     pub file_f_flags: u32,

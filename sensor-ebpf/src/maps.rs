@@ -36,6 +36,19 @@ macro_rules! global {
 }
 pub(crate) use global;
 
+/// Reads a word of map memory the verifier is not to track (a loop's
+/// carried state: see `WalkState`).
+#[inline(always)]
+pub fn get(field: *const u64) -> u64 {
+    unsafe { field.read_volatile() }
+}
+
+/// Writes a word of map memory the verifier is not to track.
+#[inline(always)]
+pub fn set(field: *mut u64, value: u64) {
+    unsafe { field.write_volatile(value) }
+}
+
 /// Every record goes here. Userspace resizes it before load (`--ring-buffer-size`).
 #[map]
 pub static EVENTS: RingBuf = RingBuf::with_byte_size(4 * 1024 * 1024, 0);

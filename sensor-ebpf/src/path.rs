@@ -12,7 +12,7 @@ use sensor_common::{
 use crate::{
     copy::{self, From},
     kernel::{off, read},
-    maps::{scratch, Scratch, WalkJob, WalkState, HEAD_MAX},
+    maps::{get, scratch, set, Scratch, WalkJob, WalkState, HEAD_MAX},
 };
 
 /// ENOEXEC: a tail call failed (its program is not in `TAILS`).
@@ -33,16 +33,6 @@ pub struct Walked {
     pub truncated: bool,
     /// The leaf is unhashed (unlinked file, memfd): d_path's " (deleted)".
     pub deleted: bool,
-}
-
-#[inline(always)]
-fn get(field: *const u64) -> u64 {
-    unsafe { field.read_volatile() }
-}
-
-#[inline(always)]
-fn set(field: *mut u64, value: u64) {
-    unsafe { field.write_volatile(value) }
 }
 
 /// The write position in the scratch data, where the next walk writes.

@@ -82,6 +82,16 @@ pub struct Exec {
     pub exe: String,
     pub inode: u64,
     pub argv: Vec<String>,
+    /// A `#!/bin/sh` script run by a relative name: its pid, its inode,
+    /// and its interpreter's.
+    pub script_pid: u32,
+    pub script_inode: u64,
+    pub sh_inode: u64,
+    /// A dynamically linked executable (the guest binary): its pid, and
+    /// its ELF interpreter's name and inode.
+    pub dynamic_pid: u32,
+    pub ld_so: String,
+    pub ld_so_inode: u64,
 }
 
 /// What a run leaves for `check`.
@@ -207,7 +217,36 @@ fn exec(expected: &mut Expected, cwd: &Path) -> Result<()> {
         exe: exe.to_string_lossy().into_owned(),
         inode: fs::metadata(&exe)?.ino(),
         argv: argv.map(String::from).to_vec(),
+        ..Default::default()
     };
+    // A script, and a dynamically linked program (the guest binary, which
+    // exits at once without its arguments): the kernel's PATH items for
+    // the script, its interpreter and the ELF interpreter.
+    let script = cwd.join("script");
+    fs::write(&script, "#!/bin/sh\nexit 0\n")?;
+    fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755))?;
+    let script_args = CArgv::new(&[b"./script"]);
+    expected.exec.script_pid = fork_and(|| unsafe {
+        libc::chdir(dir.as_ptr());
+        let env: [*const libc::c_char; 1] = [std::ptr::null()];
+        libc::execve(
+            c"./script".as_ptr(),
+            script_args.ptrs.as_ptr(),
+            env.as_ptr(),
+        );
+    });
+    expected.exec.script_inode = fs::metadata(&script)?.ino();
+    expected.exec.sh_inode = fs::metadata("/bin/sh")?.ino();
+    let me = std::env::current_exe()?;
+    let me_path = CString::new(me.as_os_str().as_encoded_bytes())?;
+    let me_args = CArgv::new(&[b"matrix-guest"]);
+    expected.exec.dynamic_pid = fork_and(|| unsafe {
+        let env: [*const libc::c_char; 1] = [std::ptr::null()];
+        libc::execve(me_path.as_ptr(), me_args.ptrs.as_ptr(), env.as_ptr());
+    });
+    expected.exec.ld_so = "/lib64/ld-linux-x86-64.so.2".into();
+    expected.exec.ld_so_inode = fs::metadata(&expected.exec.ld_so)?.ino();
+
     let missing = c"/nonexistent/matrix";
     expected.exec_failed = fork_and(|| unsafe {
         let env: [*const libc::c_char; 1] = [std::ptr::null()];
@@ -502,7 +541,41 @@ fn check_exec(events: &[Value], x: &Expected) -> Result<()> {
         &e["PATH"][0],
         &[("name", json!(x.exec.name)), ("inode", json!(x.exec.inode))],
     )?;
-    fields(&e["PROCTITLE"], &[("ARGV", json!(x.exec.argv))])
+    fields(&e["PROCTITLE"], &[("ARGV", json!(x.exec.argv))])?;
+
+    // The script: its own file, then its interpreter (then, where /bin/sh
+    // is dynamically linked, the ELF interpreter).
+    let s = syscall(events, x.exec.script_pid, 59)?;
+    fields(
+        &s["SYSCALL"],
+        &[("SCRIPT", json!(format!("{}/script", x.cwd)))],
+    )?;
+    fields(
+        &s["PATH"][0],
+        &[
+            ("name", json!("./script")),
+            ("inode", json!(x.exec.script_inode)),
+        ],
+    )?;
+    fields(
+        &s["PATH"][1],
+        &[
+            ("name", json!("/bin/sh")),
+            ("inode", json!(x.exec.sh_inode)),
+        ],
+    )?;
+    // The dynamically linked program: its ELF interpreter, whose name the
+    // sensor read back from the program (its capabilities too).
+    let d = syscall(events, x.exec.dynamic_pid, 59)?;
+    fields(&d["SYSCALL"], &[("items", json!(2))])?;
+    fields(
+        &d["PATH"][1],
+        &[
+            ("name", json!(x.exec.ld_so)),
+            ("inode", json!(x.exec.ld_so_inode)),
+            ("cap_fp", json!("0x0")),
+        ],
+    )
 }
 
 /// The call `nr` by `pid` whose address has `port`.

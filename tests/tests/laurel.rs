@@ -95,6 +95,20 @@ const OURS: &[(&str, &str)] = &[
     ("TTY", "DIRECTION"),
 ];
 
+/// The kernel's records the workload makes, which laurel writes.
+const KERNEL_RECORDS: [&str; 10] = [
+    "SYSCALL",
+    "EXECVE",
+    "CWD",
+    "PATH",
+    "PROCTITLE",
+    "BPRM_FCAPS",
+    "SOCKADDR",
+    "MMAP",
+    "TTY",
+    "LOGIN",
+];
+
 /// Records the kernel has no counterpart of, so laurel never writes them.
 const SENSOR_ONLY: &[(&str, &str)] = &[
     ("FORK", "a fork: the kernel's audit has no record of it"),
@@ -207,15 +221,19 @@ impl Comparison<'_> {
             entry.1 += 1;
             return;
         }
-        if let Some(why) = allowed(record, field, self.syscall) {
-            self.excuse(why);
-            return;
+        let ours = ours.map_or("(none)".to_owned(), Value::to_string);
+        self.differ(record, field, format!("laurel {theirs}, sensor {ours}"));
+    }
+
+    /// A difference at `record.field`: excused if allowed, else counted.
+    fn differ(&mut self, record: &str, field: &str, what: String) {
+        match allowed(record, field, self.syscall) {
+            Some(why) => self.excuse(why),
+            None => self
+                .tally
+                .differences
+                .push(format!("{} {record}.{field}: {what}", self.event)),
         }
-        self.tally.differences.push(format!(
-            "{} {record}.{field}: laurel {theirs}, sensor {}",
-            self.event,
-            ours.map_or("(none)".to_owned(), Value::to_string)
-        ));
     }
 
     /// Every leaf of `theirs` against the same path in `ours`, and every
@@ -238,31 +256,16 @@ impl Comparison<'_> {
                     return;
                 };
                 for k in o.keys().filter(|k| !map.contains_key(*k)) {
-                    if ours_key(record, path, k) {
-                        continue;
+                    if !ours_key(record, path, k) {
+                        self.differ(record, k, format!("the sensor adds it at {path:?}"));
                     }
-                    if let Some(why) = allowed(record, k, self.syscall) {
-                        self.excuse(why);
-                        continue;
-                    }
-                    self.tally.differences.push(format!(
-                        "{} {record}.{path}: the sensor adds {k:?}",
-                        self.event
-                    ));
                 }
             }
             Value::Array(items) => {
                 let ours_len = ours.and_then(Value::as_array).map_or(0, Vec::len);
                 if items.len() != ours_len {
-                    if let Some(why) = allowed(record, path, self.syscall) {
-                        self.excuse(why);
-                    } else {
-                        self.tally.differences.push(format!(
-                            "{} {record}.{path}: laurel has {} items, the sensor {ours_len}",
-                            self.event,
-                            items.len()
-                        ));
-                    }
+                    let what = format!("laurel has {} items, the sensor {ours_len}", items.len());
+                    self.differ(record, path, what);
                 }
                 for (i, item) in items.iter().enumerate() {
                     let sub = format!("{path}[{i}]");
@@ -447,22 +450,12 @@ fn the_sensors_json_is_laurels_field_by_field() {
         .flatten()
         .flat_map(|e| e.as_object().into_iter().flat_map(|o| o.keys().cloned()))
         .collect();
-    for kind in [
-        "SYSCALL",
-        "EXECVE",
-        "CWD",
-        "PATH",
-        "PROCTITLE",
-        "BPRM_FCAPS",
-        "SOCKADDR",
-        "SOCKOPT",
-        "MMAP",
-        "TTY",
-        "LOGIN",
-        "FORK",
-        "EXIT",
-        "LOST",
-    ] {
+    let sensor_only = SENSOR_ONLY.iter().map(|(k, _)| *k);
+    for kind in KERNEL_RECORDS
+        .into_iter()
+        .chain(["SOCKOPT"])
+        .chain(sensor_only)
+    {
         assert!(seen.contains(kind), "the workload made no {kind}: {seen:?}");
     }
     let script = theirs
@@ -483,18 +476,7 @@ fn the_sensors_json_is_laurels_field_by_field() {
     println!("  all: {equal}/{all}");
     println!("allowed differences met: {:#?}", tally.excused);
     // Every record laurel writes for the workload was compared.
-    for kind in [
-        "SYSCALL",
-        "EXECVE",
-        "CWD",
-        "PATH",
-        "PROCTITLE",
-        "BPRM_FCAPS",
-        "SOCKADDR",
-        "MMAP",
-        "TTY",
-        "LOGIN",
-    ] {
+    for kind in KERNEL_RECORDS {
         assert!(
             tally.compared.get(kind).is_some_and(|(n, _)| *n > 0),
             "no {kind} field compared"

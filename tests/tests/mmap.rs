@@ -130,7 +130,9 @@ fn without_exec_rules_a_new_programs_records_name_it() {
         libc::execv(c"/bin/true".as_ptr(), argv.ptrs.as_ptr());
     });
     sensor
-        .wait_for("the new program's mappings", |e| e["SYSCALL"]["pid"] == child)
+        .wait_for("the new program's mappings", |e| {
+            e["SYSCALL"]["pid"] == child
+        })
         .unwrap();
     std::thread::sleep(std::time::Duration::from_millis(300));
     let events = sensor.stop().unwrap();

@@ -19,7 +19,7 @@ use crate::{
     copy::{self, From},
     creds, emit, filter,
     kernel::{off, read},
-    maps::{global, scratch, work, Scratch, Work, RAW_TAILS, REGS_SLOTS, TAILS},
+    maps::{get, global, scratch, set, work, Scratch, WalkJob, Work, RAW_TAILS, REGS_SLOTS, TAILS},
     path::{self, TAIL_CALL_FAILED},
     process, syscall,
 };
@@ -96,15 +96,8 @@ pub fn try_exit(ctx: &TracePointContext) -> Result<(), i32> {
     s.event.creds = ExecCreds::default();
     s.event.flags = 0;
     // The caller's memory is intact: the name as passed is in it.
-    let data = s.data.as_mut_ptr();
-    let n = copy::to::<0, { 2 * PATH_CAP as u64 - 1 }>(
-        From::UserStr,
-        data,
-        0,
-        PATH_CAP as u64,
-        filename,
-    );
-    let then = begin(s, task, 0, n, pending.ts_boot_ns)?;
+    let name = (From::UserStr, filename);
+    let then = begin(s, task, name, 0, pending.ts_boot_ns)?;
     path::run_queue(ctx, s, &TAILS, then)
 }
 
@@ -149,14 +142,6 @@ pub fn try_sched_process_exec(ctx: &RawTracePointContext) -> Result<(), i32> {
     };
     // `bprm->filename`: the name as passed (execveat's `/dev/fd/N/NAME`).
     let filename: u64 = read(bprm, off!(linux_binprm_filename))?;
-    let data = s.data.as_mut_ptr();
-    let n = copy::to::<0, { 2 * PATH_CAP as u64 - 1 }>(
-        From::KernelStr,
-        data,
-        0,
-        PATH_CAP as u64,
-        filename,
-    );
     if fl & flags::TREE_ONLY == 0 {
         creds::after(task, &mut s.event.creds)?;
         // `bprm->interp` is the filename itself unless a `#!` script (or
@@ -167,23 +152,31 @@ pub fn try_sched_process_exec(ctx: &RawTracePointContext) -> Result<(), i32> {
         }
     }
     s.event.flags = fl;
-    let then = begin(
-        s,
-        task,
-        if fl & flags::SCRIPT != 0 { bprm } else { 0 },
-        n,
-        ts,
-    )?;
+    let script_bprm = if fl & flags::SCRIPT != 0 { bprm } else { 0 };
+    let then = begin(s, task, (From::KernelStr, filename), script_bprm, ts)?;
     path::run_queue(ctx, s, &RAW_TAILS, then)
 }
 
-/// The common part of both: the filename's length (`n` from its copy),
-/// for a script its interpreter's name (from `bprm`), the exe's inode,
-/// and the exe and (unless `TREE_ONLY`) cwd walks queued. Returns the
-/// program to continue in after the walks.
+/// The common part of both: the name as passed (copied from `name`:
+/// where it is, and its address), for a script its interpreter's name
+/// (from `bprm`), the exe's inode, and the exe and (unless `TREE_ONLY`)
+/// cwd walks queued. Returns the program to continue in after the walks.
 #[inline(always)]
-fn begin(s: &mut Scratch<ExecEvent>, task: u64, bprm: u64, n: i64, ts: u64) -> Result<u32, i32> {
+fn begin(
+    s: &mut Scratch<ExecEvent>,
+    task: u64,
+    name: (From, u64),
+    bprm: u64,
+    ts: u64,
+) -> Result<u32, i32> {
     let mut fl = s.event.flags;
+    let n = copy::to::<0, { 2 * PATH_CAP as u64 - 1 }>(
+        name.0,
+        s.data.as_mut_ptr(),
+        0,
+        PATH_CAP as u64,
+        name.1,
+    );
     let filename_len = if n > 0 { n as u64 } else { 0 };
     if filename_len == PATH_CAP as u64 {
         fl |= flags::FILENAME_TRUNCATED;
@@ -229,16 +222,6 @@ fn begin(s: &mut Scratch<ExecEvent>, task: u64, bprm: u64, n: i64, ts: u64) -> R
     } else {
         tail::EXEC_FINISH
     })
-}
-
-#[inline(always)]
-fn get(field: *const u64) -> u64 {
-    unsafe { field.read_volatile() }
-}
-
-#[inline(always)]
-fn set(field: *mut u64, value: u64) {
-    unsafe { field.write_volatile(value) }
 }
 
 /// The `exec_files` program, after a successful exec's walks: the files
@@ -464,27 +447,30 @@ pub fn try_finish() -> Result<(), i32> {
     let s: &mut Scratch<ExecEvent> = scratch()?;
     let mut fl = s.event.flags;
     let mut jobs = s.walk.jobs.iter();
+    // What a walk wrote, and its flags among `truncated` and `deleted`.
+    let walked = |job: &WalkJob, truncated: u32, deleted: u32| {
+        let mut f = 0;
+        if job.truncated != 0 {
+            f |= truncated;
+        }
+        if job.deleted != 0 {
+            f |= deleted;
+        }
+        (job.len as u32, f)
+    };
     s.event.exe_len = 0;
     s.event.cwd_len = 0;
     if fl & flags::HAS_INODE != 0 {
         let exe = jobs.next().ok_or(-1)?;
-        s.event.exe_len = exe.len as u32;
-        if exe.truncated != 0 {
-            fl |= flags::EXE_TRUNCATED;
-        }
-        if exe.deleted != 0 {
-            fl |= flags::EXE_DELETED;
-        }
+        let (len, f) = walked(exe, flags::EXE_TRUNCATED, flags::EXE_DELETED);
+        s.event.exe_len = len;
+        fl |= f;
     }
     if fl & flags::TREE_ONLY == 0 {
         let cwd = jobs.next().ok_or(-1)?;
-        s.event.cwd_len = cwd.len as u32;
-        if cwd.truncated != 0 {
-            fl |= flags::CWD_TRUNCATED;
-        }
-        if cwd.deleted != 0 {
-            fl |= flags::CWD_DELETED;
-        }
+        let (len, f) = walked(cwd, flags::CWD_TRUNCATED, flags::CWD_DELETED);
+        s.event.cwd_len = len;
+        fl |= f;
     }
     let pos = path::position(s);
     if pos > PRE_ARGV_CAP as u64 {

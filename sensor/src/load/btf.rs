@@ -139,7 +139,7 @@ pub fn resolve(btf: &Btf) -> Result<KernelOffsets> {
         linux_binprm_interp: r.offset("linux_binprm", "interp")?,
         task_struct_task_works: r.offset("task_struct", "task_works")?,
         callback_head_func: r.offset("callback_head", "func")?,
-        file_f_task_work: first("file", &["f_task_work", "f_u.fu_rcuhead"])?,
+        file_f_task_work: first("file", &["f_task_work", "f_rcuhead", "f_u.fu_rcuhead"])?,
         file_f_flags: r.offset("file", "f_flags")?,
         vfsmount_mnt_flags: r.offset("vfsmount", "mnt_flags")?,
         cred_cap_inheritable: r.offset("cred", "cap_inheritable")?,

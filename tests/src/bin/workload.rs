@@ -293,14 +293,7 @@ fn terminal_input() {
         let mut ack = [0u8; 64];
         libc::recv(nl, ack.as_mut_ptr().cast(), ack.len(), 0);
         libc::close(nl);
-        let (mut master, mut slave) = (0, 0);
-        libc::openpty(
-            &mut master,
-            &mut slave,
-            std::ptr::null_mut(),
-            std::ptr::null(),
-            std::ptr::null(),
-        );
+        let (master, slave) = sensor_tests::open_pty();
         let line = b"typed line\n";
         libc::write(master, line.as_ptr().cast(), line.len());
         let mut buf = [0u8; 64];
