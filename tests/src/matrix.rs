@@ -219,9 +219,9 @@ fn exec(expected: &mut Expected, cwd: &Path) -> Result<()> {
         argv: argv.map(String::from).to_vec(),
         ..Default::default()
     };
-    // A script, and a dynamically linked program (the guest binary, which
-    // exits at once without its arguments): the kernel's PATH items for
-    // the script, its interpreter and the ELF interpreter.
+    // A script, and a dynamically linked program (`sensor --version`,
+    // which exits at once): the kernel's PATH items for the script, its
+    // interpreter and the ELF interpreter.
     let script = cwd.join("script");
     fs::write(&script, "#!/bin/sh\nexit 0\n")?;
     fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755))?;
@@ -237,12 +237,11 @@ fn exec(expected: &mut Expected, cwd: &Path) -> Result<()> {
     });
     expected.exec.script_inode = fs::metadata(&script)?.ino();
     expected.exec.sh_inode = fs::metadata("/bin/sh")?.ino();
-    let me = std::env::current_exe()?;
-    let me_path = CString::new(me.as_os_str().as_encoded_bytes())?;
-    let me_args = CArgv::new(&[b"matrix-guest"]);
+    let sensor = CString::new(crate::sensor_bin().into_os_string().into_encoded_bytes())?;
+    let sensor_args = CArgv::new(&[b"sensor", b"--version"]);
     expected.exec.dynamic_pid = fork_and(|| unsafe {
         let env: [*const libc::c_char; 1] = [std::ptr::null()];
-        libc::execve(me_path.as_ptr(), me_args.ptrs.as_ptr(), env.as_ptr());
+        libc::execve(sensor.as_ptr(), sensor_args.ptrs.as_ptr(), env.as_ptr());
     });
     expected.exec.ld_so = "/lib64/ld-linux-x86-64.so.2".into();
     expected.exec.ld_so_inode = fs::metadata(&expected.exec.ld_so)?.ino();

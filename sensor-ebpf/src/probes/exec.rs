@@ -379,7 +379,7 @@ fn vma_in_list(w: &mut Work, mm: u64, addr: u64) -> Result<u64, i32> {
 #[inline(always)]
 fn vma_in_maple_tree(w: &mut Work, mm: u64, addr: u64) -> Result<u64, i32> {
     let c = w.cursor.as_mut_ptr();
-    let (enode, found, slot) = unsafe { (c, c.add(1), c.add(2)) };
+    let (enode, found, slot, last) = unsafe { (c, c.add(1), c.add(2), c.add(3)) };
     let root: u64 = read(mm, off!(mm_struct_mm_mt) + off!(maple_tree_ma_root))?;
     set(found, 0);
     if root & 3 != 2 {
@@ -421,8 +421,12 @@ fn vma_in_maple_tree(w: &mut Work, mm: u64, addr: u64) -> Result<u64, i32> {
         };
         let end = if end > count - 1 { count - 1 } else { end };
         set(slot, end);
+        // The end goes through map memory: a compiler that knew it below
+        // 16 would drop the loop's own bound, and 6.1's verifier, unable to
+        // follow `j != end`, would walk past the node's pivots.
+        set(last, end);
         for j in 0..MAPLE_RANGE_SLOTS as usize - 1 {
-            if j as u64 >= end {
+            if j as u64 >= get(last) {
                 break;
             }
             if addr <= w.regs[j & (REGS_SLOTS - 1)] {
