@@ -19,9 +19,11 @@ const GROUP: &str = "/etc/group";
 pub struct Names {
     users: HashMap<u32, String>,
     groups: HashMap<u32, String>,
-    /// Each user's groups, as `getgrouplist` gives them: the primary
-    /// group (from /etc/passwd), then the others listing the user.
-    user_groups: HashMap<u32, Vec<u32>>,
+    /// Each user's group names, as `getgrouplist` gives them: the primary
+    /// group (from /etc/passwd), then the others listing the user; `#GID`
+    /// for a group without a name. Resolved once per load: every event's
+    /// SYSCALL record names its uid's.
+    user_groups: HashMap<u32, Vec<String>>,
     loaded_at: Option<(SystemTime, SystemTime)>,
     checked_at: Option<Instant>,
 }
@@ -87,25 +89,29 @@ impl Names {
             let group = entries(Path::new(GROUP));
             self.users = by_id(&passwd);
             self.groups = by_id(&group);
-            self.user_groups = user_groups(&passwd, &group);
+            self.user_groups = user_groups(&passwd, &group)
+                .into_iter()
+                .map(|(uid, gids)| {
+                    let names = gids
+                        .iter()
+                        .map(|gid| {
+                            self.groups
+                                .get(gid)
+                                .cloned()
+                                .unwrap_or_else(|| format!("#{gid}"))
+                        })
+                        .collect();
+                    (uid, names)
+                })
+                .collect();
             self.loaded_at = Some(stamp);
         }
     }
 
     /// laurel's `UID_GROUPS`: the names of `uid`'s groups (`#GID` for one
     /// without a name); None for a uid /etc/passwd does not have.
-    pub fn uid_groups(&self, uid: u32) -> Option<Vec<String>> {
-        let gids = self.user_groups.get(&uid)?;
-        Some(
-            gids.iter()
-                .map(|gid| {
-                    self.groups
-                        .get(gid)
-                        .cloned()
-                        .unwrap_or_else(|| format!("#{gid}"))
-                })
-                .collect(),
-        )
+    pub fn uid_groups(&self, uid: u32) -> Option<&[String]> {
+        self.user_groups.get(&uid).map(Vec::as_slice)
     }
 
     /// As auditd's `ausearch -i`: the name, `unset` for -1, else the number.

@@ -409,12 +409,12 @@ fn pid(o: &mut Obj, e: &Enriched, subject: &ProcessEntry) {
             }
             _ => {}
         }
-        let services: Vec<&str> = placement
+        let mut services = placement
             .path
             .split('/')
             .filter_map(|f| f.strip_suffix(".service"))
-            .collect();
-        if !services.is_empty() {
+            .peekable();
+        if services.peek().is_some() {
             let mut l = p.list("systemd_service");
             for s in services {
                 l.str(s.as_bytes());
@@ -799,7 +799,7 @@ mod tests {
     #[test]
     fn an_exec_is_laurels_event_record_by_record() {
         let v = exec_json(exec_ok());
-        let groups = Names::load().uid_groups(0).unwrap();
+        let groups = Names::load().uid_groups(0).unwrap().to_vec();
         // The records in the kernel's order, as laurel keeps them.
         let (event, facts) = exec_ok();
         let ctx = Context {
