@@ -17,10 +17,12 @@ pub enum EventKind {
     Login = 9,
     /// A cgroup made: never written, it tells userspace a cgroup's path.
     Cgroup = 10,
+    /// Any other syscall a rule names (`generic`).
+    Syscall = 11,
 }
 
 /// Kinds, in number order, for per-kind counters.
-pub const KINDS: [EventKind; 10] = [
+pub const KINDS: [EventKind; 11] = [
     EventKind::Exec,
     EventKind::Socket,
     EventKind::Setsockopt,
@@ -31,6 +33,7 @@ pub const KINDS: [EventKind; 10] = [
     EventKind::Tty,
     EventKind::Login,
     EventKind::Cgroup,
+    EventKind::Syscall,
 ];
 
 /// Size of per-kind counter arrays (indexed by the kind's number).
@@ -57,6 +60,7 @@ impl EventKind {
             Self::Tty => "tty",
             Self::Login => "login",
             Self::Cgroup => "cgroup",
+            Self::Syscall => "syscall",
         }
     }
 }

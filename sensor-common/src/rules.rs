@@ -5,8 +5,30 @@
 //! rules are left out, so the kernel only drops what userspace, which
 //! applies the rules exactly, would drop too.
 
-/// Predicates the kernel holds, over all rules.
-pub const KERNEL_PREDICATES_MAX: usize = 128;
+/// Predicates the kernel holds, over all syscalls: a power of two, so an
+/// index is bounded by masking.
+pub const KERNEL_PREDICATES_MAX: usize = 4096;
+/// Most predicates tested for one syscall (the programs' loop bound); a
+/// syscall whose rules have more keeps every event for userspace.
+pub const SLOT_PREDICATES_MAX: u32 = 128;
+
+/// Syscalls by slot: an x86_64 syscall's slot is its number, an i386
+/// one's `I386_BASE` plus its number.
+pub const SLOTS: u32 = 1024;
+pub const I386_BASE: u32 = 512;
+
+/// The predicates of the rules that may record a syscall
+/// (`KernelRulesMeta` says where the table is on).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct KernelRange {
+    pub start: u32,
+    /// How many; `KEEP_ALL` keeps every event of the syscall.
+    pub count: u32,
+}
+
+/// `KernelRange::count`: too many predicates to test in the kernel.
+pub const KEEP_ALL: u32 = u32::MAX;
 
 /// `KernelPredicate::field`
 pub mod field {
@@ -54,48 +76,34 @@ pub mod outcome {
     pub const ANY: u32 = LESS | EQUAL | GREATER;
 }
 
-/// The rules are a flat list of predicates; a rule is the run of them from
-/// one with `first` set to the next. A rule records an event when its
-/// syscalls include the event's and all its predicates hold.
+/// A syscall's rules are a run of predicates (`KernelRange`); a rule is
+/// the run of them from one with `first` set to the next. A rule records
+/// an event when all its predicates hold.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct KernelPredicate {
     /// Non-zero on a rule's first predicate.
     pub first: u32,
-    /// On a rule's first predicate: bit `i` set when the rule applies to
-    /// syscall class `i` (see `syscall_bit`).
-    pub syscalls: u32,
     pub field: u32,
     pub accept: u32,
     pub value: u32,
 }
 
-const _: () = assert!(core::mem::size_of::<KernelPredicate>() == 20);
+const _: () = assert!(core::mem::size_of::<KernelPredicate>() == 16);
 
-/// Whether the prefilter is on, and how many predicates it has.
+/// Whether the prefilter is on.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct KernelRulesMeta {
     /// 0: keep every event (rules too many or too wide for the kernel).
     pub enabled: u32,
+    /// Predicates written, for diagnostics.
     pub count: u32,
-}
-
-/// The traced syscalls, by bit.
-pub const TRACED_SYSCALLS: [u32; 9] = [59, 322, 41, 42, 43, 49, 54, 288, 9];
-
-pub const fn syscall_bit(nr: u32) -> u32 {
-    let mut i = 0;
-    while i < TRACED_SYSCALLS.len() {
-        if TRACED_SYSCALLS[i] == nr {
-            return 1 << i;
-        }
-        i += 1;
-    }
-    0
 }
 
 #[cfg(feature = "user")]
 unsafe impl aya::Pod for KernelPredicate {}
+#[cfg(feature = "user")]
+unsafe impl aya::Pod for KernelRange {}
 #[cfg(feature = "user")]
 unsafe impl aya::Pod for KernelRulesMeta {}

@@ -4,13 +4,13 @@
 //! its cwd) within the oldest supported kernel's limits: every walk is a
 //! program of its own. They are loaded, never attached; userspace puts each
 //! in its slot.
-
 //!
 //! A program can only continue in programs of its own type, so there are
-//! two arrays with the same slots: `TAILS` for the tracepoint programs
-//! (a failed exec, from its syscall's exit) and `RAW_TAILS` for the raw
-//! tracepoint ones (a successful exec, from `sched_process_exec`, whose
-//! raw arguments give the exec's `linux_binprm`).
+//! two arrays with the same slots: `TAILS` for the tracepoint programs and
+//! `RAW_TAILS` for the raw tracepoint ones (a successful exec's, from
+//! `sched_process_exec`, whose raw arguments give the exec's
+//! `linux_binprm`; a 32-bit call's, seen at `raw_syscalls`). A slot a
+//! program type never continues in is empty in its array.
 
 /// Name of the program array of tracepoint programs.
 pub const TAILS_MAP: &str = "TAILS";
@@ -22,13 +22,33 @@ pub const RAW_TAILS_MAP: &str = "RAW_TAILS";
 pub const WALK: u32 = 0;
 /// An exec's argv, environment and output, once its paths are walked.
 pub const EXEC_FINISH: u32 = 1;
+/// Path names looked up in the dcache, then the event's continuation.
+pub const RESOLVE: u32 = 2;
+/// A syscall's record, once its names are looked up.
+pub const SYSCALL_FINISH: u32 = 3;
+/// A syscall's entry, once the names it removes are looked up.
+pub const SYSCALL_ENTER: u32 = 4;
 /// A successful exec's other files: a script's own, the ELF interpreter.
-pub const EXEC_FILES: u32 = 2;
+pub const EXEC_FILES: u32 = 5;
 
-/// Each slot's program in `TAILS`, in slot order.
-pub const PROGRAMS: [&str; 2] = ["walk", "exec_finish"];
-/// Each slot's program in `RAW_TAILS`, in slot order.
-pub const RAW_PROGRAMS: [&str; 3] = ["walk_raw", "exec_finish_raw", "exec_files"];
+/// Each slot's program in `TAILS` ("" for none), in slot order.
+pub const PROGRAMS: [&str; 6] = [
+    "walk",
+    "exec_finish",
+    "resolve",
+    "syscall_finish",
+    "syscall_enter",
+    "",
+];
+/// Each slot's program in `RAW_TAILS` ("" for none), in slot order.
+pub const RAW_PROGRAMS: [&str; 6] = [
+    "walk_raw",
+    "exec_finish_raw",
+    "resolve_raw",
+    "syscall_finish_raw",
+    "syscall_enter_raw",
+    "exec_files",
+];
 
 /// Most path walks queued for one event.
 pub const WALKS_MAX: usize = 4;

@@ -3,11 +3,11 @@
 
 use sensor_common::{
     process::{ProcessInfo, SyscallInfo},
-    rules::{field, outcome, syscall_bit, KERNEL_PREDICATES_MAX},
+    rules::{field, outcome, KEEP_ALL, KERNEL_PREDICATES_MAX, SLOT_PREDICATES_MAX},
     scope::{hierarchy, CgroupKey},
 };
 
-use crate::maps::{global, RULES, RULES_META, SCOPE_EXCLUDED, VALUES};
+use crate::maps::{global, RANGES, RULES, RULES_META, SCOPE_EXCLUDED, VALUES};
 
 /// 1 when `x` is not zero, else 0, for any `x` below 2^32.
 #[inline(always)]
@@ -80,9 +80,10 @@ pub fn in_scope(p: &ProcessInfo) -> bool {
     unsafe { SCOPE_EXCLUDED.get(controller).is_none() && SCOPE_EXCLUDED.get(unified).is_none() }
 }
 
-/// Whether an `always` rule may record this event, from a process in scope.
+/// Whether an `always` rule may record this event of the syscall in
+/// `slot` (`sensor_common::rules::SLOTS`), from a process in scope.
 #[inline(always)]
-pub fn keep(p: &ProcessInfo, s: &SyscallInfo) -> bool {
+pub fn keep(p: &ProcessInfo, s: &SyscallInfo, slot: u32) -> bool {
     if !in_scope(p) {
         return false;
     }
@@ -92,30 +93,37 @@ pub fn keep(p: &ProcessInfo, s: &SyscallInfo) -> bool {
     if meta.enabled == 0 {
         return true;
     }
+    let Some(range) = RANGES.get(slot) else {
+        return true;
+    };
+    if range.count == KEEP_ALL {
+        return true;
+    }
     let Some(values) = VALUES.get_ptr_mut(0) else {
         return true;
     };
     let values = unsafe { &mut *values };
     fill_values(values, p, s);
-    let (count, bit) = (meta.count, syscall_bit(s.nr) as u64);
+    let (start, count) = (range.start, range.count);
     // 1 while the rule being read can still record the event. Updated
     // with arithmetic, not branches, so each predicate is one path. Read
     // from map memory (where it is 0) so that the verifier does not know
     // it: a value it knows decides the branch below on the first path it
     // walks, which then no later path can be pruned against.
     let mut holds: u64 = unsafe { core::ptr::read_volatile(&values[field::NONE as usize]) };
-    for k in 0..KERNEL_PREDICATES_MAX as u32 {
+    for k in 0..SLOT_PREDICATES_MAX {
         if k >= count {
             break;
         }
-        let Some(pred) = RULES.get(k) else { break };
+        let at = (start + k) & (KERNEL_PREDICATES_MAX as u32 - 1);
+        let Some(pred) = RULES.get(at) else { break };
         let first = nonzero(pred.first as u64);
         // A rule that held to its end records the event.
         if first & holds != 0 {
             return true;
         }
-        let applies = nonzero(pred.syscalls as u64 & bit);
-        holds = first * applies + (1 - first) * holds;
+        // A new rule starts out holding.
+        holds |= first;
         let left = values[pred.field as usize & (field::SLOTS - 1)];
         holds &= nonzero(outcomes(left, pred.value as u64) & pred.accept as u64);
     }

@@ -17,13 +17,14 @@ mod maps;
 mod path;
 mod probes;
 mod process;
+mod resolve;
 mod syscall;
 
 use aya_ebpf::{
     macros::{raw_tracepoint, tracepoint},
     programs::{RawTracePointContext, TracePointContext},
 };
-use probes::{cgroup, exec, lifecycle, mmap, net, tty};
+use probes::{cgroup, exec, generic, lifecycle, mmap, net, tty};
 use sensor_common::event::EventKind;
 
 #[tracepoint(category = "syscalls", name = "sys_enter_execve")]
@@ -104,6 +105,75 @@ pub fn exec_finish_raw(ctx: RawTracePointContext) -> i32 {
 #[raw_tracepoint(tracepoint = "sensor_exec_files")]
 pub fn exec_files(ctx: RawTracePointContext) -> i32 {
     diag::report(&ctx, "exec_files", EventKind::Exec, exec::try_files(&ctx));
+    0
+}
+
+/// Looks up an event's path names (`sensor_common::tail`).
+#[tracepoint(category = "sensor", name = "resolve")]
+pub fn resolve(ctx: TracePointContext) -> u32 {
+    diag::report(
+        &ctx,
+        "resolve",
+        EventKind::Syscall,
+        resolve::try_resolve(&ctx, &maps::TAILS),
+    );
+    0
+}
+
+#[raw_tracepoint(tracepoint = "sensor_resolve")]
+pub fn resolve_raw(ctx: RawTracePointContext) -> u32 {
+    diag::report(
+        &ctx,
+        "resolve_raw",
+        EventKind::Syscall,
+        resolve::try_resolve(&ctx, &maps::RAW_TAILS),
+    );
+    0
+}
+
+/// Writes a syscall's record once its names are looked up.
+#[tracepoint(category = "sensor", name = "syscall_finish")]
+pub fn syscall_finish(ctx: TracePointContext) -> u32 {
+    diag::report(
+        &ctx,
+        "syscall_finish",
+        EventKind::Syscall,
+        generic::try_finish(),
+    );
+    0
+}
+
+#[raw_tracepoint(tracepoint = "sensor_syscall_finish")]
+pub fn syscall_finish_raw(ctx: RawTracePointContext) -> u32 {
+    diag::report(
+        &ctx,
+        "syscall_finish_raw",
+        EventKind::Syscall,
+        generic::try_finish(),
+    );
+    0
+}
+
+/// Keeps a syscall's entry once the names it removes are looked up.
+#[tracepoint(category = "sensor", name = "syscall_enter")]
+pub fn syscall_enter(ctx: TracePointContext) -> u32 {
+    diag::report(
+        &ctx,
+        "syscall_enter",
+        EventKind::Syscall,
+        generic::try_enter_finish(),
+    );
+    0
+}
+
+#[raw_tracepoint(tracepoint = "sensor_syscall_enter")]
+pub fn syscall_enter_raw(ctx: RawTracePointContext) -> u32 {
+    diag::report(
+        &ctx,
+        "syscall_enter_raw",
+        EventKind::Syscall,
+        generic::try_enter_finish(),
+    );
     0
 }
 
@@ -287,6 +357,53 @@ pub fn sched_process_fork(ctx: RawTracePointContext) -> i32 {
         "sched_process_fork",
         EventKind::Fork,
         lifecycle::try_fork(&ctx),
+    );
+    0
+}
+
+/// Any other 64-bit syscall a rule names: attached to each one's
+/// `syscalls:sys_enter_*` tracepoint.
+#[tracepoint(category = "syscalls", name = "sys_enter_generic")]
+pub fn sys_enter_generic(ctx: TracePointContext) -> u32 {
+    diag::report(
+        &ctx,
+        "sys_enter_generic",
+        EventKind::Syscall,
+        generic::try_enter(&ctx),
+    );
+    0
+}
+
+#[tracepoint(category = "syscalls", name = "sys_exit_generic")]
+pub fn sys_exit_generic(ctx: TracePointContext) -> u32 {
+    diag::report(
+        &ctx,
+        "sys_exit_generic",
+        EventKind::Syscall,
+        generic::try_exit(&ctx),
+    );
+    0
+}
+
+/// 32-bit syscalls, which the per-syscall tracepoints never see.
+#[raw_tracepoint(tracepoint = "sys_enter")]
+pub fn compat_enter(ctx: RawTracePointContext) -> i32 {
+    diag::report(
+        &ctx,
+        "compat_enter",
+        EventKind::Syscall,
+        generic::try_compat_enter(&ctx),
+    );
+    0
+}
+
+#[raw_tracepoint(tracepoint = "sys_exit")]
+pub fn compat_exit(ctx: RawTracePointContext) -> i32 {
+    diag::report(
+        &ctx,
+        "compat_exit",
+        EventKind::Syscall,
+        generic::try_compat_exit(&ctx),
     );
     0
 }

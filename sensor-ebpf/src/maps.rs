@@ -13,13 +13,14 @@ use sensor_common::{
     config::SensorConfig,
     event::KIND_SLOTS,
     exec::DATA_CAP,
+    generic::{PathCopy, SyscallSpec},
     offsets::KernelOffsets,
-    rules::{field, KernelPredicate, KernelRulesMeta, KERNEL_PREDICATES_MAX},
+    rules::{field, KernelPredicate, KernelRange, KernelRulesMeta, KERNEL_PREDICATES_MAX, SLOTS},
     scope::{CgroupKey, SCOPE_EXCLUDED_MAX},
     tail::{self, WALKS_MAX},
 };
 
-use crate::syscall::Pending;
+use crate::{resolve::Resolve, syscall::Pending};
 
 #[unsafe(no_mangle)]
 pub static CONFIG: SensorConfig = SensorConfig::zeroed();
@@ -110,14 +111,18 @@ pub struct WalkJob {
 /// programs in `TAILS`, raw tracepoint programs in `RAW_TAILS` (a program
 /// can only continue in one of its own type).
 #[map]
-pub static TAILS: ProgramArray = ProgramArray::with_max_entries(tail::RAW_PROGRAMS.len() as u32, 0);
+pub static TAILS: ProgramArray = ProgramArray::with_max_entries(tail::PROGRAMS.len() as u32, 0);
 
 #[map]
 pub static RAW_TAILS: ProgramArray =
     ProgramArray::with_max_entries(tail::RAW_PROGRAMS.len() as u32, 0);
 
+/// Where an event's path lookups are (`resolve`).
+#[map]
+pub static RESOLVE: PerCpuArray<Resolve> = PerCpuArray::with_max_entries(1, 0);
+
 /// Largest fixed part of a record assembled in the scratch area.
-pub const HEAD_MAX: usize = 512;
+pub const HEAD_MAX: usize = 1024;
 
 /// Where a record (`T` then data) is assembled before output.
 #[repr(C)]
@@ -176,6 +181,20 @@ pub fn work() -> Result<&'static mut Work, i32> {
 #[map]
 pub static VALUES: PerCpuArray<[u64; field::SLOTS]> = PerCpuArray::with_max_entries(1, 0);
 
+/// What the generic programs do for each syscall slot (`generic`).
+#[map]
+pub static SPECS: Array<SyscallSpec> = Array::with_max_entries(SLOTS, 0);
+
+/// Path arguments copied at a call's entry, by thread id, until its exit.
+/// Fewer than threads can be in calls at once: one lost to the LRU is
+/// read at exit instead (and the record says so).
+#[map]
+pub static PATHS_PENDING: LruHashMap<u32, PathCopy> = LruHashMap::with_max_entries(1024, 0);
+
+/// Where the entry assembles its copy.
+#[map]
+pub static PATH_STAGE: PerCpuArray<PathCopy> = PerCpuArray::with_max_entries(1, 0);
+
 /// Syscall arguments saved at entry, by thread id, until the syscall's exit.
 #[map]
 pub static PENDING: LruHashMap<u32, Pending> = LruHashMap::with_max_entries(16384, 0);
@@ -184,6 +203,10 @@ pub static PENDING: LruHashMap<u32, Pending> = LruHashMap::with_max_entries(1638
 /// userspace at start and on SIGHUP.
 #[map]
 pub static RULES: Array<KernelPredicate> = Array::with_max_entries(KERNEL_PREDICATES_MAX as u32, 0);
+
+/// Each syscall slot's run of predicates in `RULES`.
+#[map]
+pub static RANGES: Array<KernelRange> = Array::with_max_entries(SLOTS, 0);
 
 #[map]
 pub static RULES_META: Array<KernelRulesMeta> = Array::with_max_entries(1, 0);

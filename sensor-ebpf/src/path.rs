@@ -144,7 +144,12 @@ const CTIME_NSEC_MASK: u32 = (1 << 30) - 1;
 /// Reads the inode of `struct file *file` into `inode`.
 #[inline(always)]
 pub fn inode(file: u64, inode: &mut InodeInfo) -> Result<(), i32> {
-    let i: u64 = read(file, off!(file_f_inode))?;
+    inode_at(read(file, off!(file_f_inode))?, inode)
+}
+
+/// Reads `struct inode *i` into `inode`.
+#[inline(always)]
+pub fn inode_at(i: u64, inode: &mut InodeInfo) -> Result<(), i32> {
     inode.ino = read(i, off!(inode_i_ino))?;
     inode.mode = read::<u16>(i, off!(inode_i_mode))? as u32;
     inode.uid = read(i, off!(inode_i_uid))?;

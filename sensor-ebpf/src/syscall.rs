@@ -101,9 +101,21 @@ pub fn enter_with(
         w.pending.args[i] = if i < declared_args { arg(ctx, i)? } else { 0 };
     }
     // The tracepoint only carries the declared arguments; auditd logs a0–a3
-    // whatever the syscall's arity, so take them from the saved registers.
-    let a0 = w.pending.args[0];
-    w.pending.regs_ok = saved_args(w, task, nr, off!(pt_regs_di), a0) as u32;
+    // whatever the syscall's arity, so take them from the saved registers,
+    // recognised by the first argument (or, for a call without any, by the
+    // number alone).
+    let (check, expected) = if declared_args > 0 {
+        (off!(pt_regs_di), w.pending.args[0])
+    } else {
+        (off!(pt_regs_orig_ax), nr as u64)
+    };
+    w.pending.regs_ok = saved_args(w, task, nr, check, expected) as u32;
+    save(w)
+}
+
+/// Keeps `w.pending` for this thread's syscall exit.
+#[inline(always)]
+pub fn save(w: &Work) -> Result<(), i32> {
     let tid = bpf_get_current_pid_tgid() as u32;
     // By reference: the helper reads the value where it is, in map memory,
     // rather than from a copy on the stack.
@@ -111,9 +123,29 @@ pub fn enter_with(
     PENDING.insert(tid, &w.pending, 0)
 }
 
+/// `w.pending` for a 32-bit call entered now, its arguments the saved
+/// registers at `regs` (ebx, ecx, edx, esi, edi, ebp, as 32-bit values).
+#[inline(always)]
+pub fn enter_compat(w: &mut Work, regs: u64, nr: u32, mark: u32) -> Result<(), i32> {
+    stamp(&mut w.pending, nr, mark, 0);
+    let at = [
+        off!(pt_regs_bx),
+        off!(pt_regs_cx),
+        off!(pt_regs_dx),
+        off!(pt_regs_si),
+        off!(pt_regs_di),
+        off!(pt_regs_bp),
+    ];
+    for (arg, offset) in w.pending.args.iter_mut().zip(at) {
+        *arg = read::<u64>(regs, offset)? as u32 as u64;
+    }
+    w.pending.regs_ok = 1;
+    save(w)
+}
+
 /// Stamped now, its arguments still to be filled in.
 #[inline(always)]
-fn stamp(p: &mut Pending, nr: u32, mark: u32, saved: u64) {
+pub fn stamp(p: &mut Pending, nr: u32, mark: u32, saved: u64) {
     p.ts_boot_ns = unsafe { bpf_ktime_get_boot_ns() };
     p.nr = nr;
     p.regs_ok = 0;

@@ -60,10 +60,15 @@ pub fn check(
         println!("{:<12} skipped: {warning}", "rules");
     }
     println!(
-        "{:<12} ok: {} rules; they record syscalls {:?}",
+        "{:<12} ok: {} rules; they record syscalls {}",
         "rules",
         rules.rules.len(),
-        rules.syscalls()
+        rules
+            .syscalls()
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(" ")
     );
     let mut report = |what: &str, result: Result<String>| match result {
         Ok(detail) => println!("{what:<12} ok: {detail}"),
@@ -146,22 +151,13 @@ pub fn check(
     };
     for (p, loaded) in loads {
         let result = match loaded {
-            Ok(v) => load::attach(&mut ebpf, p).map(|_| {
-                let insns = v.instructions.map_or_else(
-                    || "the kernel counts no instructions before 5.16".into(),
-                    |n| format!("{n} instructions verified"),
-                );
-                format!(
-                    "{} -> {} loaded in {} ms ({insns}) and {}",
-                    p.name,
-                    p.point(),
-                    v.time.as_millis(),
-                    if p.is_continuation() {
-                        "in place"
-                    } else {
-                        "attached"
-                    }
-                )
+            Ok(v) => load::attach::attach(&mut ebpf, p).map(|link| {
+                let done = match (link, p.is_continuation()) {
+                    (_, true) => "in place",
+                    (Some(_), false) => "attached",
+                    (None, false) => "attached to each syscall the rules name",
+                };
+                format!("{} -> {} loaded in {v} and {done}", p.name, p.point())
             }),
             Err(refused) => {
                 if let (Some(dir), Some(log)) = (extras.verifier_log, &refused.log) {

@@ -70,9 +70,24 @@ pub struct Options {
     #[arg(long = "output", value_name = "URL", global = true)]
     pub outputs: Vec<String>,
 
-    /// Serve Prometheus metrics at /metrics, and /healthz and /readyz.
-    #[arg(long, value_name = "ADDR", global = true)]
+    /// Serve Prometheus metrics at /metrics, and /healthz and /readyz, on
+    /// IP:PORT (brackets around any IP are accepted: `[$(POD_IP)]:9090`).
+    #[arg(long, value_name = "ADDR", value_parser = metrics_addr, global = true)]
     pub metrics_addr: Option<SocketAddr>,
+
+    /// /metrics answers only requests with `Authorization: Bearer TOKEN`,
+    /// the token read from this file at start (never logged).
+    #[arg(
+        long,
+        value_name = "PATH",
+        global = true,
+        conflicts_with = "metrics_token_env"
+    )]
+    pub metrics_token_file: Option<PathBuf>,
+
+    /// As --metrics-token-file, the token from this environment variable.
+    #[arg(long, value_name = "NAME", global = true)]
+    pub metrics_token_env: Option<String>,
 
     /// Where each sink spools (in a directory of its own) what it cannot
     /// send yet; kept across restarts.
@@ -86,11 +101,11 @@ pub struct Options {
 
     /// Most bytes each sink spools; past it the newest records are dropped,
     /// counted, and reported in a LOST record.
-    #[arg(long, value_name = "BYTES", default_value = "256M", value_parser = crate::sink::parse_size, global = true)]
+    #[arg(long, value_name = "BYTES", default_value = "256M", value_parser = crate::sink::parse_spool_size, global = true)]
     pub spool_size: u64,
 
     /// Bytes each sink holds in memory before it spools to disk.
-    #[arg(long, value_name = "BYTES", default_value = "16M", value_parser = crate::sink::parse_size, global = true)]
+    #[arg(long, value_name = "BYTES", default_value = "16M", value_parser = crate::sink::parse_queue_size, global = true)]
     pub queue_size: u64,
 
     /// Output format.
@@ -156,7 +171,8 @@ pub struct Options {
 
     /// Longest an event waits for its container's metadata, in
     /// milliseconds, before it is written with the container id alone.
-    #[arg(long, value_name = "MS", default_value_t = 1000, global = true)]
+    #[arg(long, value_name = "MS", default_value_t = 1000,
+          value_parser = clap::value_parser!(u64).range(0..=METADATA_WAIT_MAX), global = true)]
     pub metadata_wait: u64,
 
     /// How long a container's metadata is kept after it is gone, in
@@ -202,12 +218,35 @@ pub enum Format {
     Auditd,
 }
 
+/// Events wait for their container's metadata in memory: at most a minute.
+const METADATA_WAIT_MAX: u64 = 60_000;
+/// The ring buffer is locked kernel memory, charged to the sensor.
+const RING_MAX: u32 = 1 << 30;
+
 fn ring_size(s: &str) -> Result<u32, String> {
     let n: u32 = s.parse().map_err(|e| format!("{e}"))?;
     if n < 4096 || !n.is_power_of_two() {
         return Err(format!("{n} is not a power of two of at least 4096"));
     }
+    if n > RING_MAX {
+        return Err(format!("{n} is more than {} (1 GiB)", RING_MAX));
+    }
     Ok(n)
+}
+
+/// IP:PORT, with the IP in brackets or not whatever its family, so that one
+/// manifest line (`[$(POD_IP)]:9090`) serves IPv4 and IPv6 pods.
+fn metrics_addr(s: &str) -> Result<SocketAddr, String> {
+    if let Ok(addr) = s.parse() {
+        return Ok(addr);
+    }
+    let bad = || format!("{s:?} is not IP:PORT (e.g. 127.0.0.1:9090, [::1]:9090)");
+    let (ip, port) = s
+        .strip_prefix('[')
+        .and_then(|r| r.split_once("]:"))
+        .ok_or_else(bad)?;
+    let ip: std::net::IpAddr = ip.parse().map_err(|_| bad())?;
+    Ok(SocketAddr::new(ip, port.parse().map_err(|_| bad())?))
 }
 
 #[cfg(test)]
@@ -220,6 +259,26 @@ mod tests {
         assert!(ring_size("1000").is_err());
         assert!(ring_size("2048").is_err());
         assert!(ring_size("lots").is_err());
+        assert!(ring_size(&(2u64 << 30).to_string()).is_err());
+    }
+
+    #[test]
+    fn metrics_addresses_take_brackets_for_either_family() {
+        assert_eq!(
+            metrics_addr("[10.1.2.3]:9090"),
+            Ok("10.1.2.3:9090".parse().unwrap())
+        );
+        assert_eq!(
+            metrics_addr("[fd00::1]:9090"),
+            Ok("[fd00::1]:9090".parse().unwrap())
+        );
+        assert_eq!(
+            metrics_addr("127.0.0.1:1"),
+            Ok("127.0.0.1:1".parse().unwrap())
+        );
+        for bad in ["fd00::1:9090", "[10.1.2.3]", "nowhere", "[]:1"] {
+            assert!(metrics_addr(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -37,6 +37,8 @@ struct ConfigFile {
     ebpf_log: Option<bool>,
     verbose: Option<u8>,
     metrics_addr: Option<String>,
+    metrics_token_file: Option<PathBuf>,
+    metrics_token_env: Option<String>,
     spool_dir: Option<PathBuf>,
     spool_size: Option<Size>,
     queue_size: Option<Size>,
@@ -70,6 +72,8 @@ impl ConfigFile {
         value("tty_rate", size(&self.tty_rate));
         value("node_name", self.node_name.clone());
         value("metrics_addr", self.metrics_addr.clone());
+        value("metrics_token_file", path(&self.metrics_token_file));
+        value("metrics_token_env", self.metrics_token_env.clone());
         value("spool_dir", path(&self.spool_dir));
         value("spool_size", size(&self.spool_size));
         value("queue_size", size(&self.queue_size));
@@ -123,6 +127,7 @@ pub fn resolve(args: Vec<OsString>) -> Result<Settings> {
     let given = Cli::command().try_get_matches_from(&args)?;
     let from_flags = Cli::from_arg_matches(&given)?;
     let Some(path) = from_flags.options.config.clone() else {
+        check_names(&from_flags)?;
         let outputs = outputs(&from_flags, None)?;
         return Ok(Settings {
             cli: from_flags,
@@ -167,8 +172,51 @@ pub fn resolve(args: Vec<OsString>) -> Result<Settings> {
     }
     merged.extend(args.into_iter().skip(1));
     let cli = Cli::try_parse_from(merged)?;
+    check_names(&cli)?;
     let outputs = outputs(&cli, file.outputs.map(|o| (path.as_path(), o)))?;
     Ok(Settings { cli, outputs })
+}
+
+/// Longest node or cluster name: a DNS name's (Kubernetes node names are
+/// DNS subdomains). Every record carries it.
+const NAME_MAX: usize = 253;
+
+/// The node and cluster names, from the flags, the file or the
+/// environment: bounded, one word of printable characters. The value
+/// itself is never echoed (it may be huge).
+fn check_names(cli: &Cli) -> Result<()> {
+    let o = &cli.options;
+    for (what, flag, var, given) in [
+        ("node", "--node-name", "NODE_NAME", &o.node_name),
+        ("cluster", "--cluster-name", "CLUSTER_NAME", &o.cluster_name),
+    ] {
+        let (name, from) = match given {
+            Some(n) => (
+                n.clone(),
+                format!("{flag} or `{}`", &flag[2..].replace('-', "_")),
+            ),
+            None => match std::env::var_os(var) {
+                Some(v) if !v.is_empty() => (v.to_string_lossy().into_owned(), format!("${var}")),
+                _ => continue,
+            },
+        };
+        if name.is_empty() || name.len() > NAME_MAX {
+            bail!(
+                "the {what} name ({from}) is {} bytes long: give 1 to {NAME_MAX} (a DNS name)",
+                name.len()
+            );
+        }
+        if name
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace() || c == '\u{fffd}')
+        {
+            bail!(
+                "the {what} name ({from}) holds spaces, control characters or bytes that are \
+                 not UTF-8: give a DNS name"
+            );
+        }
+    }
+    Ok(())
 }
 
 /// ` (line N)` where `key` is set at the top level of the file.
@@ -193,7 +241,7 @@ fn outputs(cli: &Cli, file: Option<(&Path, Vec<SinkOptions>)>) -> Result<Vec<Spe
                     url: Some(url.clone()),
                     ..Default::default()
                 };
-                sink::parse(&format!("--output {url}"), entry)
+                sink::parse(&format!("--output {}", sink::redact(url)), entry)
             })
             .collect();
     }
@@ -219,10 +267,13 @@ mod tests {
     use super::*;
 
     fn resolve_with(yaml: &str, flags: &[&str]) -> Result<Settings> {
+        // One file per call: tests run in parallel, and two files of the
+        // same length were one name (a test removed another's file).
+        static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let path = std::env::temp_dir().join(format!(
             "sensor-config-{}-{}.yaml",
             std::process::id(),
-            yaml.len()
+            CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
         ));
         std::fs::write(&path, yaml).unwrap();
         let mut args: Vec<OsString> = vec!["sensor".into(), "--config".into(), path.clone().into()];

@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use crate::{
     decode::{Call, Decoded, Event},
     enrich::ProcessEntry,
-    rules::{RuleFile, RuleInput},
+    rules::{Arch, Identity, Object, RuleFile, RuleInput},
 };
 
 pub struct Filter {
@@ -28,7 +28,13 @@ pub struct Filter {
     tty_budget: HashMap<u64, (u64, u32)>,
     pub tty_bytes_cut: u64,
     pub scope: scope::Scope,
+    /// When the rules' file identities were last looked up.
+    identities_at: std::time::Instant,
 }
+
+/// How often the rules' paths are looked up again (a binary replaced by an
+/// upgrade is matched by its new inode within this).
+const IDENTITIES_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Whether to write an event, and the key of the rule that chose it.
 pub enum Verdict<'a> {
@@ -45,6 +51,16 @@ impl Filter {
             tty_budget: HashMap::new(),
             tty_bytes_cut: 0,
             scope,
+            identities_at: std::time::Instant::now(),
+        }
+    }
+
+    /// Called about once a second: refreshes what has to be looked up
+    /// again from time to time.
+    pub fn tick(&mut self) {
+        if self.identities_at.elapsed() >= IDENTITIES_EVERY {
+            self.rules.refresh_identities();
+            self.identities_at = std::time::Instant::now();
         }
     }
 
@@ -56,22 +72,59 @@ impl Filter {
         subject: Option<&ProcessEntry>,
     ) -> Verdict<'a> {
         let second = decoded.header.ts_boot_ns / 1_000_000_000;
-        let subject_exe = subject.map_or(&[][..], |s| &s.exe[..]);
-        let by_rules = |rules: &'a RuleFile, call: &Call, exe: &[u8], paths: &[&[u8]]| {
+        let subject_exe = subject.map_or(Object::default(), |s| Object {
+            name: &s.exe,
+            identity: s.exe_identity,
+        });
+        let by_rules = |rules: &'a RuleFile, call: &Call, exe: Object, paths: &[Object]| {
             rules
-                .evaluate(&rule_input(call, exe, paths))
+                .evaluate(&rule_input(call, Arch::X86_64, exe, paths))
                 .map_or(Verdict::Drop, Verdict::Keep)
         };
         match &mut decoded.event {
             // Only for the process table: no rule wanted the call.
             Event::Exec(x) if x.tree_only => Verdict::Drop,
-            Event::Exec(x) => by_rules(&self.rules, &x.call, &x.exe, &[&x.filename]),
+            Event::Exec(x) => {
+                let exe = Object {
+                    name: &x.exe,
+                    identity: x.exe_inode.as_ref().map(Identity::of_inode),
+                };
+                // The name as passed: a script's own file, or the exe's
+                // for a binary.
+                let named = Object {
+                    name: &x.filename,
+                    identity: x
+                        .script_inode
+                        .or(x.exe_inode)
+                        .as_ref()
+                        .map(Identity::of_inode),
+                };
+                by_rules(&self.rules, &x.call, exe, &[named])
+            }
             Event::Socket(call) => by_rules(&self.rules, call, subject_exe, &[]),
             Event::Setsockopt(x) => by_rules(&self.rules, &x.call, subject_exe, &[]),
             Event::Sockaddr(x) => by_rules(&self.rules, &x.call, subject_exe, &[]),
             Event::Mmap(x) => {
-                let path = x.file.as_ref().map(|f| &f.path[..]);
-                by_rules(&self.rules, &x.call, subject_exe, path.as_slice())
+                let file = x.file.as_ref().map(|f| Object {
+                    name: &f.path,
+                    identity: Some(Identity::of_inode(&f.inode)),
+                });
+                by_rules(&self.rules, &x.call, subject_exe, file.as_slice())
+            }
+            Event::Syscall(x) => {
+                // Each name by the inode it led to (before the call, for
+                // one it removed), where the lookup reached it.
+                let objects: Vec<Object> = x
+                    .paths
+                    .iter()
+                    .map(|p| Object {
+                        name: &p.name,
+                        identity: p.after.inode().or(p.before.inode()).map(Identity::of_inode),
+                    })
+                    .collect();
+                self.rules
+                    .evaluate(&rule_input(&x.call, x.arch, subject_exe, &objects))
+                    .map_or(Verdict::Drop, Verdict::Keep)
             }
             Event::Fork(_) | Event::Exit(_) if self.process_events => Verdict::Keep(None),
             Event::Fork(_) | Event::Exit(_) => Verdict::Drop,
@@ -104,9 +157,15 @@ impl Filter {
     }
 }
 
-fn rule_input<'a>(call: &Call, exe: &'a [u8], paths: &'a [&'a [u8]]) -> RuleInput<'a> {
+fn rule_input<'a>(
+    call: &Call,
+    arch: Arch,
+    exe: Object<'a>,
+    paths: &'a [Object<'a>],
+) -> RuleInput<'a> {
     let (p, s) = (&call.process, &call.syscall);
     RuleInput {
+        arch,
         syscall: s.nr,
         success: s.ret >= 0,
         exit: s.ret,

@@ -9,8 +9,10 @@
 mod check;
 mod cli;
 mod config;
+mod confine;
 mod decode;
 mod enrich;
+mod fds;
 mod filter;
 mod load;
 mod loss;
@@ -62,10 +64,9 @@ fn start(settings: config::Settings) -> anyhow::Result<std::process::ExitCode> {
     let cli = &settings.cli;
     let o = &cli.options;
     let rules = match &o.rules {
-        Some(path) => rules::load(path, o.skip_unsupported_rules).context(
-            "loading the audit rules (a rule the sensor cannot honour can be skipped, \
-             with a warning, by --skip-unsupported-rules)",
-        )?,
+        Some(path) => {
+            rules::load(path, o.skip_unsupported_rules).context("loading the audit rules")?
+        }
         None => rules::builtin_default(),
     };
     for warning in &rules.warnings {
@@ -103,8 +104,24 @@ fn start(settings: config::Settings) -> anyhow::Result<std::process::ExitCode> {
             std::process::ExitCode::from(1)
         });
     }
-    if let Some(addr) = o.metrics_addr {
-        metrics::server::spawn(addr)?;
+    if cli.command.is_none() {
+        // While this is the only thread: the others inherit what is left.
+        confine::at_start()?;
+        match fds::raise_limit() {
+            Ok(n) => log::debug!("open-file limit {n}"),
+            Err(e) => log::warn!("cannot raise the open-file limit (RLIMIT_NOFILE): {e}"),
+        }
+    }
+    let metrics_token = sink::http::secret(
+        (o.metrics_token_env.as_deref(), "--metrics-token-env"),
+        (o.metrics_token_file.as_deref(), "--metrics-token-file"),
+    )?;
+    match o.metrics_addr {
+        Some(addr) => metrics::server::spawn(addr, metrics_token)?,
+        None if metrics_token.is_some() => {
+            anyhow::bail!("--metrics-token-file or --metrics-token-env without --metrics-addr")
+        }
+        None => {}
     }
     let pipeline = run::PipelineOptions {
         format: o.format,

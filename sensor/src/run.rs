@@ -15,7 +15,7 @@ use crate::{
     config, decode,
     enrich::{self, Enricher, Ids, Ready},
     filter::{scope::Scope, Filter, Verdict},
-    load::{self, Attachments, LoadOptions},
+    load::{self, attach::Attachments, LoadOptions},
     loss::{LossMonitor, Lost},
     metrics::{health, pipeline::PipelineMetrics},
     read::{Reader, SeqTracker},
@@ -138,10 +138,14 @@ pub async fn run(
     rules: RuleFile,
     mut pipeline_opts: PipelineOptions,
 ) -> Result<()> {
-    // Sinks first: a destination that cannot be built stops start-up
-    // before anything is loaded.
-    let sink = Fanout::start(&pipeline_opts.outputs, pipeline_opts.sink_defaults.clone())?;
+    // Privileges first (what is missing is the first thing to say), then
+    // the sinks: a destination that cannot be built stops start-up before
+    // anything is loaded.
     let kernel = load::preflight(opts)?;
+    if let Ok(release) = std::fs::read_to_string("/proc/sys/kernel/osrelease") {
+        crate::decode::generic::set_kernel_release(release.trim());
+    }
+    let sink = Fanout::start(&pipeline_opts.outputs, pipeline_opts.sink_defaults.clone())?;
     let mut ebpf = load::load(opts, &kernel)?;
     if opts.ebpf_log {
         spawn_ebpf_log(&mut ebpf)?;
@@ -163,7 +167,7 @@ pub async fn run(
         pipeline.filter.scope.set_kernel_map(map.try_into()?);
     }
     load::set_rules(&mut ebpf, &pipeline.filter.rules)?;
-    let mut attached = Attachments::default();
+    let mut attached = Attachments::new(kernel.tracefs.clone());
     attached.sync(&mut ebpf, &pipeline.filter.rules.syscalls())?;
     // Before `ready`: a signal sent as soon as it is logged is handled.
     let mut sighup = signal(SignalKind::hangup()).context("installing the SIGHUP handler")?;
@@ -171,6 +175,8 @@ pub async fn run(
     let mut sigint = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
     let mut sigusr1 =
         signal(SignalKind::user_defined1()).context("installing the SIGUSR1 handler")?;
+    // Privileges the rest of the run does not need go now.
+    crate::confine::after_attach()?;
     health::set_ready(true);
     log::info!("ready: {} programs attached", attached.len());
 
@@ -180,7 +186,7 @@ pub async fn run(
         let hold_deadline = pipeline.enricher.hold_deadline();
         health::beat();
         tokio::select! {
-            read = reader.read(&mut raw) => {
+            read = reader.read(&mut raw, pipeline.sink.intake()) => {
                 read?;
                 pipeline.process(&mut raw);
             }
@@ -192,6 +198,7 @@ pub async fn run(
                 if hold_deadline.is_some() => pipeline.release(false),
             _ = loss_tick.tick() => {
                 pipeline.enricher.metadata.publish();
+                pipeline.filter.tick();
                 pipeline.report_loss()
             }
             _ = sighup.recv() => {
@@ -211,7 +218,7 @@ pub async fn run(
     attached.detach_all(&mut ebpf)?;
     tokio::time::sleep(Duration::from_millis(50)).await;
     drop(ebpf);
-    reader.drain(&mut raw)?;
+    reader.drain(&mut raw, pipeline.sink.intake())?;
     pipeline.process(&mut raw);
     pipeline.release(true);
     pipeline.report_loss();
@@ -259,7 +266,9 @@ pub struct Pipeline {
     sink: Fanout,
     metrics: PipelineMetrics,
     line: String,
+    /// Rendered records for the sinks, and where each ends.
     batch: Vec<u8>,
+    ends: Vec<u32>,
     pub received: u64,
     pub written: u64,
 }
@@ -296,9 +305,15 @@ impl Pipeline {
             metrics: PipelineMetrics::new(),
             line: String::with_capacity(4096),
             batch: Vec::with_capacity(1 << 16),
+            ends: Vec::with_capacity(1 << 10),
             received: 0,
             written: 0,
         }
+    }
+
+    /// Where records read are counted (`sensor replay` has no reader).
+    pub fn intake(&self) -> &sink::Intake {
+        self.sink.intake()
     }
 
     /// Delivers or spools what the sinks hold; the pipeline is done.
@@ -316,6 +331,7 @@ impl Pipeline {
             let mut decoded = match decode::decode(record) {
                 Ok(d) => d,
                 Err(e) => {
+                    // Still owed by the sinks until a LOST record counts it.
                     self.loss.undecodable(kind);
                     log::warn!("dropping a malformed record: {e:#}");
                     continue;
@@ -324,6 +340,7 @@ impl Pipeline {
             self.seq.observe(&decoded.header);
             let subject = self.enricher.observe(&decoded);
             let Verdict::Keep(key) = self.filter.verdict(&mut decoded, subject.as_deref()) else {
+                self.sink.intake().discard(1);
                 continue;
             };
             let key = key.map(str::to_owned);
@@ -346,6 +363,7 @@ impl Pipeline {
     /// Renders `ready` into the batch, if it is in scope.
     fn emit(&mut self, ready: &Ready) {
         if !self.filter.scope.admits(ready) {
+            self.sink.intake().discard(1);
             return;
         }
         let kind = EventKind::from_u16(ready.decoded.header.kind);
@@ -358,6 +376,7 @@ impl Pipeline {
             Format::Auditd => render::auditd::render(&enriched, &mut self.line),
         }
         self.batch.extend_from_slice(self.line.as_bytes());
+        self.ends.push(self.batch.len() as u32);
         self.written += 1;
         // A full ring's records would otherwise be rendered into one buffer
         // (tens of MiB at once) before any of it could be written.
@@ -366,11 +385,14 @@ impl Pipeline {
         }
     }
 
-    fn report_loss(&mut self) {
+    /// What was lost since the last call, in a LOST record and metrics.
+    pub fn report_loss(&mut self) {
+        let drops = self.sink.take_lost();
         let mut sinks = Lost::default();
-        for (name, n) in self.sink.take_lost() {
-            log::warn!("sink {name}: {n} records dropped: its spool is full");
-            sinks.add_sink(name, n);
+        // Each sink logs its drops with their cause as they happen (at a
+        // bounded rate); here they are counted.
+        for (name, n) in &drops {
+            sinks.add_sink(name.clone(), *n);
         }
         if let Some(lost) = self.loss.poll(sinks) {
             self.metrics.lost(&lost);
@@ -383,15 +405,19 @@ impl Pipeline {
                 Format::Auditd => render::auditd::render_lost(id, node, &lost, &mut self.line),
             }
             self.hand_over();
-            self.sink.push_lost(self.line.as_bytes());
+            self.sink
+                .push_lost(self.line.as_bytes(), lost.total(), &drops);
+            // Undecodable records are counted in the LOST record now.
+            self.sink.intake().discard(lost.undecodable());
         }
         self.hand_over();
     }
 
     /// Gives the batch to the sinks, whose thread writes it meanwhile.
     fn hand_over(&mut self) {
-        self.sink.push(&self.batch);
+        self.sink.push(&self.batch, &self.ends);
         self.batch.clear();
+        self.ends.clear();
     }
 }
 

@@ -11,7 +11,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, ensure, Context, Result};
 
 pub mod audit_log;
 pub mod auditd;
@@ -179,6 +179,15 @@ impl Sensor {
         }
         // The stderr reader may still be on the last lines.
         thread::sleep(Duration::from_millis(100));
+        // A call outside the daemon's seccomp list fails with EPERM and is
+        // logged: whatever the test checks, that is a defect.
+        if self.stderr().contains("seccomp: denied") {
+            bail!(
+                "the sensor made a system call its seccomp filter denies \
+                 (sensor/src/confine/seccomp.rs); stderr:\n{}",
+                self.stderr()
+            );
+        }
         Ok(self)
     }
 }
@@ -377,6 +386,20 @@ pub fn assert_serials_contiguous(lines: &[String]) -> usize {
     serials.len()
 }
 
+/// The argument after the command of each exec record in `lines` that
+/// starts with `prefix` (a workload's tags), in the order they appear.
+pub fn tags_seen(lines: &[String], prefix: &str) -> Vec<String> {
+    lines
+        .iter()
+        .filter_map(|l| {
+            let v: Value = serde_json::from_str(l).ok()?;
+            let argv = v["EXECVE"]["ARGV"].as_array()?;
+            let arg = argv.get(1)?.as_str()?;
+            arg.starts_with(prefix).then(|| arg.to_string())
+        })
+        .collect()
+}
+
 /// Polls `done` every 100 ms for up to `secs` seconds.
 pub fn wait_until(secs: u64, mut done: impl FnMut() -> bool) -> bool {
     let deadline = Instant::now() + Duration::from_secs(secs);
@@ -396,4 +419,41 @@ pub fn file_lines(path: &std::path::Path) -> Vec<String> {
         .lines()
         .map(String::from)
         .collect()
+}
+
+/// Runs the sensor with `args` (and `env`), expecting it to refuse to
+/// start: returns what it logged, or fails if it became ready instead.
+pub fn refusal(args: &[&str], env: &[(&str, &str)]) -> Result<String> {
+    let mut child = Command::new(sensor_bin())
+        .args(args)
+        .envs(env.iter().copied())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let err = child.stderr.take().unwrap();
+    let log = Arc::new(Mutex::new(String::new()));
+    let sink = log.clone();
+    let reader = thread::spawn(move || {
+        for line in BufReader::new(err).lines().map_while(Result::ok) {
+            let mut log = sink.lock().unwrap();
+            log.push_str(&line);
+            log.push('\n');
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        if log.lock().unwrap().contains("ready") || Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            bail!("it started instead:\n{}", log.lock().unwrap());
+        }
+        thread::sleep(Duration::from_millis(50));
+    };
+    let _ = reader.join();
+    let log = log.lock().unwrap().clone();
+    ensure!(!status.success(), "it exited successfully:\n{log}");
+    Ok(log)
 }

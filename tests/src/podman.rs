@@ -113,6 +113,9 @@ impl Drop for Container {
 pub struct PodRun {
     pub options: Vec<String>,
     pub args: Vec<String>,
+    /// What the downward API's status.podIP gives: the container's address
+    /// on podman's bridge, chosen by the test (`--ip`).
+    pub pod_ip: String,
     /// Seconds between SIGTERM and SIGKILL: terminationGracePeriodSeconds.
     pub grace: u64,
     /// ConfigMap contents and DirectoryOrCreate host paths live here.
@@ -169,11 +172,13 @@ impl PodRun {
             }
         }
         let container = container.context("no container")?;
+        let pod_ip = pod_ip();
         let mut args = Vec::new();
+        let mut vars = Vec::new();
         for (key, value) in container.as_object().context("a container")? {
             match key.as_str() {
                 "args" => args = strings(value)?,
-                "env" => options.extend(env(value, node_name)?),
+                "env" => vars = env(value, node_name, &pod_ip)?,
                 "securityContext" => options.extend(security_context(value)?),
                 "resources" => options.extend(limits(&value["limits"])?),
                 "volumeMounts" => {
@@ -187,9 +192,20 @@ impl PodRun {
                 ),
             }
         }
+        if !options.iter().any(|o| o == "--network=host") {
+            options.push(format!("--ip={pod_ip}"));
+        }
+        // $(VAR) in the arguments, as the kubelet expands them.
+        for arg in &mut args {
+            for (name, value) in &vars {
+                *arg = arg.replace(&format!("$({name})"), value);
+            }
+        }
+        options.extend(vars.iter().map(|(n, v)| format!("--env={n}={v}")));
         Ok(Self {
             options,
             args,
+            pod_ip,
             grace,
             _scratch: scratch,
         })
@@ -205,20 +221,32 @@ fn strings(value: &Value) -> Result<Vec<String>> {
         .collect()
 }
 
-fn env(list: &Value, node_name: &str) -> Result<Vec<String>> {
-    let mut options = Vec::new();
+/// An address on podman's default bridge (10.88.0.0/16) for this test
+/// process, away from the low addresses podman hands out itself.
+fn pod_ip() -> String {
+    let n = std::process::id();
+    format!("10.88.{}.{}", 200 + (n / 250) % 50, 2 + n % 250)
+}
+
+/// The container's environment: (name, value) pairs.
+fn env(list: &Value, node_name: &str, pod_ip: &str) -> Result<Vec<(String, String)>> {
+    let mut vars = Vec::new();
     for var in list.as_array().context("env")? {
         let name = var["name"].as_str().context("env name")?;
         let value = if let Some(v) = var["value"].as_str() {
             v
-        } else if var["valueFrom"]["fieldRef"]["fieldPath"] == "spec.nodeName" {
-            node_name
         } else {
-            bail!("env {name}: only values and spec.nodeName are reproduced");
+            match var["valueFrom"]["fieldRef"]["fieldPath"].as_str() {
+                Some("spec.nodeName") => node_name,
+                Some("status.podIP") => pod_ip,
+                _ => {
+                    bail!("env {name}: only values, spec.nodeName and status.podIP are reproduced")
+                }
+            }
         };
-        options.push(format!("--env={name}={value}"));
+        vars.push((name.to_owned(), value.to_owned()));
     }
-    Ok(options)
+    Ok(vars)
 }
 
 fn security_context(context: &Value) -> Result<Vec<String>> {

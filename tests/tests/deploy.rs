@@ -95,6 +95,22 @@ fn every_variant_runs_on_every_node_with_the_host_view() {
             container["env"][0]["valueFrom"]["fieldRef"]["fieldPath"],
             "spec.nodeName"
         );
+        // Metrics on the pod's address only, which the probes use.
+        let pod_ip = container["env"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["name"] == "POD_IP")
+            .unwrap_or_else(|| panic!("{kustomization}: no POD_IP"));
+        assert_eq!(
+            pod_ip["valueFrom"]["fieldRef"]["fieldPath"], "status.podIP",
+            "{kustomization}"
+        );
+        let args = container["args"].to_string();
+        assert!(
+            args.contains("--metrics-addr=[$(POD_IP)]:9090") && !args.contains("0.0.0.0"),
+            "{kustomization}: {args}"
+        );
         for (probe, path) in [("livenessProbe", "/healthz"), ("readinessProbe", "/readyz")] {
             assert_eq!(container[probe]["httpGet"]["path"], path, "{kustomization}");
         }

@@ -87,6 +87,12 @@ fn observe(pod: &Value, objects: &[Value]) -> Result<Observed> {
     let started = Instant::now();
     let sensor = Sensor::start_command(cmd)?;
     eprintln!("ready {:?} after `podman run`", started.elapsed());
+    // The kubelet's probes reach the metrics server at the pod's address.
+    let probe = sensor_tests::http_get(&format!("{}:9090", spec.pod_ip), "/healthz")?;
+    ensure!(
+        probe == (200, "ok\n".into()),
+        "/healthz at the pod IP: {probe:?}"
+    );
 
     let on_host = marker("host");
     let status = Command::new("/bin/true").arg(&on_host).status()?;

@@ -1,6 +1,7 @@
 //! Sinks: the real rsyslog over UDP, TCP and TLS, an HTTP receiver and a
 //! Splunk HEC stand-in run by the test, files with rotation and reopen;
-//! outages during a steady workload, the spool's bound and shutdown.
+//! outages during a steady workload, the spool's bound and shutdown; files
+//! and directories private whatever the umask, symbolic links refused.
 
 use std::{
     fs,
@@ -17,9 +18,9 @@ use std::{
 use sensor_tests::{
     assert_serials_contiguous, file_lines, free_port,
     http_receiver::Receiver,
-    marker, metric, record,
+    marker, metric, record, refusal,
     rsyslog::{make_certificates, Input, Rsyslog},
-    temp_dir, wait_until, Sensor,
+    sensor_bin, tags_seen, temp_dir, wait_until, Sensor,
 };
 use serde_json::Value;
 
@@ -63,19 +64,6 @@ impl Workload {
         self.stop.store(true, Ordering::Relaxed);
         self.thread.join().unwrap()
     }
-}
-
-/// The workload's tags in the order their records appear in `lines`.
-fn tags_seen(lines: &[String], prefix: &str) -> Vec<String> {
-    lines
-        .iter()
-        .filter_map(|l| {
-            let v: Value = serde_json::from_str(l).ok()?;
-            let argv = v["EXECVE"]["ARGV"].as_array()?;
-            let arg = argv.get(1)?.as_str()?;
-            arg.starts_with(prefix).then(|| arg.to_string())
-        })
-        .collect()
 }
 
 fn wait_for_text(what: &str, secs: u64, lines: impl Fn() -> Vec<String>, needle: &str) {
@@ -213,19 +201,6 @@ fn walk(dir: &Path) -> Vec<String> {
     files
 }
 
-/// Every line of every request, in order.
-fn received_lines(r: &Receiver) -> Vec<String> {
-    r.requests()
-        .iter()
-        .flat_map(|q| {
-            String::from_utf8_lossy(&q.body)
-                .lines()
-                .map(String::from)
-                .collect::<Vec<_>>()
-        })
-        .collect()
-}
-
 /// A destination that can go down and come back.
 trait Destination {
     fn stop(&mut self);
@@ -254,7 +229,7 @@ impl Destination for Receiver {
         Receiver::restart(self).unwrap();
     }
     fn lines(&self) -> Vec<String> {
-        received_lines(self)
+        Receiver::lines(self)
     }
 }
 
@@ -353,7 +328,7 @@ fn splunk_hec_gets_gzipped_events_with_the_token_and_metadata() {
     .unwrap();
     let tag = marker("hec");
     exec_marked(&tag);
-    wait_for_text("HEC event", 20, || received_lines(&receiver), &tag);
+    wait_for_text("HEC event", 20, || receiver.lines(), &tag);
     let log = sensor.stderr();
     sensor.stop().unwrap();
     assert!(!log.contains("4444444444"), "the token was logged: {log}");
@@ -363,7 +338,8 @@ fn splunk_hec_gets_gzipped_events_with_the_token_and_metadata() {
         .all(|q| q.path == "/services/collector/event"
             && q.header("authorization") == Some("Splunk 00000000-1111-2222-3333-444444444444")
             && q.header("content-encoding") == Some("gzip")));
-    let events: Vec<Value> = received_lines(&receiver)
+    let events: Vec<Value> = receiver
+        .lines()
         .iter()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
@@ -464,16 +440,17 @@ fn a_full_spool_drops_the_newest_and_says_so_in_a_lost_record() {
     for i in 0..100 {
         exec_marked(&format!("spool-full-{i}"));
     }
-    assert!(wait_until(20, || sensor
-        .stderr()
-        .contains("records dropped: its spool is full")));
+    assert!(wait_until(20, || sensor.stderr().contains(
+        "records dropped (counted, and reported in LOST records): its spool is full"
+    )));
     let receiver = Receiver::start(port).unwrap();
     // The LOST record, after what the spool kept.
-    assert!(wait_until(60, || received_lines(&receiver)
+    assert!(wait_until(60, || receiver
+        .lines()
         .iter()
         .any(|l| l.contains("\"LOST\""))));
     let stdout = sensor.stop().unwrap();
-    let lines = received_lines(&receiver);
+    let lines = receiver.lines();
     json_lines(&lines);
     let lost: Vec<Value> = lines
         .iter()
@@ -526,9 +503,9 @@ fn shutdown_spools_what_cannot_be_sent_and_the_next_run_sends_it_first() {
     let sensor = Sensor::start(&args).unwrap();
     let second = marker("second-run");
     exec_marked(&second);
-    wait_for_text("record", 30, || received_lines(&receiver), &second);
+    wait_for_text("record", 30, || receiver.lines(), &second);
     sensor.stop().unwrap();
-    let lines = received_lines(&receiver);
+    let lines = receiver.lines();
     let at = |tag: &str| {
         lines
             .iter()
@@ -601,5 +578,158 @@ fn a_full_ring_read_at_once_is_written_without_spooling() {
     );
     assert_eq!(series("sensor_sink_spooled_records_total"), 0);
     sensor.stop().unwrap();
+    fs::remove_dir_all(dir).unwrap();
+}
+
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    fs::symlink_metadata(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .permissions()
+        .mode()
+        & 0o7777
+}
+
+/// The sensor with `args` under the usual umask, 022.
+fn start_with_umask(args: &[&str]) -> Sensor {
+    use std::os::unix::process::CommandExt;
+    let mut cmd = Command::new(sensor_bin());
+    cmd.args(args);
+    // SAFETY: only umask between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::umask(0o022);
+            Ok(())
+        });
+    }
+    Sensor::start_command(cmd).unwrap()
+}
+
+#[test]
+fn files_and_directories_are_private_whatever_the_umask() {
+    let dir = temp_dir("file-modes");
+    let (logs, shipped) = (dir.join("logs"), dir.join("shipped"));
+    fs::create_dir_all(&logs).unwrap();
+    fs::create_dir_all(&shipped).unwrap();
+    let path = logs.join("audit.json");
+    let rotating = format!("file://{}?max_size=8K&keep=2", path.display());
+    let readable = format!(
+        "file://{}?group_read=true",
+        shipped.join("audit.json").display()
+    );
+    let port = free_port();
+    let down = format!("http://127.0.0.1:{port}/ingest?name=down&queue_size=1K");
+    let spool = dir.join("spool");
+    let rules = exec_rules(&dir);
+    let sensor = start_with_umask(&[
+        "--rules",
+        &rules,
+        "--output",
+        &rotating,
+        "--output",
+        &readable,
+        "--output",
+        &down,
+        "--spool-dir",
+        spool.to_str().unwrap(),
+    ]);
+    for i in 0..400 {
+        exec_marked(&format!("modes-{i}"));
+        if logs.join("audit.json.2").exists() && segments(&spool) > 0 {
+            break;
+        }
+    }
+    sensor.stop().unwrap();
+    for file in [
+        path.clone(),
+        logs.join("audit.json.1"),
+        logs.join("audit.json.2"),
+        spool.join("down/lock"),
+        spool.join("down/ledger"),
+    ] {
+        assert_eq!(mode(&file), 0o600, "{}", file.display());
+    }
+    let segs: Vec<String> = walk(&spool)
+        .into_iter()
+        .filter(|p| p.ends_with(".seg"))
+        .collect();
+    assert!(!segs.is_empty(), "nothing spooled: {:?}", walk(&spool));
+    for seg in segs {
+        assert_eq!(mode(Path::new(&seg)), 0o600, "{seg}");
+    }
+    for made in [spool.clone(), spool.join("down")] {
+        assert_eq!(mode(&made), 0o700, "{}", made.display());
+    }
+    assert_eq!(mode(&shipped.join("audit.json")), 0o640);
+    // Directories the sensor did not make keep their mode.
+    assert_eq!(mode(&logs), 0o755);
+    fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_symbolic_link_where_a_file_goes_is_refused_and_its_target_untouched() {
+    let dir = temp_dir("symlinks");
+    let target = dir.join("target");
+    fs::write(&target, "keep\n").unwrap();
+    let link = dir.join("audit.json");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let err = refusal(
+        &[
+            "--output",
+            &format!("file://{}", link.display()),
+            "--spool-dir",
+            dir.join("spool").to_str().unwrap(),
+        ],
+        &[],
+    )
+    .unwrap();
+    assert!(
+        err.contains(&format!("{}: it is a symbolic link", link.display())),
+        "{err}"
+    );
+    assert!(!err.contains("attached"), "{err}");
+    assert_eq!(fs::read_to_string(&target).unwrap(), "keep\n");
+
+    // The spool's lock, taken at start: not truncated through a link, and
+    // the sensor refuses to start rather than run without its spool.
+    let spool = dir.join("spool");
+    fs::create_dir_all(spool.join("down")).unwrap();
+    std::os::unix::fs::symlink(&target, spool.join("down/lock")).unwrap();
+    let port = free_port();
+    let down = format!("http://127.0.0.1:{port}/ingest?name=down&queue_size=1K");
+    let err = refusal(
+        &["--output", &down, "--spool-dir", spool.to_str().unwrap()],
+        &[],
+    )
+    .unwrap();
+    let expected = format!(
+        "{}: it is a symbolic link",
+        spool.join("down/lock").display()
+    );
+    assert!(err.contains(&expected), "{err}");
+    assert_eq!(fs::read_to_string(&target).unwrap(), "keep\n");
+    // Nor is the ledger read or written through one: what it would have
+    // said is unknown (logged), and a new ledger replaces the link.
+    fs::remove_file(spool.join("down/lock")).unwrap();
+    let ledger = spool.join("down/ledger");
+    std::os::unix::fs::symlink(&target, &ledger).unwrap();
+    let rules = exec_rules(&dir);
+    let sensor = Sensor::start(&[
+        "--rules",
+        &rules,
+        "--output",
+        &down,
+        "--spool-dir",
+        spool.to_str().unwrap(),
+    ])
+    .unwrap();
+    let expected = format!("{}: it is a symbolic link", ledger.display());
+    assert!(sensor.stderr().contains(&expected), "{}", sensor.stderr());
+    let meta = fs::symlink_metadata(&ledger).unwrap();
+    assert!(meta.file_type().is_file(), "{meta:?}");
+    assert_eq!(mode(&ledger), 0o600);
+    sensor.stop().unwrap();
+    assert_eq!(fs::read_to_string(&target).unwrap(), "keep\n");
+    assert_eq!(segments(&spool), 0, "{:?}", walk(&spool));
     fs::remove_dir_all(dir).unwrap();
 }

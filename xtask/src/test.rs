@@ -9,6 +9,9 @@ use crate::build::build;
 use crate::cmd::{self, cargo};
 use crate::{image, kernels, setup};
 
+/// The userspace crates (sensor-ebpf only builds for the BPF target).
+const WORKSPACE: [&str; 3] = ["--workspace", "--exclude", "sensor-ebpf"];
+
 /// The matrix's test (tests/tests/kernels.rs), run after the host suite.
 const MATRIX_TEST: &str = "every_kernel_of_the_matrix";
 
@@ -42,7 +45,7 @@ pub fn test(kernel: Option<&str>, args: &[String]) -> Result<()> {
         cmd::run(
             workspace_tests(&sensor, &object)
                 .env("SENSOR_IMAGE", image)
-                .args(["--workspace", "--exclude", "sensor-ebpf"])
+                .args(WORKSPACE)
                 .args(cargo_args)
                 .arg("--")
                 .args(&skip_matrix),
@@ -56,21 +59,16 @@ pub fn test(kernel: Option<&str>, args: &[String]) -> Result<()> {
         matrix.env("SENSOR_KERNELS", names);
     }
     cmd::run(
-        matrix.args([
-            "-p",
-            "sensor-tests",
-            "--test",
-            "kernels",
-            "--",
-            MATRIX_TEST,
-            "--exact",
-        ]),
+        // The host suite's package selection, so that features unify as
+        // they did there and nothing is built again.
+        matrix
+            .args(WORKSPACE)
+            .args(["--test", "kernels", "--", MATRIX_TEST, "--exact"]),
         "see the failing kernels above (`cargo xtask kernels` lists the last results)",
     )
 }
 
-/// `cargo test --release`, with the paths the integration tests need
-/// (sensor-ebpf only builds for the BPF target: callers name packages).
+/// `cargo test --release`, with the paths the integration tests need.
 fn workspace_tests(sensor: &Path, object: &Path) -> Command {
     let mut cmd = cargo();
     cmd.args(["test", "--release"])

@@ -90,7 +90,7 @@ pub fn try_exit(ctx: &TracePointContext) -> Result<(), i32> {
     let task = process::current_task();
     process::fill(&mut s.event.process, task)?;
     s.event.syscall = syscall::info(pending);
-    if !filter::keep(&s.event.process, &s.event.syscall) {
+    if !filter::keep(&s.event.process, &s.event.syscall, pending.nr) {
         return Err(0);
     }
     s.event.creds = ExecCreds::default();
@@ -121,7 +121,7 @@ pub fn try_sched_process_exec(ctx: &RawTracePointContext) -> Result<(), i32> {
     let ts = match pending {
         Some(p) => {
             s.event.syscall = syscall::info(p);
-            if !filter::keep(&s.event.process, &s.event.syscall) {
+            if !filter::keep(&s.event.process, &s.event.syscall, p.nr) {
                 fl |= flags::TREE_ONLY;
             }
             s.event.creds.old_caps = p.caps;

@@ -28,7 +28,7 @@ pub fn try_exit(ctx: &TracePointContext) -> Result<(), i32> {
     let task = process::current_task();
     process::fill(&mut s.event.process, task)?;
     s.event.syscall = syscall::info(pending);
-    if !filter::keep(&s.event.process, &s.event.syscall) {
+    if !filter::keep(&s.event.process, &s.event.syscall, SYS_MMAP) {
         return Err(0);
     }
     s.event.inode = InodeInfo::default();

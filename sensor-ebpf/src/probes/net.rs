@@ -29,7 +29,7 @@ pub const SYS_ACCEPT4: u32 = 288;
 fn subject(p: &mut ProcessInfo, s: &mut SyscallInfo, pending: &Pending) -> Result<(), i32> {
     process::fill(p, process::current_task())?;
     *s = syscall::info(pending);
-    if filter::keep(p, s) {
+    if filter::keep(p, s, pending.nr) {
         Ok(())
     } else {
         Err(0)

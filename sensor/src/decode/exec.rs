@@ -79,7 +79,7 @@ pub fn decode(raw: Bytes) -> Result<Exec> {
         },
         success: has(flags::SUCCESS),
         tree_only: has(flags::TREE_ONLY),
-        exe: join_path(&exe, has(flags::EXE_DELETED)),
+        exe: join_path(&exe, has(flags::EXE_DELETED), has(flags::EXE_TRUNCATED)),
         exe_inode: has(flags::HAS_INODE).then_some(e.exe_inode),
         script_inode: has(flags::HAS_SCRIPT_INODE).then_some(e.script_inode),
         elf_interp: if has(flags::HAS_ELF_INTERP) {
@@ -90,7 +90,7 @@ pub fn decode(raw: Bytes) -> Result<Exec> {
             ElfInterp::None
         },
         creds: has(flags::OLD_CREDS).then_some(e.creds),
-        cwd: join_path(&cwd, has(flags::CWD_DELETED)),
+        cwd: join_path(&cwd, has(flags::CWD_DELETED), has(flags::CWD_TRUNCATED)),
         argv: split_argv(&argv),
         argv_truncated: truncated(flags::ARGV_TRUNCATED, e.argv_len, e.argv_total),
         env: find_env(&env),

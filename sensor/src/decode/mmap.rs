@@ -29,7 +29,11 @@ pub fn decode(raw: Bytes) -> Result<Mmap> {
             syscall: e.syscall,
         },
         file: (e.flags & flags::HAS_FILE != 0).then(|| MappedFile {
-            path: join_path(&path, e.flags & flags::DELETED != 0),
+            path: join_path(
+                &path,
+                e.flags & flags::DELETED != 0,
+                e.flags & flags::PATH_TRUNCATED != 0,
+            ),
             inode: e.inode,
         }),
     })

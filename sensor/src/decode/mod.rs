@@ -4,6 +4,7 @@
 
 pub mod cgroup;
 pub mod exec;
+pub mod generic;
 pub mod lifecycle;
 pub mod login;
 pub mod mmap;
@@ -29,6 +30,8 @@ pub enum Event {
     Tty(tty::Tty),
     Login(login::Login),
     Cgroup(cgroup::CgroupMade),
+    /// Any other syscall a rule names.
+    Syscall(generic::Syscall),
 }
 
 /// The subject and the syscall of a SYSCALL record.
@@ -56,6 +59,7 @@ impl Event {
             Event::Tty(e) => &e.call.process,
             Event::Login(e) => &e.call.process,
             Event::Cgroup(e) => &e.process,
+            Event::Syscall(e) => &e.call.process,
         }
     }
 }
@@ -79,6 +83,7 @@ pub fn decode(raw: Bytes) -> Result<Decoded> {
         Some(EventKind::Exit) => Event::Exit(lifecycle::decode_exit(&raw)?),
         Some(EventKind::Tty) => Event::Tty(tty::decode(raw)?),
         Some(EventKind::Login) => Event::Login(login::decode(&raw)?),
+        Some(EventKind::Syscall) => Event::Syscall(generic::decode(raw)?),
         Some(EventKind::Cgroup) => Event::Cgroup(cgroup::decode(raw)?),
         None => anyhow::bail!("unknown event kind {}", header.kind),
     };
@@ -137,9 +142,20 @@ pub fn c_str(raw: &[u8]) -> &[u8] {
     raw.iter().position(|&b| b == 0).map_or(raw, |n| &raw[..n])
 }
 
-/// Path components arrive leaf first, each NUL-terminated.
-pub fn join_path(components: &[u8], deleted: bool) -> Vec<u8> {
-    let mut path = Vec::with_capacity(components.len() + 1);
+/// What starts a path the kernel side could not walk to the root.
+pub const TRUNCATED_PATH: &[u8] = b"...";
+
+/// What a path walk left: components leaf first, each NUL-terminated.
+/// A walk that stopped before the root (`truncated`: deeper than the
+/// kernel side walks, mounts included, or longer than a path) gives the
+/// end of the path after `...`, so it never reads as a whole one: the
+/// kernel itself never prints a partial path (it writes `<too_long>`), and
+/// a name that is not absolute never matches a rule as one.
+pub fn join_path(components: &[u8], deleted: bool, truncated: bool) -> Vec<u8> {
+    let mut path = Vec::with_capacity(components.len() + 4);
+    if truncated {
+        path.extend_from_slice(TRUNCATED_PATH);
+    }
     for c in components
         .split(|&b| b == 0)
         .rev()
@@ -163,9 +179,17 @@ mod tests {
 
     #[test]
     fn paths_are_rebuilt_from_leaf_first_components() {
-        assert_eq!(join_path(b"curl\0bin\0usr\0", false), b"/usr/bin/curl");
-        assert_eq!(join_path(b"", false), b"/");
-        assert_eq!(join_path(b"memfd:x\0", true), b"/memfd:x (deleted)");
+        assert_eq!(
+            join_path(b"curl\0bin\0usr\0", false, false),
+            b"/usr/bin/curl"
+        );
+        assert_eq!(join_path(b"", false, false), b"/");
+        assert_eq!(join_path(b"memfd:x\0", true, false), b"/memfd:x (deleted)");
+        // Cut by the walk: the end of the path, never a whole one.
+        assert_eq!(
+            join_path(b"sudo\0bin\0usr\0", false, true),
+            b".../usr/bin/sudo"
+        );
     }
 
     #[test]

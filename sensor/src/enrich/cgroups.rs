@@ -203,7 +203,12 @@ fn resolve(mount: &File, point: &str, id: u64) -> Option<String> {
         )
     };
     if fd < 0 {
-        return None; // gone (ESTALE), or not ours to open
+        // Gone (ESTALE), or not ours to open; or no descriptor left.
+        crate::fds::warn_if_exhausted(
+            "opening a cgroup by its id (its events lose their container)",
+            &std::io::Error::last_os_error(),
+        );
+        return None;
     }
     let fd = unsafe { OwnedFd::from_raw_fd(fd) };
     let link = CString::new(format!("/proc/self/fd/{}", fd.as_raw_fd())).ok()?;

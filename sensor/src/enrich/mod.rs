@@ -19,7 +19,7 @@ use crate::decode::{Decoded, Event};
 
 pub use clock::{EventId, Ids};
 pub use names::Names;
-pub use processes::{ProcessEntry, ProcessKey, Processes};
+pub use processes::{ProcessEntry, ProcessKey, Processes, Target};
 use runtime::{Attribution, ContainerMeta, Metadata};
 
 /// Where events come from, beyond the kernel record.
@@ -64,6 +64,8 @@ pub struct Ready {
     pub container: Option<Arc<ContainerMeta>>,
     /// An exec's PATH items, BPRM_FCAPS and SCRIPT.
     pub exec: Option<exec::ExecFacts>,
+    /// The process the syscall acted on (kill, ptrace).
+    pub target: Option<Target>,
 }
 
 impl Ready {
@@ -99,6 +101,7 @@ pub struct Enriched<'a> {
     pub placement: Option<&'a cgroups::Placement>,
     pub container: Option<&'a ContainerMeta>,
     pub exec: Option<&'a exec::ExecFacts>,
+    pub target: Option<&'a Target>,
 }
 
 impl Enricher {
@@ -144,6 +147,15 @@ impl Enricher {
             Event::Exec(x) => Some(exec::facts(x, &mut self.files, self.full_caps)),
             _ => None,
         };
+        let target = match &decoded.event {
+            Event::Syscall(x) => match x.extra {
+                Some(crate::decode::generic::Extra::Target(pid)) => {
+                    Some(self.processes.target(pid))
+                }
+                _ => None,
+            },
+            _ => None,
+        };
         let mut ready = Ready {
             parent: self.processes.get(decoded.event.process().ppid),
             placement: self.cgroups.placement(decoded.event.process()),
@@ -152,6 +164,7 @@ impl Enricher {
             subject,
             container: None,
             exec,
+            target,
         };
         let Some(id) = ready.cri_container_id().map(str::to_owned) else {
             return Some(ready);
@@ -199,6 +212,7 @@ impl Enricher {
             placement: ready.placement.as_deref(),
             container: ready.container.as_deref(),
             exec: ready.exec.as_ref(),
+            target: ready.target.as_ref(),
         }
     }
 }

@@ -21,6 +21,7 @@ use super::clock::{Clock, EventId};
 use crate::{
     decode::{c_str, exec::split_argv, Decoded, Event},
     render::PROCTITLE_MAX,
+    rules::Identity,
 };
 
 /// Bound on remembered processes, should exits be missed (a full ring).
@@ -41,6 +42,8 @@ pub struct ProcessEntry {
     pub pid: u32,
     pub comm: Vec<u8>,
     pub exe: Vec<u8>,
+    /// The image's identity, which the rules match `exe` by.
+    pub exe_identity: Option<Identity>,
     pub ppid: u32,
     /// The command line as PROCTITLE holds it (cut at 128 bytes).
     pub proctitle: Vec<Bytes>,
@@ -68,6 +71,7 @@ impl ProcessEntry {
                 .as_bytes()
                 .to_vec(),
             exe: exe.as_bytes().to_vec(),
+            exe_identity: None,
             ppid,
             proctitle: proctitle(argv),
             key: Cell::new(key),
@@ -143,6 +147,7 @@ impl Processes {
                         pid: p.pid,
                         comm: c_str(&p.comm).to_vec(),
                         exe: exec.exe.clone(),
+                        exe_identity: exec.exe_inode.as_ref().map(Identity::of_inode),
                         ppid: p.ppid,
                         proctitle: proctitle(&exec.argv),
                         key: Cell::new(ProcessKey::Started(start_ms)),
@@ -160,6 +165,7 @@ impl Processes {
                     pid: fork.child_pid,
                     comm: c_str(&parent.comm).to_vec(),
                     exe: spawner.as_ref().map(|s| s.exe.clone()).unwrap_or_default(),
+                    exe_identity: spawner.as_ref().and_then(|s| s.exe_identity),
                     ppid: parent.pid,
                     proctitle: spawner
                         .as_ref()
@@ -209,6 +215,7 @@ fn from_proc(pid: u32, clock: &Clock) -> Option<ProcessEntry> {
         pid,
         comm: stat.comm.into_bytes(),
         exe,
+        exe_identity: Identity::of(std::path::Path::new(&format!("/proc/{pid}/exe"))),
         ppid: stat.ppid as u32,
         proctitle: proctitle(&split_argv(&Bytes::from(cmdline))),
         key: Cell::new(ProcessKey::Started(start_ms)),
@@ -216,6 +223,44 @@ fn from_proc(pid: u32, clock: &Clock) -> Option<ProcessEntry> {
         start_ms,
         forked: false,
     })
+}
+
+/// A process a syscall acted on (OBJ_PID: the one signalled or traced),
+/// as /proc shows it when the event is read: fields of a process already
+/// gone are unknown (None).
+pub struct Target {
+    pub pid: i32,
+    pub auid: Option<u32>,
+    pub uid: Option<u32>,
+    pub ses: Option<u32>,
+    pub comm: Option<Vec<u8>>,
+}
+
+impl Processes {
+    /// The process `pid` as a syscall's target.
+    pub fn target(&mut self, pid: i32) -> Target {
+        let read = |file: &str| -> Option<u32> {
+            std::fs::read_to_string(format!("/proc/{pid}/{file}"))
+                .ok()?
+                .trim()
+                .parse()
+                .ok()
+        };
+        let uid = procfs::process::Process::new(pid)
+            .and_then(|p| p.status())
+            .ok()
+            .map(|s| s.ruid);
+        Target {
+            pid,
+            auid: read("loginuid"),
+            uid,
+            ses: read("sessionid"),
+            comm: u32::try_from(pid)
+                .ok()
+                .and_then(|p| self.get(p))
+                .map(|e| e.comm.clone()),
+        }
+    }
 }
 
 /// The arguments as the kernel's PROCTITLE record holds them: the command

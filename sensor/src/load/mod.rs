@@ -1,6 +1,7 @@
 //! Stage 1, load: preflight (privileges, BTF, tracefs), then the programs
 //! into the kernel with their settings, then attach.
 
+pub mod attach;
 pub mod btf;
 pub mod features;
 pub mod kallsyms;
@@ -12,20 +13,17 @@ pub mod tracefs;
 use std::path::PathBuf;
 
 use anyhow::{anyhow, bail, Context, Result};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 use aya::maps::{Array, ProgramArray};
 use aya::{
-    programs::{
-        raw_trace_point::RawTracePointLinkId, trace_point::TracePointLinkId, ProgramError,
-        RawTracePoint, TracePoint,
-    },
+    programs::{ProgramError, RawTracePoint, TracePoint},
     Ebpf, EbpfLoader,
 };
 use sensor_common::{
     config::SensorConfig,
     offsets::KernelOffsets,
-    rules::{KernelPredicate, KernelRulesMeta},
+    rules::{KernelPredicate, KernelRange, KernelRulesMeta},
 };
 
 use programs::{Attach, Program, Tails, PROGRAMS};
@@ -203,10 +201,10 @@ fn bytes_of<T: aya::Pod>(value: &T) -> &[u8] {
 fn load_one(ebpf: &mut Ebpf, program: &Program) -> Result<Verified, Refused> {
     let start = std::time::Instant::now();
     let loaded = match program.attach {
-        Attach::Tracepoint(_) | Attach::Tail(Tails::Tracepoint, _) => {
+        Attach::Tracepoint(_) | Attach::Tail(Tails::Tracepoint, _) | Attach::EachSyscall(_) => {
             typed::<TracePoint>(ebpf, program).map(|p| p.load())
         }
-        Attach::RawTracepoint | Attach::Tail(Tails::Raw, _) => {
+        Attach::RawTracepoint(_) | Attach::Tail(Tails::Raw, _) => {
             typed::<RawTracePoint>(ebpf, program).map(|p| p.load())
         }
     };
@@ -243,81 +241,7 @@ pub fn load(opts: &LoadOptions, kernel: &Kernel) -> Result<Ebpf> {
     Ok(ebpf)
 }
 
-/// Attaches one loaded program.
-pub fn attach(ebpf: &mut Ebpf, program: &Program) -> Result<Link> {
-    let attached = match program.attach {
-        Attach::Tracepoint(category) => typed::<TracePoint>(ebpf, program)?
-            .attach(category, program.name)
-            .map(Link::Tracepoint),
-        Attach::RawTracepoint => typed::<RawTracePoint>(ebpf, program)?
-            .attach(program.name)
-            .map(Link::Raw),
-        Attach::Tail(..) => return Ok(Link::Continuation),
-    };
-    attached.with_context(|| format!("attaching {} to the {}", program.name, program.point()))
-}
-
-pub enum Link {
-    Tracepoint(TracePointLinkId),
-    Raw(RawTracePointLinkId),
-    /// A continuation (`Attach::Tail`) is in the program array, not attached.
-    Continuation,
-}
-
-/// The programs attached now, kept to what the rules need: a syscall no
-/// rule can record costs nothing.
-#[derive(Default)]
-pub struct Attachments {
-    links: HashMap<&'static str, Link>,
-}
-
-impl Attachments {
-    pub fn len(&self) -> usize {
-        self.links.len()
-    }
-
-    /// Detaches every program. The maps stay, so that a program still
-    /// running meanwhile continues in its tail calls (the program arrays
-    /// are emptied when their maps go).
-    pub fn detach_all(&mut self, ebpf: &mut Ebpf) -> Result<()> {
-        for program in PROGRAMS {
-            match self.links.remove(program.name) {
-                Some(Link::Tracepoint(id)) => typed::<TracePoint>(ebpf, program)?.detach(id)?,
-                Some(Link::Raw(id)) => typed::<RawTracePoint>(ebpf, program)?.detach(id)?,
-                Some(Link::Continuation) | None => {}
-            }
-        }
-        Ok(())
-    }
-
-    /// Attaches what `syscalls` need and detaches what they no longer do.
-    pub fn sync(&mut self, ebpf: &mut Ebpf, syscalls: &BTreeSet<u32>) -> Result<()> {
-        for program in PROGRAMS {
-            let needed = program.needed(syscalls);
-            match (needed, self.links.remove(program.name)) {
-                (true, None) => {
-                    self.links.insert(program.name, attach(ebpf, program)?);
-                }
-                (true, Some(link)) => {
-                    self.links.insert(program.name, link);
-                }
-                (false, Some(Link::Tracepoint(id))) => typed::<TracePoint>(ebpf, program)?
-                    .detach(id)
-                    .with_context(|| format!("detaching {}", program.name))?,
-                (false, Some(Link::Raw(id))) => {
-                    typed::<RawTracePoint>(ebpf, program)?
-                        .detach(id)
-                        .with_context(|| format!("detaching {}", program.name))?
-                }
-                (false, Some(Link::Continuation)) => {}
-                (false, None) => {}
-            }
-        }
-        Ok(())
-    }
-}
-
-fn typed<'a, P>(ebpf: &'a mut Ebpf, program: &Program) -> Result<&'a mut P>
+pub(super) fn typed<'a, P>(ebpf: &'a mut Ebpf, program: &Program) -> Result<&'a mut P>
 where
     &'a mut P: TryFrom<&'a mut aya::programs::Program, Error = ProgramError>,
 {
@@ -367,6 +291,13 @@ pub fn set_rules(ebpf: &mut Ebpf, rules: &crate::rules::RuleFile) -> Result<()> 
         Array::try_from(ebpf.map_mut("RULES").context("the RULES map is missing")?)?;
     for (i, predicate) in compiled.predicates.iter().enumerate() {
         table.set(i as u32, predicate, 0)?;
+    }
+    let mut ranges: Array<_, KernelRange> = Array::try_from(
+        ebpf.map_mut("RANGES")
+            .context("the RANGES map is missing")?,
+    )?;
+    for (slot, range) in compiled.ranges.iter().enumerate() {
+        ranges.set(slot as u32, range, 0)?;
     }
     let mut meta: Array<_, KernelRulesMeta> = Array::try_from(
         ebpf.map_mut("RULES_META")

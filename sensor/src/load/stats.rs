@@ -153,10 +153,10 @@ fn measure_one(obj: &Object, program: &'static Program) -> Result<Stats> {
         .with_context(|| format!("program {} is not in the eBPF object", program.name))?;
     let function = &obj.functions[&prog.function_key()];
     let prog_type = match program.attach {
-        Attach::Tracepoint(_) | Attach::Tail(Tails::Tracepoint, _) => {
+        Attach::Tracepoint(_) | Attach::Tail(Tails::Tracepoint, _) | Attach::EachSyscall(_) => {
             bpf_prog_type::BPF_PROG_TYPE_TRACEPOINT
         }
-        Attach::RawTracepoint | Attach::Tail(Tails::Raw, _) => {
+        Attach::RawTracepoint(_) | Attach::Tail(Tails::Raw, _) => {
             bpf_prog_type::BPF_PROG_TYPE_RAW_TRACEPOINT
         }
     };

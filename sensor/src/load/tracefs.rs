@@ -8,6 +8,7 @@ use anyhow::{bail, Result};
 pub const TRACEFS: &str = "/sys/kernel/tracing";
 const DEBUGFS_TRACING: &str = "/sys/kernel/debug/tracing";
 
+#[derive(Clone)]
 pub enum Tracefs {
     Mounted(&'static str),
     MountedNow(&'static str),
@@ -18,6 +19,24 @@ impl Tracefs {
         match self {
             Tracefs::Mounted(p) | Tracefs::MountedNow(p) => p,
         }
+    }
+
+    /// Whether the kernel has tracepoint `event` (`syscalls/sys_enter_open`).
+    pub fn has_event(&self, event: &str) -> bool {
+        Path::new(self.dir()).join("events").join(event).is_dir()
+    }
+
+    /// How many arguments `syscalls:sys_enter_NAME` declares: the fields
+    /// after `__syscall_nr`.
+    pub fn syscall_arity(&self, name: &str) -> Option<u32> {
+        let format = std::fs::read_to_string(
+            Path::new(self.dir())
+                .join("events/syscalls")
+                .join(format!("sys_enter_{name}"))
+                .join("format"),
+        )
+        .ok()?;
+        Some(arity(&format))
     }
 
     /// The offset of `field` in tracepoint `event`'s record (`sched/sched_process_exit`),
@@ -32,6 +51,16 @@ impl Tracefs {
         .ok()?;
         parse_offset(&format, field)
     }
+}
+
+/// The fields of a `sys_enter_*` format after `__syscall_nr`.
+fn arity(format: &str) -> u32 {
+    format
+        .lines()
+        .filter(|l| l.trim().starts_with("field:"))
+        .skip_while(|l| !l.contains("__syscall_nr"))
+        .skip(1)
+        .count() as u32
 }
 
 /// `field:bool group_dead; offset:32; size:1;…` (tab-separated) → 32.
@@ -97,5 +126,20 @@ mod tests {
         assert_eq!(parse_offset(format, "common_type"), Some(0));
         assert_eq!(parse_offset(format, "comm"), None); // an array: "comm[16]"
         assert_eq!(parse_offset(format, "missing"), None);
+    }
+
+    #[test]
+    fn a_syscalls_arguments_follow_its_number() {
+        let format = "name: sys_enter_openat\nformat:\n\
+            \tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n\
+            \tfield:int __syscall_nr;\toffset:8;\tsize:4;\tsigned:1;\n\
+            \tfield:int dfd;\toffset:16;\tsize:8;\tsigned:0;\n\
+            \tfield:const char * filename;\toffset:24;\tsize:8;\tsigned:0;\n\
+            \tfield:int flags;\toffset:32;\tsize:8;\tsigned:0;\n\
+            \tfield:umode_t mode;\toffset:40;\tsize:8;\tsigned:0;\n";
+        assert_eq!(arity(format), 4);
+        let tracefs = ensure_mounted().unwrap();
+        assert_eq!(tracefs.syscall_arity("getpid"), Some(0));
+        assert_eq!(tracefs.syscall_arity("openat"), Some(4));
     }
 }

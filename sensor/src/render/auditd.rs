@@ -26,9 +26,12 @@
 //! sensor could not read (a file's capabilities when the file changed
 //! after the exec) is `?`.
 
+mod generic;
+
 use std::fmt::Write;
 
 use bytes::Bytes;
+use sensor_common::process::InodeInfo;
 
 use super::{dev, tty};
 use crate::{
@@ -44,6 +47,7 @@ use crate::{
     },
     enrich::{caps::BprmFcaps, cgroup::Origin, exec::PathItem, files::FileCaps, Enriched, EventId},
     loss::Lost,
+    rules::Arch,
 };
 
 /// Record types.
@@ -64,6 +68,10 @@ use crate::{
 /// time, serial or `-m`, not by `-p`/`-ui`; their fields show with `-i`.
 pub mod kind {
     pub const SYSCALL: &str = "SYSCALL";
+    pub const FD_PAIR: &str = "FD_PAIR";
+    pub const OBJ_PID: &str = "OBJ_PID";
+    pub const CAPSET: &str = "CAPSET";
+    pub const SOCKETCALL: &str = "SOCKETCALL";
     pub const EXECVE: &str = "EXECVE";
     pub const CWD: &str = "CWD";
     pub const PATH: &str = "PATH";
@@ -124,6 +132,7 @@ pub fn render(e: &Enriched, out: &mut String) {
         Event::Tty(x) => tty_record(&mut r, e, x),
         Event::Login(x) => login(&mut r, e, x),
         Event::Cgroup(_) => {} // never kept by the filter
+        Event::Syscall(x) => generic::render(&mut r, e, x),
     }
     if !r.out.is_empty() {
         origin(&mut r, e);
@@ -269,12 +278,26 @@ fn untrusted_or_null(o: &mut String, raw: Option<&[u8]>) {
     }
 }
 
-/// The SYSCALL record (`audit_log_exit`, `audit_log_task_info`,
-/// `audit_log_key`). No `subj=`: the kernel writes it only with an LSM.
+/// The SYSCALL record of a 64-bit call.
 fn syscall(
     r: &mut Records,
     e: &Enriched,
     call: &Call,
+    items: usize,
+    exe: Option<&[u8]>,
+    key: Option<&str>,
+) {
+    syscall_in(r, e, call, Arch::X86_64, items, exe, key)
+}
+
+/// The SYSCALL record (`audit_log_exit`, `audit_log_task_info`,
+/// `audit_log_key`) of a call of `arch`. No `subj=`: the kernel writes it
+/// only with an LSM.
+fn syscall_in(
+    r: &mut Records,
+    e: &Enriched,
+    call: &Call,
+    arch: Arch,
     items: usize,
     exe: Option<&[u8]>,
     key: Option<&str>,
@@ -290,7 +313,7 @@ fn syscall(
             "arch={:x} syscall={} success={} exit={} a0={:x} a1={:x} a2={:x} a3={:x} items={items} \
              ppid={} pid={} auid={} uid={} gid={} euid={} suid={} fsuid={} egid={} sgid={} fsgid={} \
              tty={} ses={} comm=",
-            super::ARCH_X86_64,
+            crate::rules::audit_arch(arch),
             sc.nr,
             if sc.ret >= 0 { "yes" } else { "no" },
             sc.ret,
@@ -330,7 +353,13 @@ fn exec(r: &mut Records, e: &Enriched, x: &Exec) {
         bprm_fcaps(r, b);
     }
     if x.success {
-        for body in execve_records(&x.argv) {
+        let mut bodies = execve_records(&x.argv);
+        // The kernel never cuts argv: where the sensor did (--argv-max), the
+        // last EXECVE record says so after the last argument kept.
+        if let (Some(t), Some(last)) = (&x.argv_truncated, bodies.last_mut()) {
+            let _ = write!(last, " argv_kept={} argv_total={}", t.kept, t.total);
+        }
+        for body in bodies {
             r.record(kind::EXECVE, |o| o.push_str(&body));
         }
     }
@@ -352,26 +381,50 @@ fn mode(mode: u32) -> String {
     }
 }
 
-/// One PATH record (`audit_log_name`, `audit_log_fcaps`).
+/// An exec's PATH record: a file it opened, or the name a failed one
+/// could not look up.
 fn path_item(o: &mut String, i: usize, item: &PathItem) {
+    let nametype = if item.inode.is_some() {
+        "NORMAL"
+    } else {
+        "UNKNOWN"
+    };
+    path_record(
+        o,
+        i,
+        item.name.as_deref(),
+        item.inode.as_ref(),
+        nametype,
+        item.caps.as_ref(),
+    );
+}
+
+/// One PATH record (`audit_log_name`, `audit_log_fcaps`); `caps` None
+/// when the file could not be read as the kernel recorded it.
+fn path_record(
+    o: &mut String,
+    i: usize,
+    name: Option<&[u8]>,
+    inode: Option<&InodeInfo>,
+    nametype: &str,
+    caps: Option<&FileCaps>,
+) {
     let _ = write!(o, "item={i} name=");
-    untrusted_or_null(o, item.name.as_deref());
-    match &item.inode {
-        Some(n) => {
-            let _ = write!(
-                o,
-                " inode={} dev={} mode={} ouid={} ogid={} rdev={} nametype=NORMAL",
-                n.ino,
-                dev(n.dev),
-                mode(n.mode),
-                n.uid,
-                n.gid,
-                dev(n.rdev),
-            );
-        }
-        None => o.push_str(" nametype=UNKNOWN"),
+    untrusted_or_null(o, name);
+    if let Some(n) = inode {
+        let _ = write!(
+            o,
+            " inode={} dev={} mode={} ouid={} ogid={} rdev={}",
+            n.ino,
+            dev(n.dev),
+            mode(n.mode),
+            n.uid,
+            n.gid,
+            dev(n.rdev),
+        );
     }
-    match &item.caps {
+    let _ = write!(o, " nametype={nametype}");
+    match caps {
         Some(c) => {
             cap(o, "cap_fp", c.permitted);
             cap(o, "cap_fi", c.inheritable);
@@ -786,6 +839,20 @@ mod tests {
             "node=node-a type=PROCTITLE msg=audit(1700000000.200:102): proctitle=\"bash\"\n",
         );
         assert_eq!(out, expected);
+    }
+
+    #[test]
+    fn a_generic_calls_path_item_has_rdev_and_file_capabilities() {
+        let (event, ctx) = subject_ctx(open_dev_null());
+        let out = render_event(121, event, ctx);
+        let path = out.lines().find(|l| l.contains("type=PATH")).unwrap();
+        assert_eq!(
+            path.split_once("): ").unwrap().1,
+            "item=0 name=\"/dev/null\" inode=4 dev=00:05 mode=020666 ouid=0 ogid=0 rdev=01:03 \
+             nametype=NORMAL cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0 cap_frootid=0"
+        );
+        assert!(out.contains(" syscall=257 success=yes exit=3 "));
+        assert!(out.contains(" items=1 "));
     }
 
     #[test]

@@ -9,11 +9,13 @@ use sensor_common::{
     exec::ExecCreds,
     process::{InodeInfo, ProcessInfo, SyscallInfo},
     scope::CgroupKey,
+    syscalls::{self, Arch, Family},
 };
 
 use crate::{
     decode::{
         exec::{ElfInterp, Exec},
+        generic::{Extra, Lookup, PathName, Syscall},
         lifecycle::{Exit, Fork},
         login::Login,
         mmap::{MappedFile, Mmap},
@@ -269,6 +271,63 @@ pub fn connect() -> (Event, ProcessEntry) {
     (event, subject)
 }
 
+/// /dev/null: a device file, whose PATH item carries the device it
+/// stands for (`rdev`).
+pub const DEV_NULL: InodeInfo = InodeInfo {
+    ino: 4,
+    dev: 5,
+    mode: 0o20666,
+    rdev: 1 << 20 | 3,
+    ..CAT
+};
+
+/// openat(AT_FDCWD, "/dev/null", O_RDONLY) = 3: a call the generic
+/// programs record.
+pub fn open_dev_null() -> (Event, ProcessEntry) {
+    const OPENAT: u32 = 257;
+    let Some(Family::Path(args)) = syscalls::by_number(Arch::X86_64, OPENAT).map(|s| s.family)
+    else {
+        unreachable!("openat names a path");
+    };
+    let event = Event::Syscall(Syscall {
+        call: call(4252, "cat", OPENAT, 3, [-100i64 as u64, 0x5610, 0, 0, 0, 0]),
+        arch: Arch::X86_64,
+        paths: vec![PathName {
+            name: Bytes::from_static(b"/dev/null"),
+            arg: args[0],
+            parent: None,
+            after: Lookup::Found(DEV_NULL),
+            before: Lookup::Unknown,
+        }],
+        cwd: Some(b"/root".to_vec()),
+        extra: None,
+    });
+    let subject = entry(4252, "/usr/bin/cat", &[b"cat", b"/dev/null"], 97);
+    (event, subject)
+}
+
+/// capset(2) leaving every set empty but a permitted and effective
+/// CAP_NET_RAW.
+pub fn capset() -> (Event, ProcessEntry) {
+    const CAPSET: u32 = 126;
+    let net_raw = 1 << 13;
+    let event = Event::Syscall(Syscall {
+        call: call(
+            4253,
+            "ping",
+            CAPSET,
+            0,
+            [0x7ffd0010, 0x7ffd0020, 0, 0, 0, 0],
+        ),
+        arch: Arch::X86_64,
+        paths: Vec::new(),
+        cwd: None,
+        extra: Some(Extra::Caps([0, net_raw, net_raw, 0])),
+    });
+    let subject = entry(4253, "/usr/bin/ping", &[b"ping", b"::1"], 98);
+    (event, subject)
+}
+
 /// mmap(NULL, 4096, PROT_READ|PROT_EXEC, MAP_PRIVATE, 3, 0) of libc.
 pub fn mmap_file() -> (Event, ProcessEntry) {
     let event = Event::Mmap(Mmap {
@@ -382,6 +441,7 @@ pub fn render_with(
         placement: ctx.placement,
         container: ctx.container,
         exec: ctx.exec.as_ref(),
+        target: None,
     };
     let mut out = String::new();
     render(&e, &mut out);

@@ -13,12 +13,16 @@
 //! ALL-CAPS. The sensor's own records and additions are ALL-CAPS too, in
 //! keys laurel never uses, so they never collide with an auditd field.
 
+mod generic;
+
 use std::fmt::Write;
+
+use sensor_common::process::InodeInfo;
 
 use super::{
     dev,
     encode::{json_str, push_int, Int},
-    names, sockaddr, tty, ARCH_X86_64,
+    names, sockaddr, tty,
 };
 use crate::{
     decode::{
@@ -36,6 +40,7 @@ use crate::{
         ProcessEntry, ProcessKey,
     },
     loss::Lost,
+    rules::Arch,
 };
 
 /// Writes one JSON object; keys in the order they are added.
@@ -173,6 +178,7 @@ pub fn render(e: &Enriched, out: &mut String) {
         Event::Tty(x) => tty_record(&mut top, e, x),
         Event::Login(x) => login(&mut top, e, x),
         Event::Cgroup(_) => {} // never kept by the filter
+        Event::Syscall(x) => generic::render(&mut top, e, x),
     }
     placement(&mut top, e);
     top.end();
@@ -300,6 +306,7 @@ struct Record<'a> {
     /// The rule's key: the event's, or none (a LOGIN's write, which no
     /// rule chose).
     keyed: bool,
+    arch: Arch,
 }
 
 impl Record<'_> {
@@ -308,6 +315,7 @@ impl Record<'_> {
             items: 0,
             exe: None,
             keyed: true,
+            arch: Arch::X86_64,
         }
     }
 }
@@ -316,7 +324,7 @@ fn syscall(top: &mut Obj, e: &Enriched, call: &Call, r: Record, interpret: impl 
     let p = &call.process;
     let sc = &call.syscall;
     let mut s = top.object("SYSCALL");
-    s.hex("arch", ARCH_X86_64.into());
+    s.hex("arch", crate::rules::audit_arch(r.arch).into());
     s.num("syscall", sc.nr);
     s.str("success", if sc.ret >= 0 { b"yes" } else { b"no" });
     s.num("exit", sc.ret);
@@ -344,8 +352,14 @@ fn syscall(top: &mut Obj, e: &Enriched, call: &Call, r: Record, interpret: impl 
         let _ = write!(argv.out, "\"0x{a:x}\"");
     }
     argv.end();
-    s.str("ARCH", b"x86_64");
-    s.str("SYSCALL", names::syscall(sc.nr).as_bytes());
+    s.str(
+        "ARCH",
+        match r.arch {
+            Arch::X86_64 => b"x86_64",
+            Arch::I386 => b"i386",
+        },
+    );
+    s.str("SYSCALL", names::syscall(r.arch, sc.nr).as_bytes());
     interpret(&mut s);
     if let Some(subject) = e.subject {
         pid(&mut s, e, subject);
@@ -525,11 +539,41 @@ fn exec(top: &mut Obj, e: &Enriched, x: &Exec) {
     proctitle_of(top, &crate::enrich::processes::proctitle(&x.argv));
 }
 
-/// One PATH item (`audit_log_name`), with laurel's OUID and OGID.
+/// An exec's PATH item: a file it opened, or the name a failed one could
+/// not look up.
 fn path_item(o: &mut Obj, e: &Enriched, i: usize, item: &PathItem) {
+    let nametype = if item.inode.is_some() {
+        "NORMAL"
+    } else {
+        "UNKNOWN"
+    };
+    let name = item.name.as_deref();
+    path_record(
+        o,
+        e,
+        i,
+        name,
+        item.inode.as_ref(),
+        nametype,
+        item.caps.as_ref(),
+    );
+}
+
+/// One PATH item (`audit_log_name`, `audit_log_fcaps`), with laurel's
+/// OUID and OGID; `caps` None when the file could not be read as the
+/// kernel recorded it.
+fn path_record(
+    o: &mut Obj,
+    e: &Enriched,
+    i: usize,
+    name: Option<&[u8]>,
+    inode: Option<&InodeInfo>,
+    nametype: &str,
+    caps: Option<&FileCaps>,
+) {
     o.num("item", i);
-    o.str_or_null("name", item.name.as_deref());
-    if let Some(n) = &item.inode {
+    o.str_or_null("name", name);
+    if let Some(n) = inode {
         o.num("inode", n.ino);
         o.str("dev", dev(n.dev).as_bytes());
         o.str("mode", format!("0o{:o}", n.mode as u16).as_bytes());
@@ -537,16 +581,9 @@ fn path_item(o: &mut Obj, e: &Enriched, i: usize, item: &PathItem) {
         o.num("ogid", n.gid);
         o.str("rdev", dev(n.rdev).as_bytes());
     }
-    o.str(
-        "nametype",
-        if item.inode.is_some() {
-            b"NORMAL"
-        } else {
-            b"UNKNOWN"
-        },
-    );
-    file_caps(o, "cap_", item.caps.as_ref());
-    if let Some(n) = &item.inode {
+    o.str("nametype", nametype.as_bytes());
+    file_caps(o, "cap_", caps);
+    if let Some(n) = inode {
         o.str("OUID", e.names.user(n.uid).as_bytes());
         o.str("OGID", e.names.group(n.gid).as_bytes());
     }
@@ -942,6 +979,33 @@ mod tests {
             json!({"EVENT_ID": "1700000000.200:96"})
         );
         assert_eq!(v["PROCTITLE"]["ARGV"], json!(["python3", "-c", "x"]));
+    }
+
+    #[test]
+    fn a_generic_calls_path_items_are_the_execs_kind() {
+        let v = with_subject(open_dev_null());
+        assert_eq!(v["SYSCALL"]["SYSCALL"], "openat");
+        assert_eq!(v["SYSCALL"]["items"], 1);
+        assert_eq!(v["CWD"], json!({"cwd": "/root"}));
+        assert_eq!(
+            v["PATH"],
+            json!([{"item": 0, "name": "/dev/null", "inode": 4, "dev": "00:05",
+                    "mode": "0o20666", "ouid": 0, "ogid": 0, "rdev": "01:03",
+                    "nametype": "NORMAL", "cap_fp": "0x0", "cap_fi": "0x0", "cap_fe": 0,
+                    "cap_fver": "0x0", "cap_frootid": "0", "OUID": "root", "OGID": "root"}])
+        );
+    }
+
+    #[test]
+    fn capset_is_a_list_of_laurels_hexadecimal_sets() {
+        let v = with_subject(capset());
+        assert_eq!(v["SYSCALL"]["SYSCALL"], "capset");
+        assert_eq!(
+            v["CAPSET"],
+            json!([{"pid": 4253, "cap_pi": "0x0", "cap_pp": "0x2000", "cap_pe": "0x2000",
+                    "cap_pa": "0x0"}])
+        );
+        assert!(v.get("PATH").is_none());
     }
 
     #[test]

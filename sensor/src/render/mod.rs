@@ -10,9 +10,6 @@ pub mod sockaddr;
 
 use crate::enrich::{cgroup::Runtime, runtime::ContainerMeta};
 
-/// auditd's number for x86_64 (`AUDIT_ARCH_X86_64`).
-pub const ARCH_X86_64: u32 = 0xc000_003e;
-
 /// The kernel caps PROCTITLE at 128 bytes (MAX_PROCTITLE_AUDIT_LEN).
 pub const PROCTITLE_MAX: usize = 128;
 

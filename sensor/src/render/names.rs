@@ -1,21 +1,9 @@
 //! Interpreted names for numbers in records (the ALL-CAPS fields), as
 //! `ausearch -i` gives them.
 
-pub fn syscall(nr: u32) -> &'static str {
-    match nr {
-        0 => "read",
-        1 => "write",
-        9 => "mmap",
-        41 => "socket",
-        42 => "connect",
-        43 => "accept",
-        49 => "bind",
-        54 => "setsockopt",
-        59 => "execve",
-        288 => "accept4",
-        322 => "execveat",
-        _ => "unknown",
-    }
+/// A syscall's name on its architecture.
+pub fn syscall(arch: crate::rules::Arch, nr: u32) -> &'static str {
+    sensor_common::syscalls::by_number(arch, nr).map_or("unknown", |s| s.name)
 }
 
 fn lookup(table: &[(u64, &'static str)], value: u64) -> Option<&'static str> {

@@ -9,8 +9,11 @@
 use std::collections::BTreeSet;
 use std::iter;
 
+use sensor_common::syscalls::{Arch, SYSCALLS};
+
 use super::{
-    Action, Field, FieldName, Op, Rule, RuleFile, Value, AUDIT_ARCH_X86_64, MMAP, PROT_EXEC, TRACED,
+    audit_arch, Action, Field, FieldName, Identity, Op, PathValue, Rule, RuleFile, SyscallId,
+    Value, MMAP, PROT_EXEC,
 };
 
 /// `ctx->return_valid` as the kernel compares it for `success`.
@@ -20,7 +23,9 @@ const AUDITSC_FAILURE: u32 = 2;
 /// What the rules look at in a syscall event (all from the kernel, at exit).
 #[derive(Debug, Clone, Copy)]
 pub struct RuleInput<'a> {
-    /// x86_64 number.
+    /// The syscall's architecture (an i386 one: a 32-bit process, or
+    /// `int 0x80`) and its number there.
+    pub arch: Arch,
     pub syscall: u32,
     pub success: bool,
     pub exit: i64,
@@ -38,9 +43,37 @@ pub struct RuleInput<'a> {
     /// u32::MAX when unset.
     pub auid: u32,
     pub ses: u32,
-    pub exe: &'a [u8],
-    /// The event's PATH names.
-    pub paths: &'a [&'a [u8]],
+    /// The running image.
+    pub exe: Object<'a>,
+    /// The files the event names (its PATH items).
+    pub paths: &'a [Object<'a>],
+}
+
+/// A file an event names: its name as written, and its identity when the
+/// kernel side read its inode.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Object<'a> {
+    /// Absolute when the kernel side walked it to the root; a name that
+    /// does not start with `/` is the end of a path (`.../bin/true`, cut
+    /// by the walk) or a name as passed (relative), never a whole path.
+    pub name: &'a [u8],
+    pub identity: Option<Identity>,
+}
+
+impl Object<'_> {
+    /// Whether this is the file at the rule's path: by identity, as the
+    /// kernel matches; by name only where an identity is missing, and then
+    /// only a whole absolute name.
+    fn is(&self, rule: &PathValue) -> bool {
+        match (self.identity, rule.identity) {
+            (Some(object), Some(file)) => object == file,
+            _ => self.whole() && self.name == rule.name.as_slice(),
+        }
+    }
+
+    fn whole(&self) -> bool {
+        self.name.starts_with(b"/")
+    }
 }
 
 impl RuleFile {
@@ -49,23 +82,32 @@ impl RuleFile {
         let rule = self.rules.iter().find(|rule| {
             rule.syscalls.contains(input.syscall) && rule.fields.iter().all(|f| f.matches(input))
         })?;
+        // The kernel's rule holds syscall numbers whatever their arch: a
+        // rule without `arch` matches number N of either table (auditctl
+        // warns about it), as here.
         match rule.action {
             Action::Always => Some(rule.key.as_deref()),
             Action::Never => None,
         }
     }
 
-    /// The traced syscalls some `always` rule can record: the programs worth
-    /// attaching. A syscall is left out when no `always` rule names it, or a
-    /// `never` rule that always matches (no fields, or only `arch=b64`)
-    /// comes first.
-    pub fn syscalls(&self) -> BTreeSet<u32> {
-        TRACED
-            .iter()
-            .map(|&(_, nr)| nr)
-            .filter(|&nr| {
-                for rule in self.deciding(nr) {
-                    match (rule.action, rule.constant()) {
+    /// The syscalls some `always` rule can record, by arch: the programs
+    /// worth attaching. A syscall is left out when no `always` rule names
+    /// it, or a `never` rule that always matches it (no fields, or only
+    /// `arch`) comes first.
+    pub fn syscalls(&self) -> BTreeSet<SyscallId> {
+        let every = SYSCALLS.iter().flat_map(|s| {
+            [Arch::X86_64, Arch::I386].into_iter().filter_map(|arch| {
+                Some(SyscallId {
+                    arch,
+                    nr: s.number(arch)?,
+                })
+            })
+        });
+        every
+            .filter(|&id| {
+                for rule in self.deciding(id) {
+                    match (rule.action, rule.constant(id.arch)) {
                         (Action::Always, _) => return true,
                         (Action::Never, Some(true)) => return false,
                         (Action::Never, _) => {}
@@ -81,8 +123,9 @@ impl RuleFile {
     /// `-F a2&=0x4`, or `-F a2=N` with N executable). The kernel side may
     /// then drop other mmaps before they reach the ring buffer.
     pub fn mmap_needs_only_exec(&self) -> bool {
-        for rule in self.deciding(MMAP) {
-            match (rule.action, rule.constant()) {
+        let mmap = SyscallId::x86_64(MMAP);
+        for rule in self.deciding(mmap) {
+            match (rule.action, rule.constant(mmap.arch)) {
                 (Action::Always, _) => {
                     if !rule.fields.iter().any(Field::requires_prot_exec) {
                         return false;
@@ -95,21 +138,21 @@ impl RuleFile {
         true
     }
 
-    /// The rules an event of syscall `nr` can reach, in order, without
+    /// The rules an event of syscall `id` can reach, in order, without
     /// those that can never match it.
-    fn deciding(&self, nr: u32) -> impl Iterator<Item = &Rule> {
-        self.rules
-            .iter()
-            .filter(move |rule| rule.syscalls.contains(nr) && rule.constant() != Some(false))
+    pub fn deciding(&self, id: SyscallId) -> impl Iterator<Item = &Rule> {
+        self.rules.iter().filter(move |rule| {
+            rule.syscalls.contains(id.nr) && rule.constant(id.arch) != Some(false)
+        })
     }
 }
 
 impl Rule {
-    /// Some(result) when the fields match every traced event, or none.
-    fn constant(&self) -> Option<bool> {
+    /// Some(result) when the fields match every event of `arch`, or none.
+    pub fn constant(&self, arch: Arch) -> Option<bool> {
         let mut all = Some(true);
         for field in &self.fields {
-            match field.constant() {
+            match field.constant(arch) {
                 Some(false) => return Some(false),
                 Some(true) => {}
                 None => all = None,
@@ -123,9 +166,14 @@ impl Field {
     fn matches(&self, input: &RuleInput) -> bool {
         use FieldName::*;
         match &self.value {
+            // The kernel's AUDIT_COMPARE_*: two ids of the event.
+            Value::Field(other) => match (id(self.name, input), id(*other, input)) {
+                (Some(left), Some(right)) => compare(left, self.op, right),
+                _ => false,
+            },
             Value::Num(value) => {
                 let left = match self.name {
-                    Arch => AUDIT_ARCH_X86_64,
+                    Arch => audit_arch(input.arch),
                     Pid => input.pid,
                     Ppid => input.ppid,
                     // audit_uid_comparator/audit_gid_comparator compare kuids
@@ -167,14 +215,16 @@ impl Field {
                 compare(left, self.op, right)
             }
             Value::Path(path) => {
-                // The kernel matches exe, watches (path) and trees (dir) by
-                // inode; the sensor has names: exe is the running image, path
-                // and dir look at the PATH names and the exe.
-                let mut names = input.paths.iter().copied().chain(iter::once(input.exe));
+                // The kernel matches exe and watches (path) by inode, and
+                // so does the sensor, where the kernel side read the inode;
+                // trees (dir) by the names of the PATH items and the exe,
+                // whole ones only, so that a path cut by the walk never
+                // counts as one it is the end of.
+                let mut objects = input.paths.iter().chain(iter::once(&input.exe));
                 let hit = match self.name {
-                    Exe => input.exe == path.as_slice(),
-                    Path => names.any(|name| name == path.as_slice()),
-                    Dir => names.any(|name| inside(name, path)),
+                    Exe => input.exe.is(path),
+                    Path => objects.any(|o| o.is(path)),
+                    Dir => objects.any(|o| o.whole() && inside(o.name, &path.name)),
                     _ => false,
                 };
                 // != negates, as the kernel does for these fields.
@@ -183,10 +233,11 @@ impl Field {
         }
     }
 
-    /// Some(result) for a field with the same result on every traced event.
-    fn constant(&self) -> Option<bool> {
+    /// Some(result) for a field with the same result on every event of
+    /// `arch`.
+    fn constant(&self, arch: Arch) -> Option<bool> {
         match (self.name, &self.value) {
-            (FieldName::Arch, Value::Num(arch)) => Some(compare(AUDIT_ARCH_X86_64, self.op, *arch)),
+            (FieldName::Arch, Value::Num(v)) => Some(compare(audit_arch(arch), self.op, *v)),
             _ => None,
         }
     }
@@ -202,6 +253,23 @@ impl Field {
             _ => false,
         }
     }
+}
+
+/// An id field's value in `input` (the fields `-C` compares).
+fn id(name: FieldName, input: &RuleInput) -> Option<u32> {
+    use FieldName::*;
+    Some(match name {
+        Uid => input.uid,
+        Euid => input.euid,
+        Suid => input.suid,
+        Fsuid => input.fsuid,
+        Gid => input.gid,
+        Egid => input.egid,
+        Sgid => input.sgid,
+        Fsgid => input.fsgid,
+        Auid => input.auid,
+        _ => return None,
+    })
 }
 
 /// `dir` holds `name`: equal, or a prefix followed by `/`.

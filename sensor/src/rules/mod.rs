@@ -15,35 +15,71 @@
 //! The rule file lives in `parse.rs`, the kernel's comparisons in `eval.rs`,
 //! the generated syscall and errno names in `tables.rs`.
 
-use std::collections::BTreeSet;
+use std::{collections::BTreeSet, os::unix::ffi::OsStrExt};
 
 mod eval;
 pub mod kernel;
 mod parse;
-mod tables;
+pub(crate) mod tables;
 #[cfg(test)]
 mod tests;
 
-pub use eval::RuleInput;
+pub use eval::{Object, RuleInput};
 pub use parse::load;
+pub use sensor_common::syscalls::Arch;
 
-/// The syscalls the sensor traces (x86_64 numbers). Rules may only ask to
-/// record these; `never` rules and `-S all` apply to them.
-pub const TRACED: [(&str, u32); 9] = [
-    ("execve", 59),
-    ("execveat", 322),
-    ("socket", 41),
-    ("connect", 42),
-    ("accept", 43),
-    ("bind", 49),
-    ("setsockopt", 54),
-    ("accept4", 288),
-    ("mmap", 9),
-];
-
-/// `AUDIT_ARCH_X86_64` (`EM_X86_64 | __AUDIT_ARCH_64BIT | __AUDIT_ARCH_LE`):
-/// the `arch` of every event the sensor sees.
+/// `AUDIT_ARCH_X86_64` (`EM_X86_64 | __AUDIT_ARCH_64BIT | __AUDIT_ARCH_LE`)
+/// and `AUDIT_ARCH_I386` (`EM_386 | __AUDIT_ARCH_LE`): the `arch` of a
+/// 64-bit syscall and of a 32-bit one (an i386 binary's, or `int 0x80`).
 pub const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
+pub const AUDIT_ARCH_I386: u32 = 0x4000_0003;
+
+/// The `arch` value of events of `arch`.
+pub const fn audit_arch(arch: Arch) -> u32 {
+    match arch {
+        Arch::X86_64 => AUDIT_ARCH_X86_64,
+        Arch::I386 => AUDIT_ARCH_I386,
+    }
+}
+
+/// A syscall as the kernel's audit tells them apart: its architecture and
+/// its number there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct SyscallId {
+    pub arch: Arch,
+    pub nr: u32,
+}
+
+impl SyscallId {
+    pub const fn x86_64(nr: u32) -> Self {
+        Self {
+            arch: Arch::X86_64,
+            nr,
+        }
+    }
+
+    /// Its slot in the kernel side's per-syscall tables.
+    pub const fn slot(&self) -> u32 {
+        match self.arch {
+            Arch::X86_64 => self.nr,
+            Arch::I386 => sensor_common::rules::I386_BASE + self.nr,
+        }
+    }
+}
+
+/// `b64:openat`, `b32:socketcall`: as `-F arch=` and `-S` name it.
+impl std::fmt::Display for SyscallId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let arch = match self.arch {
+            Arch::X86_64 => "b64",
+            Arch::I386 => "b32",
+        };
+        match sensor_common::syscalls::by_number(self.arch, self.nr) {
+            Some(s) => write!(f, "{arch}:{}", s.name),
+            None => write!(f, "{arch}:{}", self.nr),
+        }
+    }
+}
 
 const MMAP: u32 = 9;
 const PROT_EXEC: u32 = 0x4;
@@ -97,7 +133,7 @@ impl Syscalls {
     }
 }
 
-/// `-F name op value`.
+/// `-F name op value`, or `-C name op name`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Field {
     pub name: FieldName,
@@ -151,7 +187,62 @@ pub enum Value {
     /// A 32-bit value, as the kernel's rule format holds every number.
     Num(u32),
     /// An absolute path (`exe`, `path`, `dir`; `dir` without a trailing `/`).
-    Path(Vec<u8>),
+    Path(PathValue),
+    /// Another field of the same event (`-C uid!=euid`).
+    Field(FieldName),
+}
+
+/// A rule's path, and the identity of the file there when the rules were
+/// loaded or last refreshed ([`RuleFile::refresh_identities`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PathValue {
+    pub name: Vec<u8>,
+    pub identity: Option<Identity>,
+}
+
+/// A file's identity as the kernel's audit matches `exe` and `path`: its
+/// device (the kernel's encoding, `major << 20 | minor`) and inode. Names
+/// can be forged (a mount namespace, a chroot, a bind mount, a path too
+/// deep to walk); identities cannot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Identity {
+    pub dev: u32,
+    pub ino: u64,
+}
+
+impl Identity {
+    /// The file at `path` (symlinks followed, as the kernel resolves them).
+    pub fn of(path: &std::path::Path) -> Option<Self> {
+        use std::os::unix::fs::MetadataExt;
+        let meta = std::fs::metadata(path).ok()?;
+        let dev = meta.dev();
+        Some(Self {
+            dev: libc::major(dev) << 20 | libc::minor(dev),
+            ino: meta.ino(),
+        })
+    }
+
+    /// An inode as the kernel programs read it.
+    pub fn of_inode(inode: &sensor_common::process::InodeInfo) -> Self {
+        Self {
+            dev: inode.dev,
+            ino: inode.ino,
+        }
+    }
+}
+
+impl RuleFile {
+    /// Looks up again the identity of every rule path: the file at a path
+    /// may be replaced (a package upgrade) or appear later, and the kernel's
+    /// audit follows it there.
+    pub fn refresh_identities(&mut self) {
+        for field in self.rules.iter_mut().flat_map(|r| r.fields.iter_mut()) {
+            if let Value::Path(p) = &mut field.value {
+                let name = std::ffi::OsStr::from_bytes(&p.name);
+                p.identity = Identity::of(std::path::Path::new(name));
+            }
+        }
+    }
 }
 
 /// The sensor's own rule set, `rules/default.rules`: every traced class,

@@ -12,9 +12,12 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Result};
 
-use super::tables::{ERRNOS, SYSCALLS};
+use sensor_common::syscalls::{self, Arch};
+
+use super::tables::ERRNOS;
 use super::{
-    Action, Field, FieldName, Op, Rule, RuleFile, Syscalls, Value, AUDIT_ARCH_X86_64, TRACED,
+    Action, Field, FieldName, Op, PathValue, Rule, RuleFile, Syscalls, Value, AUDIT_ARCH_I386,
+    AUDIT_ARCH_X86_64,
 };
 
 /// auditctl's limit on the joined key (`AUDIT_MAX_KEY_LEN`).
@@ -23,8 +26,6 @@ const MAX_KEY_LEN: usize = 256;
 const MAX_SYSCALL: u32 = 2048;
 /// How auditctl joins several keys of one rule (`AUDIT_KEY_SEPARATOR`).
 const KEY_SEPARATOR: &str = "\x01";
-/// `AUDIT_ARCH_I386`.
-const AUDIT_ARCH_I386: u32 = 0x4000_0003;
 
 /// Reads a rule file, or a directory as augenrules reads /etc/audit/rules.d:
 /// its `*.rules` files (not hidden ones) in `ls -v` order, as one rule list
@@ -43,7 +44,15 @@ pub fn load(path: &Path, skip_unsupported: bool) -> Result<RuleFile> {
     let mut builder = Builder::new(skip_unsupported);
     for file in files {
         let label = file.display().to_string();
-        let text = fs::read_to_string(&file).map_err(|e| anyhow!("{label}: {e}"))?;
+        let bytes = fs::read(&file).map_err(|e| anyhow!("{label}: {e}"))?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            let at = e.utf8_error().valid_up_to();
+            let line = e.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count() + 1;
+            anyhow!(
+                "{label}:{line}: not UTF-8 text (byte {at}): audit rules are text in auditctl \
+                 syntax; is this the right file?"
+            )
+        })?;
         builder.file(&label, &text, &names)?;
     }
     Ok(builder.finish())
@@ -171,7 +180,10 @@ impl Builder {
                     self.warnings.push(format!("{at}: rule skipped: {why}"));
                     continue;
                 }
-                Err(LineError::Unsupported(why)) => bail!("{at}: unsupported: {why}"),
+                Err(LineError::Unsupported(why)) => bail!(
+                    "{at}: unsupported: {why} (--skip-unsupported-rules skips such rules, \
+                     with a warning each)"
+                ),
             };
             self.notes
                 .extend(parsed.notes.into_iter().map(|note| format!("{at}: {note}")));
@@ -190,11 +202,13 @@ impl Builder {
     fn finish(self) -> RuleFile {
         let mut rules: Vec<Rule> = self.prepended.into_iter().rev().collect();
         rules.extend(self.appended);
-        RuleFile {
+        let mut file = RuleFile {
             rules,
             warnings: self.warnings,
             notes: self.notes,
-        }
+        };
+        file.refresh_identities();
+        file
     }
 }
 
@@ -243,6 +257,9 @@ fn parse_line(line: &str, names: &Names) -> Result<Parsed, LineError> {
     let mut keys = Vec::new();
     let mut perms = None;
     let mut rule_options = false;
+    // auditctl resolves syscall names in the table of the arch given so far
+    // on the line (x86_64 without one), so `-F arch=b32` goes before -S.
+    let mut names_arch = Arch::X86_64;
     // Every reason the line cannot be honoured, reported together.
     let mut unsupported = Vec::new();
 
@@ -272,7 +289,7 @@ fn parse_line(line: &str, names: &Names) -> Result<Parsed, LineError> {
                 rule_options = true;
                 any_syscall_option = true;
                 for name in arg.split(',') {
-                    match syscall(name)? {
+                    match syscall(name, names_arch)? {
                         Some(nr) => {
                             syscalls.insert(nr);
                         }
@@ -283,15 +300,28 @@ fn parse_line(line: &str, names: &Names) -> Result<Parsed, LineError> {
             "-F" => {
                 rule_options = true;
                 match field(arg, names)? {
-                    FieldItem::Field(f) => fields.push(f),
+                    FieldItem::Field(f) => {
+                        if f.name == FieldName::Arch && any_syscall_option {
+                            // It picks the table -S names are looked up in.
+                            return Err(syntax("arch must be before -S (as auditctl requires)"));
+                        }
+                        if let (FieldName::Arch, Value::Num(AUDIT_ARCH_I386), Op::Eq) =
+                            (f.name, &f.value, f.op)
+                        {
+                            names_arch = Arch::I386;
+                        }
+                        fields.push(f)
+                    }
                     FieldItem::Key(key) => keys.push(key),
                     FieldItem::Unsupported(why) => unsupported.push(why),
                 }
             }
             "-C" => {
                 rule_options = true;
-                split_field(arg)?;
-                unsupported.push(format!("-C {arg}: field comparisons are not supported"));
+                match comparison(arg)? {
+                    Ok(f) => fields.push(f),
+                    Err(why) => unsupported.push(why),
+                }
             }
             "-k" => {
                 rule_options = true;
@@ -322,7 +352,7 @@ fn parse_line(line: &str, names: &Names) -> Result<Parsed, LineError> {
         return Err(syntax(format!("key longer than {MAX_KEY_LEN} bytes")));
     }
 
-    let (action, prepend, exit_rule) = match head {
+    let (action, prepend) = match head {
         Head::Watch(opt, path) => {
             if any_syscall_option || !fields.is_empty() {
                 return Err(syntax("a watch (-w) takes only -p and -k"));
@@ -352,7 +382,7 @@ fn parse_line(line: &str, names: &Names) -> Result<Parsed, LineError> {
                     "-p {perms}: file permission filters need file events, which are not traced"
                 ));
             }
-            (action, prepend, !delete && list == "exit")
+            (action, prepend)
         }
     };
 
@@ -362,32 +392,6 @@ fn parse_line(line: &str, names: &Names) -> Result<Parsed, LineError> {
     } else {
         Syscalls::Only(syscalls)
     };
-    // Only `always` rules ask for records; a `never` rule naming syscalls the
-    // sensor does not see, or all of them, excludes exactly what it says
-    // among the traced ones.
-    if exit_rule && action == Action::Always {
-        match &syscalls {
-            Syscalls::All => unsupported.push(format!(
-                "an always rule on every syscall (-S all, or no -S) cannot be honoured: \
-                 the sensor traces only {}",
-                traced_names()
-            )),
-            Syscalls::Only(set) => {
-                let untraced: Vec<String> = set
-                    .iter()
-                    .filter(|nr| !TRACED.iter().any(|(_, t)| t == *nr))
-                    .map(|&nr| syscall_name(nr))
-                    .collect();
-                if !untraced.is_empty() {
-                    unsupported.push(format!(
-                        "the sensor does not trace syscall {} (it traces {})",
-                        untraced.join(", "),
-                        traced_names()
-                    ));
-                }
-            }
-        }
-    }
     if !unsupported.is_empty() {
         return Err(LineError::Unsupported(unsupported.join("; ")));
     }
@@ -402,17 +406,6 @@ fn parse_line(line: &str, names: &Names) -> Result<Parsed, LineError> {
         prepend,
     ));
     Ok(parsed)
-}
-
-fn traced_names() -> String {
-    TRACED.map(|(name, _)| name).join(", ")
-}
-
-fn syscall_name(nr: u32) -> String {
-    SYSCALLS
-        .iter()
-        .find(|(_, n)| *n == nr)
-        .map_or_else(|| nr.to_string(), |(name, _)| name.to_string())
 }
 
 /// auditctl's options, and whether each takes an argument.
@@ -543,8 +536,8 @@ fn list_action(arg: &str) -> Result<(&str, Action), LineError> {
     Ok((list, action))
 }
 
-/// A `-S` item: a name, a number, or `all` (None).
-fn syscall(name: &str) -> Result<Option<u32>, LineError> {
+/// A `-S` item: a name (in the table of `arch`), a number, or `all` (None).
+fn syscall(name: &str, arch: Arch) -> Result<Option<u32>, LineError> {
     if name == "all" {
         return Ok(None);
     }
@@ -554,11 +547,70 @@ fn syscall(name: &str) -> Result<Option<u32>, LineError> {
             _ => Err(syntax(format!("bad syscall number {name}"))),
         };
     }
-    SYSCALLS
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map(|&(_, nr)| Some(nr))
-        .ok_or_else(|| syntax(format!("unknown syscall {name:?}")))
+    let found = syscalls::by_name(name)
+        .or_else(|| syscalls::by_name(alias(name)))
+        .ok_or_else(|| syntax(format!("unknown syscall {name:?}")))?;
+    found.number(arch).map(Some).ok_or_else(|| {
+        let (this, other, hint) = match arch {
+            Arch::X86_64 => ("x86_64", "i386", "-F arch=b32 before -S"),
+            Arch::I386 => ("i386", "x86_64", "-F arch=b64 before -S"),
+        };
+        syntax(format!(
+            "syscall {name} is not an {this} syscall (it is an {other} one: put {hint})"
+        ))
+    })
+}
+
+/// Names auditctl knows a syscall by that differ from the kernel headers'.
+fn alias(name: &str) -> &str {
+    match name {
+        "pread" => "pread64",
+        "pwrite" => "pwrite64",
+        other => other,
+    }
+}
+
+/// `-C left op right`: two fields of the event compared (the kernel's
+/// `AUDIT_COMPARE_*`): the id families and the object's owner.
+fn comparison(arg: &str) -> Result<Result<Field, String>, LineError> {
+    use FieldName::*;
+    let (left, op, right) = split_field(arg)?;
+    let kind = |name: &str| match name {
+        "uid" => Ok(Ok(Uid)),
+        "euid" => Ok(Ok(Euid)),
+        "suid" => Ok(Ok(Suid)),
+        "fsuid" => Ok(Ok(Fsuid)),
+        "gid" => Ok(Ok(Gid)),
+        "egid" => Ok(Ok(Egid)),
+        "sgid" => Ok(Ok(Sgid)),
+        "fsgid" => Ok(Ok(Fsgid)),
+        "auid" | "loginuid" => Ok(Ok(Auid)),
+        "obj_uid" | "obj_gid" => Ok(Err(format!(
+            "-C {arg}: the object's owner (obj_uid, obj_gid) is not collected"
+        ))),
+        _ => Err(syntax(format!(
+            "-C {arg}: {name} cannot be compared (the ids uid, euid, suid, fsuid, gid, egid, \
+             sgid, fsgid, auid and obj_uid, obj_gid can)"
+        ))),
+    };
+    if !matches!(op, Op::Eq | Op::Ne) {
+        return Err(syntax(format!("-C {arg}: comparisons take = or !=")));
+    }
+    let (l, r) = match (kind(left)?, kind(right)?) {
+        (Ok(l), Ok(r)) => (l, r),
+        (Err(why), _) | (_, Err(why)) => return Ok(Err(why)),
+    };
+    let is_gid = |f: FieldName| matches!(f, Gid | Egid | Sgid | Fsgid);
+    if is_gid(l) != is_gid(r) {
+        return Err(syntax(format!(
+            "-C {arg}: a user id is compared with a user id, a group id with a group id"
+        )));
+    }
+    Ok(Ok(Field {
+        name: l,
+        op,
+        value: Value::Field(r),
+    }))
 }
 
 enum FieldItem<'a> {
@@ -688,7 +740,10 @@ fn field<'a>(arg: &'a str, names: &Names) -> Result<FieldItem<'a>, LineError> {
             v => number(v)?,
         }),
         Exit => Value::Num(errno(value)?),
-        Exe | Path | Dir => Value::Path(path(name, value, kind == Dir)?),
+        Exe | Path | Dir => Value::Path(PathValue {
+            name: path(name, value, kind == Dir)?,
+            identity: None,
+        }),
     };
     if value == Value::Num(u32::MAX) {
         match kind {
@@ -711,7 +766,7 @@ fn field<'a>(arg: &'a str, names: &Names) -> Result<FieldItem<'a>, LineError> {
     }))
 }
 
-/// The x86_64 arch, or why another is unsupported.
+/// The x86_64 or i386 arch, or why another is unsupported.
 fn arch(value: &str) -> Result<Result<u32, String>, LineError> {
     const OTHER_MACHINES: [&str; 12] = [
         "aarch64",
@@ -731,11 +786,9 @@ fn arch(value: &str) -> Result<Result<u32, String>, LineError> {
     let bare_hex = bare_hex.trim_start_matches("0x");
     let numeric = parse_num(value).or_else(|| u32::from_str_radix(bare_hex, 16).ok());
     let x86_64 = Ok(Ok(AUDIT_ARCH_X86_64));
-    let b32 = Ok(Err(format!(
-        "arch={value}: 32-bit syscalls are not traced (the sensor traces b64 only)"
-    )));
+    let b32 = Ok(Ok(AUDIT_ARCH_I386));
     let other = Ok(Err(format!(
-        "arch={value}: the sensor traces x86_64 (b64) syscalls only"
+        "arch={value}: the sensor runs on x86_64, whose syscalls are b64 and b32"
     )));
     match value {
         "b64" | "x86_64" => x86_64,

@@ -1,19 +1,22 @@
 //! `file:///path`: appends lines to a file, rotates it by size
 //! (`max_size`, keeping `keep` old files as `PATH.1` … `PATH.N`), and
-//! reopens it on SIGUSR1 so logrotate can move it away.
+//! reopens it on SIGUSR1 so logrotate can move it away. The file is
+//! opened as [`super::fs`] opens files: 0600 (0640 with `group_read`),
+//! never through a symbolic link.
 
 use std::{
-    fs::{self, File, OpenOptions},
+    fs::{self, File},
     io::Write,
     path::PathBuf,
 };
 
 use anyhow::{Context, Result};
 
-use super::SinkOptions;
+use super::{fs::Mode, SinkOptions};
 
 pub struct FileSink {
     path: PathBuf,
+    mode: Mode,
     /// 0: never rotate.
     max_size: u64,
     keep: u32,
@@ -30,13 +33,30 @@ impl FileSink {
                 path.display()
             );
         }
-        Ok(Self {
+        let mut sink = Self {
             path,
+            mode: if o.group_read == Some(true) {
+                Mode::GROUP_READ
+            } else {
+                Mode::PRIVATE
+            },
             max_size: o.max_size.map_or(0, |s| s.0),
             keep: o.keep.unwrap_or(5),
             file: None,
             size: 0,
-        })
+        };
+        // Now, so that a file the sensor cannot write stops start-up.
+        sink.open()?;
+        Ok(sink)
+    }
+
+    fn open(&mut self) -> Result<&mut File> {
+        if self.file.is_none() {
+            let f = super::fs::append(&self.path, self.mode)?;
+            self.size = f.metadata()?.len();
+            self.file = Some(f);
+        }
+        Ok(self.file.as_mut().expect("opened above"))
     }
 
     pub fn reopen(&mut self) {
@@ -47,19 +67,8 @@ impl FileSink {
         if self.max_size > 0 && self.size > 0 && self.size + lines.len() as u64 > self.max_size {
             self.rotate()?;
         }
-        let file = match &mut self.file {
-            Some(f) => f,
-            None => {
-                let f = OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(&self.path)
-                    .with_context(|| format!("opening {}", self.path.display()))?;
-                self.size = f.metadata()?.len();
-                self.file.insert(f)
-            }
-        };
-        file.write_all(lines)
+        self.open()?
+            .write_all(lines)
             .with_context(|| format!("writing to {}", self.path.display()))?;
         self.size += lines.len() as u64;
         Ok(())

@@ -4,7 +4,7 @@
 //! `token_file`. Also the HTTP/1.1 client the HEC sink uses: keep-alive,
 //! a 2xx answer is the acknowledgement, anything else is retried.
 
-use std::{io::Write, path::PathBuf, time::Duration};
+use std::{io::Write, path::Path, time::Duration};
 
 use anyhow::{bail, Context, Result};
 use flate2::{write::GzEncoder, Compression};
@@ -20,26 +20,39 @@ const RESPONSE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Where a token comes from; read at start and on SIGHUP, never logged.
 pub fn token(o: &SinkOptions) -> Result<Option<String>> {
-    let token = match (&o.token_env, &o.token_file) {
-        (Some(var), _) => Some(std::env::var(var).with_context(|| {
-            format!("option `token_env`: the environment variable {var} is not set")
-        })?),
-        (_, Some(path)) => Some(read_token(path)?),
-        _ => None,
-    };
-    if token
-        .as_deref()
-        .is_some_and(|t| t.trim().is_empty() || t.contains(['\r', '\n']))
-    {
-        bail!("the token is empty or spans lines");
-    }
-    Ok(token.map(|t| t.trim().to_string()))
+    secret(
+        (o.token_env.as_deref(), "option `token_env`"),
+        (o.token_file.as_deref(), "option `token_file`"),
+    )
 }
 
-fn read_token(path: &PathBuf) -> Result<String> {
-    let t = std::fs::read_to_string(path)
-        .with_context(|| format!("option `token_file`: reading {}", path.display()))?;
-    Ok(t.trim().to_string())
+/// A token from an environment variable or a file (each with what names
+/// it in errors), trimmed; never logged, never echoed in an error.
+pub fn secret(
+    (var, var_label): (Option<&str>, &str),
+    (path, path_label): (Option<&Path>, &str),
+) -> Result<Option<String>> {
+    let token = match (var, path) {
+        (Some(var), _) => Some(std::env::var(var).with_context(|| {
+            format!("{var_label}: the environment variable {var} is not set (or not UTF-8)")
+        })?),
+        (_, Some(path)) => Some(
+            std::fs::read_to_string(path)
+                .with_context(|| format!("{path_label}: reading {}", path.display()))?,
+        ),
+        _ => None,
+    };
+    let token = token.map(|t| t.trim().to_string());
+    if token
+        .as_deref()
+        .is_some_and(|t| t.is_empty() || t.contains(['\r', '\n']))
+    {
+        bail!(
+            "{}: the token is empty or spans lines",
+            if var.is_some() { var_label } else { path_label }
+        );
+    }
+    Ok(token)
 }
 
 pub struct Endpoint {

@@ -1,6 +1,7 @@
 //! Stage 7, sink: where rendered lines go. Several at once, each with its
 //! own queue, disk spool and delivery task ([`queue`]), so a slow or
-//! unreachable destination never holds up the pipeline or the others.
+//! unreachable destination never holds up the pipeline or the others, and
+//! its own [`ledger`] of what it owes, so a crash loses nothing unreported.
 //!
 //! A sink is named by a URL, with options in its query string or, in the
 //! config file, as keys beside `url`:
@@ -9,8 +10,10 @@
 //! `http(s)://…/services/collector/event` (Splunk HEC).
 
 pub mod file;
+pub mod fs;
 pub mod hec;
 pub mod http;
+pub mod ledger;
 pub mod net;
 pub mod queue;
 pub mod spool;
@@ -18,13 +21,15 @@ pub mod stdout;
 pub mod syslog;
 pub mod tls;
 
-use std::{path::PathBuf, time::Duration};
+use std::{path::PathBuf, sync::Arc, time::Duration};
 
 use anyhow::{bail, Context, Result};
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
 use crate::metrics::registry;
+pub use ledger::Intake;
+use queue::Batch;
 pub use queue::Queue;
 
 /// A byte size: a number, or a string with a K, M or G suffix (powers of 1024).
@@ -75,6 +80,63 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
         .ok_or(format!("{s:?} is too large"))
 }
 
+/// Each sink's memory queue: 0 would send every record to the spool (and
+/// with a 0 spool, drop it); at most 1 GiB of memory per sink. Below the
+/// pipeline's 1 MiB hand-overs most batches go to the spool: allowed, for
+/// tests of the spool, but not a setting to run with.
+pub const QUEUE_SIZES: (u64, u64) = (1 << 10, 1 << 30);
+/// Each sink's spool: 0 would drop every record the queue cannot hold; at
+/// most 1 TiB.
+pub const SPOOL_SIZES: (u64, u64) = (1 << 10, 1 << 40);
+/// A file sink's `max_size` when not 0: smaller would rotate on nearly
+/// every write.
+const ROTATE_SIZES: (u64, u64) = (4 << 10, 1 << 40);
+/// A file sink's `keep`: each rotation renames every kept file.
+const MAX_KEEP: u32 = 1000;
+
+/// `value` if it lies within `(min, max)`, else why not.
+pub fn within(value: u64, (min, max): (u64, u64)) -> Result<u64, String> {
+    let human = |n: u64| match n.trailing_zeros() {
+        40.. => format!("{}T", n >> 40),
+        30.. => format!("{}G", n >> 30),
+        20.. => format!("{}M", n >> 20),
+        10.. => format!("{}K", n >> 10),
+        _ => n.to_string(),
+    };
+    if (min..=max).contains(&value) {
+        Ok(value)
+    } else {
+        Err(format!(
+            "{value} bytes is out of range: from {} to {}",
+            human(min),
+            human(max)
+        ))
+    }
+}
+
+/// `--queue-size`.
+pub fn parse_queue_size(s: &str) -> Result<u64, String> {
+    within(parse_size(s)?, QUEUE_SIZES)
+}
+
+/// `--spool-size`.
+pub fn parse_spool_size(s: &str) -> Result<u64, String> {
+    within(parse_size(s)?, SPOOL_SIZES)
+}
+
+/// `url` as it may be shown in errors and logs: credentials (`user:password@`)
+/// replaced, so that a password given by mistake is never echoed.
+pub fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..end].rfind('@') {
+        Some(at) => format!("{scheme}://***@{}", &rest[at + 1..]),
+        None => url.to_owned(),
+    }
+}
+
 #[derive(Clone, Copy, PartialEq, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SyslogFormat {
@@ -93,6 +155,9 @@ pub struct SinkOptions {
     pub max_size: Option<Size>,
     /// file: rotated files kept (`PATH.1` … `PATH.N`).
     pub keep: Option<u32>,
+    /// file: the file (0640) and the directories the sensor makes (0750)
+    /// are readable by their group, for a log shipper; otherwise 0600, 0700.
+    pub group_read: Option<bool>,
     /// syslog: facility name (`user`, `auth`, `authpriv`, `local0`…).
     pub facility: Option<String>,
     pub app_name: Option<String>,
@@ -161,7 +226,7 @@ pub fn parse(what: &str, entry: SinkOptions) -> Result<Spec> {
         .with_context(|| format!("{what}: `url` is missing"))?;
     let (base, query) = url.split_once('?').unwrap_or((&url, ""));
     let options = merge_query(what, entry, query)?;
-    let target = target(base).with_context(|| format!("{what}: url {base:?}"))?;
+    let target = target(base).with_context(|| format!("{what}: url {:?}", redact(base)))?;
     let name = match &options.name {
         Some(n) => sanitize(n),
         None => default_name(&target),
@@ -172,7 +237,7 @@ pub fn parse(what: &str, entry: SinkOptions) -> Result<Spec> {
         options,
     };
     spec.check_applicable()
-        .with_context(|| format!("{what} ({url})"))?;
+        .with_context(|| format!("{what} ({})", redact(&url)))?;
     Ok(spec)
 }
 
@@ -302,9 +367,10 @@ impl Spec {
             Target::Http { tls, .. } => (false, false, *tls, true),
         };
         let hec = matches!(self.target, Target::Http { hec: true, .. });
-        let set: [(&str, bool, bool); 14] = [
+        let set: [(&str, bool, bool); 15] = [
             ("max_size", o.max_size.is_some(), file),
             ("keep", o.keep.is_some(), file),
+            ("group_read", o.group_read.is_some(), file),
             ("facility", o.facility.is_some(), syslog),
             ("app_name", o.app_name.is_some(), syslog),
             ("syslog_format", o.syslog_format.is_some(), syslog),
@@ -327,6 +393,18 @@ impl Spec {
         if o.token_env.is_some() && o.token_file.is_some() {
             bail!("options `token_env` and `token_file`: give one");
         }
+        for (key, size, range) in [
+            ("queue_size", o.queue_size, QUEUE_SIZES),
+            ("spool_size", o.spool_size, SPOOL_SIZES),
+            ("max_size", o.max_size.filter(|s| s.0 > 0), ROTATE_SIZES),
+        ] {
+            if let Some(Size(n)) = size {
+                within(n, range).map_err(|e| anyhow::anyhow!("option `{key}`: {e}"))?;
+            }
+        }
+        if o.keep.is_some_and(|k| k > MAX_KEEP) {
+            bail!("option `keep`: at most {MAX_KEEP} rotated files");
+        }
         Ok(())
     }
 
@@ -339,8 +417,10 @@ impl Spec {
     fn start(&self, transport: Transport, defaults: &Defaults) -> Result<Queue> {
         let spool_size = self.options.spool_size.map_or(defaults.spool_size, |s| s.0);
         let queue_size = self.options.queue_size.map_or(defaults.queue_size, |s| s.0);
+        // The spool's directory and ledger are made now, so a directory the
+        // sensor cannot write stops start-up rather than the first outage.
         let spool = spool::Spool::open(defaults.spool_dir.join(&self.name), spool_size)
-            .with_context(|| format!("output {}: its spool", self.name))?;
+            .with_context(|| format!("output {}: its spool directory (--spool-dir)", self.name))?;
         Queue::start(self.name.clone(), transport, queue_size as usize, spool)
     }
 }
@@ -417,6 +497,7 @@ const CLOSE_GRACE: Duration = Duration::from_secs(5);
 pub struct Fanout {
     sinks: Vec<(Spec, Queue)>,
     defaults: Defaults,
+    intake: Intake,
 }
 
 impl Fanout {
@@ -426,6 +507,7 @@ impl Fanout {
         let mut fanout = Self {
             sinks: Vec::new(),
             defaults,
+            intake: Intake::default(),
         };
         for spec in specs {
             if fanout.sinks.iter().any(|(s, _)| s.name == spec.name) {
@@ -439,27 +521,40 @@ impl Fanout {
                 .sinks
                 .push((spec.clone(), spec.start(transport, &fanout.defaults)?));
         }
+        fanout.intake.set(fanout.ledgers());
         Ok(fanout)
     }
 
-    /// Queues a batch of complete lines on every sink; never waits.
-    pub fn push(&self, batch: &[u8]) {
-        self.push_to_all(batch, false);
+    fn ledgers(&self) -> Vec<Arc<ledger::Ledger>> {
+        self.sinks.iter().map(|(_, q)| q.ledger().clone()).collect()
     }
 
-    /// A LOST record: kept by every sink even when its spool is full.
-    pub fn push_lost(&self, line: &[u8]) {
-        self.push_to_all(line, true);
+    /// Where the stages before the sinks count the records they read and
+    /// filter out.
+    pub fn intake(&self) -> &Intake {
+        &self.intake
     }
 
-    fn push_to_all(&self, batch: &[u8], always: bool) {
-        if batch.is_empty() {
+    /// Queues rendered records on every sink (`data`, each ending at its
+    /// offset in `ends`); never waits.
+    pub fn push(&self, data: &[u8], ends: &[u32]) {
+        if ends.is_empty() {
             return;
         }
-        let n = queue::lines(batch);
-        let batch = Bytes::copy_from_slice(batch);
+        let batch = Batch::new(Bytes::copy_from_slice(data), ends.into());
+        self.intake.handed(batch.records());
         for (_, q) in &self.sinks {
-            q.push(batch.clone(), n, always);
+            q.push(batch.clone());
+        }
+    }
+
+    /// A LOST record reporting `total` records, among them each sink's
+    /// drops in `drops`: kept by every sink even when its spool is full.
+    pub fn push_lost(&self, line: &[u8], total: u64, drops: &[(String, u64)]) {
+        let report = Batch::report(Bytes::copy_from_slice(line), total);
+        for (_, q) in &self.sinks {
+            let own = drops.iter().find(|(name, _)| name == q.name());
+            q.push_report(report.clone(), own.map_or(0, |(_, n)| *n));
         }
     }
 
@@ -513,6 +608,9 @@ impl Fanout {
             log::info!("sink {}: closed by the new configuration", spec.name);
             registry().forget("sink", &spec.name);
         }
+        // Before they close: what the pipeline holds is no longer theirs.
+        self.intake
+            .set(old.iter().map(|(_, q)| q.ledger().clone()).collect());
         close_all(closing.into_iter().map(|(_, q)| q)).await;
         self.defaults = defaults;
         let mut failed = None;
@@ -531,6 +629,7 @@ impl Fanout {
                 Err(e) => failed = Some(e),
             }
         }
+        self.intake.set(self.ledgers());
         failed.map_or(Ok(()), Err)
     }
 

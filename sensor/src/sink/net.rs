@@ -28,6 +28,7 @@ pub async fn connect(host: &str, port: u16, tls: Option<&TlsConnector>) -> Resul
     let tcp = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect((host, port)))
         .await
         .with_context(|| format!("connecting to {host}:{port}: timed out"))?
+        .map_err(crate::fds::explain)
         .with_context(|| format!("connecting to {host}:{port}"))?;
     tcp.set_nodelay(true)?;
     let fd = tcp.as_raw_fd();

@@ -1,0 +1,485 @@
+//! Any other syscall a rule names (`sensor_common::generic`): 64-bit ones
+//! at their own `syscalls:` tracepoints, 32-bit ones at `raw_syscalls`
+//! (which the per-syscall tracepoints never fire for).
+//!
+//! The entry saves the arguments and copies the path arguments, as close
+//! as a tracepoint gets to where the kernel copies them (a path read at
+//! exit could have been changed by another thread in between); the exit
+//! writes the record.
+
+use aya_ebpf::{
+    helpers::{
+        bpf_get_current_pid_tgid,
+        generated::{bpf_probe_read_user, bpf_probe_read_user_str},
+    },
+    maps::ProgramArray,
+    programs::{RawTracePointContext, TracePointContext},
+    EbpfContext,
+};
+use sensor_common::{
+    event::EventKind,
+    generic::{
+        family, flags, outcome, path_kind, GenericEvent, PathCopy, PathSpec, SyscallSpec,
+        ARCH_I386, ARCH_X86_64, NO_ARG, PATHS_MAX, PATH_ARG_CAP,
+    },
+    rules::I386_BASE,
+    tail,
+};
+
+use crate::{
+    copy::{self, From},
+    creds, emit, filter,
+    kernel::{fd_file, off, read},
+    maps::{scratch, work, Scratch, PATHS_PENDING, PATH_STAGE, RAW_TAILS, SPECS, TAILS},
+    path, process,
+    resolve::{self, Resolve},
+    syscall::{self, Pending},
+};
+
+/// `syscalls:sys_enter_*`: `int __syscall_nr` at offset 8.
+const ENTER_NR: usize = 8;
+/// `thread_info.status` of a task in a 32-bit syscall (x86's TS_COMPAT).
+const TS_COMPAT: u32 = 0x0002;
+/// `Pending::mark` of a 32-bit call.
+const MARK_COMPAT: u32 = 3;
+/// Bounds a copy position and length in the record's data, by masking.
+const PATH_MASK: u64 = 2 * PATH_ARG_CAP as u64 - 1;
+/// `AT_FDCWD`: a relative name is relative to the cwd.
+const AT_FDCWD: i32 = -100;
+/// `O_CREAT`: an open that may create its file.
+const O_CREAT: u64 = 0o100;
+
+#[inline(always)]
+fn spec(slot: u32) -> Result<&'static SyscallSpec, i32> {
+    match SPECS.get(slot) {
+        Some(spec) if spec.audited != 0 => Ok(spec),
+        _ => Err(0),
+    }
+}
+
+/// A 64-bit call's entry.
+#[inline(always)]
+pub fn try_enter(ctx: &TracePointContext) -> Result<(), i32> {
+    if syscall::is_self() {
+        return Ok(());
+    }
+    let nr: i32 = unsafe { ctx.read_at(ENTER_NR)? };
+    let nr = nr as u32;
+    let spec = spec(nr)?;
+    syscall::enter(ctx, process::current_task(), nr, spec.arity as usize)?;
+    let w = work()?;
+    copy_paths(ctx, &TAILS, spec, &w.pending)
+}
+
+/// A 64-bit call's exit.
+#[inline(always)]
+pub fn try_exit(ctx: &TracePointContext) -> Result<(), i32> {
+    let pending = syscall::take_exit(ctx)?;
+    let slot = pending.nr;
+    record(ctx, &TAILS, pending, ARCH_X86_64, slot)
+}
+
+/// Whether the current task is in a 32-bit syscall.
+#[inline(always)]
+fn in_compat() -> bool {
+    read::<u32>(
+        process::current_task(),
+        off!(task_struct_thread_info_status),
+    )
+    .is_ok_and(|status| status & TS_COMPAT != 0)
+}
+
+/// `raw_syscalls:sys_enter(struct pt_regs *regs, long id)`: every call;
+/// only 32-bit ones go on.
+#[inline(always)]
+pub fn try_compat_enter(ctx: &RawTracePointContext) -> Result<(), i32> {
+    if !in_compat() || syscall::is_self() {
+        return Err(0);
+    }
+    let regs: u64 = ctx.arg(0);
+    let nr = ctx.arg::<u64>(1) as u32;
+    let spec = spec(I386_BASE + (nr & (I386_BASE - 1)))?;
+    let w = work()?;
+    syscall::enter_compat(w, regs, nr, MARK_COMPAT)?;
+    copy_paths(ctx, &RAW_TAILS, spec, &w.pending)
+}
+
+/// `raw_syscalls:sys_exit(struct pt_regs *regs, long ret)`.
+#[inline(always)]
+pub fn try_compat_exit(ctx: &RawTracePointContext) -> Result<(), i32> {
+    if !in_compat() {
+        return Err(0);
+    }
+    let pending = syscall::take(bpf_get_current_pid_tgid() as u32).ok_or(0)?;
+    if pending.mark != MARK_COMPAT {
+        return Err(0);
+    }
+    pending.ret = ctx.arg::<u64>(1) as i64;
+    let slot = I386_BASE + (pending.nr & (I386_BASE - 1));
+    record(ctx, &RAW_TAILS, pending, ARCH_I386, slot)
+}
+
+/// Argument `i` of the call (0 for `NO_ARG`).
+#[inline(always)]
+fn arg_of(pending: &Pending, i: u32) -> u64 {
+    pending.args.get(i as usize).copied().unwrap_or(0)
+}
+
+/// Copies the path arguments at entry, kept by thread until the exit,
+/// with what a name the call removes or replaces led to before it (looked
+/// up by `resolve`, which continues in `try_enter_finish`).
+#[inline(always)]
+fn copy_paths<C: EbpfContext>(
+    ctx: &C,
+    tails: &ProgramArray,
+    spec: &SyscallSpec,
+    pending: &Pending,
+) -> Result<(), i32> {
+    if spec.npaths == 0 {
+        return Ok(());
+    }
+    let stage = PATH_STAGE.get_ptr_mut(0).ok_or(-1)?;
+    let stage: &mut PathCopy = unsafe { &mut *stage };
+    let task = process::current_task();
+    let r = resolve::state()?;
+    resolve::begin(r, task)?;
+    for i in 0..PATHS_MAX {
+        stage.len[i] = 0;
+        stage.outcome[i] = 0;
+        if (i as u32) < spec.npaths {
+            let p = &spec.paths[i];
+            let src = arg_of(pending, p.arg);
+            let len = read_user_str(&mut stage.data[i], src);
+            stage.len[i] = len;
+            if len > 0 && looked_up_at_entry(pending, p) {
+                let name = stage.data[i].as_ptr() as u64;
+                if let Ok(start) = start_of(task, pending, p) {
+                    resolve::queue(r, i, name, len as u64 - 1, start, false)?;
+                }
+            }
+        }
+    }
+    if r.count > 0 {
+        // Returns only if the tail call failed: keep the names anyway.
+        let _ = resolve::run(ctx, tails, r, tail::SYSCALL_ENTER);
+        stage.outcome = [outcome::BEFORE_INCOMPLETE; PATHS_MAX];
+    }
+    keep_paths(stage)
+}
+
+/// Whether path `p` is looked up at entry: every name the kernel looks
+/// up, but an open's that cannot create (what it opens is known at exit,
+/// from the descriptor).
+#[inline(always)]
+fn looked_up_at_entry(pending: &Pending, p: &PathSpec) -> bool {
+    match p.kind {
+        path_kind::LITERAL => false,
+        path_kind::OPEN => arg_of(pending, p.arg + 1) & O_CREAT != 0,
+        _ => true,
+    }
+}
+
+/// The `syscall_enter` program: the lookups' findings into the entry's
+/// copy, then the copy kept.
+#[inline(always)]
+pub fn try_enter_finish() -> Result<(), i32> {
+    let stage = PATH_STAGE.get_ptr_mut(0).ok_or(-1)?;
+    let stage: &mut PathCopy = unsafe { &mut *stage };
+    let r = resolve::state()?;
+    for job in r.jobs.iter().take(r.count as usize) {
+        let i = (job.arg as usize) & (PATHS_MAX - 1);
+        let mut o = 0;
+        if job.outcome & outcome::PARENT as u64 != 0 {
+            o |= outcome::PARENT;
+            stage.parent[i] = job.parent;
+        }
+        if job.outcome & outcome::OBJECT as u64 != 0 {
+            o |= outcome::BEFORE;
+            stage.before[i] = job.object;
+        }
+        if job.outcome & outcome::ABSENT as u64 != 0 {
+            o |= outcome::BEFORE_ABSENT;
+        }
+        if job.outcome & outcome::INCOMPLETE as u64 != 0 {
+            o |= outcome::BEFORE_INCOMPLETE;
+        }
+        stage.outcome[i] = o;
+    }
+    keep_paths(stage)
+}
+
+#[inline(always)]
+fn keep_paths(stage: &PathCopy) -> Result<(), i32> {
+    let tid = bpf_get_current_pid_tgid() as u32;
+    PATHS_PENDING.insert(tid, stage, 0)
+}
+
+/// Where a relative name of path `p` starts: the directory fd of an `*at`
+/// call, else the cwd (a `struct path` address).
+#[inline(always)]
+fn start_of(task: u64, pending: &Pending, p: &PathSpec) -> Result<u64, i32> {
+    let dirfd = arg_of(pending, p.dirfd) as i32;
+    if p.dirfd != NO_ARG && dirfd != AT_FDCWD {
+        return Ok(fd_file(task, dirfd as u32 as u64)? + off!(file_f_path));
+    }
+    let fs: u64 = read(task, off!(task_struct_fs))?;
+    Ok(fs + off!(fs_struct_pwd))
+}
+
+/// Whether the call follows a symbolic link at the end of path `p`.
+#[inline(always)]
+fn follows(pending: &Pending, p: &PathSpec) -> bool {
+    if p.flag_arg != NO_ARG && arg_of(pending, p.flag_arg) & p.flag_bits as u64 != 0 {
+        p.flag_follows != 0
+    } else {
+        p.follow != 0
+    }
+}
+
+/// A NUL-terminated user string into `dst`: its length, NUL included, 0
+/// when it could not be read.
+#[inline(always)]
+fn read_user_str(dst: &mut [u8; PATH_ARG_CAP], src: u64) -> u32 {
+    let n = unsafe {
+        bpf_probe_read_user_str(
+            dst.as_mut_ptr().cast(),
+            PATH_ARG_CAP as u32,
+            src as *const _,
+        )
+    };
+    if n > 0 {
+        n as u32
+    } else {
+        0
+    }
+}
+
+/// Writes the record of a call: `slot` is its syscall's, `arch` its
+/// audit architecture. A call that names paths has them looked up
+/// (`resolve`) and is written by `try_finish`.
+#[inline(always)]
+fn record<C: EbpfContext>(
+    ctx: &C,
+    tails: &ProgramArray,
+    pending: &Pending,
+    arch: u32,
+    slot: u32,
+) -> Result<(), i32> {
+    let spec = spec(slot)?;
+    let s: &mut Scratch<GenericEvent> = scratch()?;
+    let task = process::current_task();
+    process::fill(&mut s.event.process, task)?;
+    s.event.syscall = syscall::info(pending);
+    if !filter::keep(&s.event.process, &s.event.syscall, slot) {
+        let _ = PATHS_PENDING.remove(bpf_get_current_pid_tgid() as u32);
+        return Err(0);
+    }
+    let e = &mut s.event;
+    e.arch = arch;
+    e.family = spec.family;
+    e.flags = 0;
+    e.path_len = [0; PATHS_MAX];
+    e.cwd_len = 0;
+    e.outcome = [0; PATHS_MAX];
+    e.extra = [0; 6];
+
+    let pos = paths(s, spec, pending);
+    path::set_position(s, pos);
+    s.walk.ts_boot_ns = pending.ts_boot_ns;
+    extras(&mut s.event, spec, pending, task)?;
+    if spec.family != family::PATH {
+        return emit::output(s, EventKind::Syscall, pending.ts_boot_ns, pos as usize);
+    }
+    let fs: u64 = read(task, off!(task_struct_fs))?;
+    let cwd = path::walk(s, fs + off!(fs_struct_pwd), process::root(task)?)?;
+    let e = &mut s.event;
+    e.cwd_len = cwd.len as u32;
+    e.flags |= flags::HAS_CWD
+        | if cwd.truncated {
+            flags::CWD_TRUNCATED
+        } else {
+            0
+        }
+        | if cwd.deleted { flags::CWD_DELETED } else { 0 };
+
+    let r = resolve::state()?;
+    resolve::begin(r, task)?;
+    let data = s.data.as_ptr() as u64;
+    let mut at = 0;
+    for i in 0..PATHS_MAX {
+        let len = s.event.path_len[i] as u64;
+        let p = &spec.paths[i];
+        if (i as u32) < spec.npaths && len > 0 && p.kind != path_kind::LITERAL {
+            let entry = s.event.outcome[i];
+            let made = matches!(p.kind, path_kind::CREATE | path_kind::RENAME_TO);
+            let known = entry & (outcome::BEFORE | outcome::BEFORE_ABSENT) != 0;
+            if p.kind == path_kind::OPEN && pending.ret >= 0 {
+                opened(&mut s.event, i, task, pending.ret as u64);
+            } else if made || !known {
+                match start_of(task, pending, p) {
+                    Ok(start) => {
+                        resolve::queue(r, i, data + at, len - 1, start, follows(pending, p))?
+                    }
+                    Err(_) => s.event.outcome[i] |= outcome::INCOMPLETE,
+                }
+            }
+        }
+        at += len;
+    }
+    if r.count > 0 {
+        // Returns only if the tail call failed: the record without them.
+        let _ = resolve::run(ctx, tails, r, tail::SYSCALL_FINISH);
+        for o in s.event.outcome.iter_mut() {
+            *o |= outcome::INCOMPLETE;
+        }
+    }
+    let len = path::position(s) as usize;
+    emit::output(s, EventKind::Syscall, pending.ts_boot_ns, len)
+}
+
+/// What an open made or opened, from the descriptor it returned: the
+/// file, and the directory it is in.
+#[inline(always)]
+fn opened(e: &mut GenericEvent, i: usize, task: u64, fd: u64) {
+    let Ok(file) = fd_file(task, fd) else {
+        e.outcome[i] |= outcome::INCOMPLETE;
+        return;
+    };
+    if path::inode(file, &mut e.object[i]).is_ok() {
+        e.outcome[i] |= outcome::OBJECT;
+    }
+    let parent = read::<u64>(file, off!(file_f_path) + off!(path_dentry))
+        .and_then(|d| read::<u64>(d, off!(dentry_d_parent)))
+        .and_then(|d| read::<u64>(d, off!(dentry_d_inode)));
+    if let Ok(inode) = parent {
+        if path::inode_at(inode, &mut e.parent[i]).is_ok() {
+            e.outcome[i] |= outcome::PARENT;
+        }
+    }
+}
+
+/// The `syscall_finish` program: the lookups' findings into the record,
+/// and its output.
+#[inline(always)]
+pub fn try_finish() -> Result<(), i32> {
+    let s: &mut Scratch<GenericEvent> = scratch()?;
+    let r: &Resolve = resolve::state()?;
+    for job in r.jobs.iter().take(r.count as usize) {
+        let i = (job.arg as usize) & (PATHS_MAX - 1);
+        s.event.outcome[i] |= job.outcome as u32;
+        if job.outcome & outcome::PARENT as u64 != 0 {
+            s.event.parent[i] = job.parent;
+        }
+        s.event.object[i] = job.object;
+    }
+    let len = path::position(s) as usize;
+    let ts = s.walk.ts_boot_ns;
+    emit::output(s, EventKind::Syscall, ts, len)
+}
+
+/// The path arguments into the record's data: the entry's copy, or (when
+/// it was lost) the caller's memory now. Returns the bytes written.
+#[inline(always)]
+fn paths(s: &mut Scratch<GenericEvent>, spec: &SyscallSpec, pending: &Pending) -> u64 {
+    if spec.npaths == 0 {
+        return 0;
+    }
+    let tid = bpf_get_current_pid_tgid() as u32;
+    let data = s.data.as_mut_ptr();
+    let mut pos = 0;
+    match unsafe { PATHS_PENDING.get(tid) } {
+        Some(copy) => {
+            s.event.outcome = copy.outcome;
+            s.event.parent = copy.parent;
+            s.event.before = copy.before;
+            for i in 0..PATHS_MAX {
+                let len = copy.len[i] as u64;
+                if (i as u32) < spec.npaths && len > 0 {
+                    let src = copy.data[i].as_ptr() as u64;
+                    if copy::to::<PATH_MASK, PATH_MASK>(From::Kernel, data, pos, len, src) == 0 {
+                        s.event.path_len[i] = len as u32;
+                        pos += len;
+                    }
+                }
+            }
+            let _ = PATHS_PENDING.remove(tid);
+        }
+        None => {
+            s.event.flags |= flags::PATHS_AT_EXIT;
+            s.event.outcome = [outcome::BEFORE_INCOMPLETE; PATHS_MAX];
+            for i in 0..PATHS_MAX {
+                if (i as u32) < spec.npaths {
+                    let src = arg_of(pending, spec.paths[i].arg);
+                    let n = copy::to::<PATH_MASK, { PATH_ARG_CAP as u64 }>(
+                        From::UserStr,
+                        data,
+                        pos,
+                        PATH_ARG_CAP as u64,
+                        src,
+                    );
+                    if n > 0 {
+                        s.event.path_len[i] = n as u32;
+                        pos += n as u64;
+                    }
+                }
+            }
+        }
+    }
+    for i in 0..PATHS_MAX {
+        if s.event.path_len[i] as usize == PATH_ARG_CAP {
+            s.event.flags |= flags::PATH_CUT << i;
+        }
+    }
+    pos
+}
+
+/// The family's values, read at exit.
+#[inline(always)]
+fn extras(
+    e: &mut GenericEvent,
+    spec: &SyscallSpec,
+    pending: &Pending,
+    task: u64,
+) -> Result<(), i32> {
+    let arg = arg_of(pending, spec.extra_arg);
+    match spec.family {
+        // The two descriptors made, from the caller's int[2].
+        family::FD_PAIR if pending.ret == 0 => {
+            let mut fds = [0i32; 2];
+            let read = unsafe { bpf_probe_read_user(fds.as_mut_ptr().cast(), 8, arg as *const _) };
+            if read == 0 {
+                e.extra[0] = fds[0] as u32 as u64;
+                e.extra[1] = fds[1] as u32 as u64;
+                e.flags |= flags::HAS_EXTRA;
+            }
+        }
+        // The process signalled or traced.
+        family::KILL => {
+            e.extra[0] = arg;
+            e.flags |= flags::HAS_EXTRA;
+        }
+        // The sets as the call left them.
+        family::CAPSET if pending.ret == 0 => {
+            let [permitted, inheritable, effective, ambient] = creds::caps(task)?;
+            e.extra[0] = inheritable;
+            e.extra[1] = permitted;
+            e.extra[2] = effective;
+            e.extra[3] = ambient;
+            e.flags |= flags::HAS_EXTRA;
+        }
+        // socketcall(call, unsigned long *args): 32-bit arguments.
+        family::SOCKETCALL => {
+            let mut args = [0u32; 6];
+            let read =
+                unsafe { bpf_probe_read_user(args.as_mut_ptr().cast(), 24, arg as *const _) };
+            if read == 0 {
+                for (to, from) in e.extra.iter_mut().zip(args) {
+                    *to = from as u64;
+                }
+                e.flags |= flags::HAS_EXTRA;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}

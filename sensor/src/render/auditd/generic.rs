@@ -1,0 +1,81 @@
+//! Any other syscall's records in the auditd format, in the order
+//! `audit_log_exit` writes them: SYSCALL, the family's record (CAPSET,
+//! SOCKETCALL, FD_PAIR, OBJ_PID), CWD and PATH for calls that name paths,
+//! PROCTITLE.
+
+use std::fmt::Write;
+
+use super::{
+    kind, path_record, subject_proctitle, syscall_in, untrusted, untrusted_or_null, Records,
+};
+use crate::{
+    decode::generic::{socketcall_nargs, Extra, Syscall},
+    enrich::{files::FileCaps, Enriched},
+};
+
+pub(super) fn render(r: &mut Records, e: &Enriched, x: &Syscall) {
+    let items = x.path_items();
+    syscall_in(r, e, &x.call, x.arch, items.len(), None, e.key);
+    match &x.extra {
+        Some(Extra::Caps([inheritable, permitted, effective, ambient])) => {
+            r.record(kind::CAPSET, |o| {
+                let _ = write!(
+                    o,
+                    "pid={} cap_pi={inheritable:016x} cap_pp={permitted:016x} \
+                     cap_pe={effective:016x} cap_pa={ambient:016x}",
+                    x.call.process.pid
+                );
+            })
+        }
+        Some(Extra::Socketcall(call, args)) => r.record(kind::SOCKETCALL, |o| {
+            let nargs = socketcall_nargs(*call);
+            let _ = write!(o, "nargs={nargs}");
+            for (i, a) in args.iter().take(nargs as usize).enumerate() {
+                let _ = write!(o, " a{i}={a:x}");
+            }
+        }),
+        Some(Extra::FdPair(fd0, fd1)) => r.record(kind::FD_PAIR, |o| {
+            let _ = write!(o, "fd0={fd0} fd1={fd1}");
+        }),
+        Some(Extra::Target(_)) => {
+            if let Some(t) = e.target {
+                r.record(kind::OBJ_PID, |o| {
+                    // `audit_log_pid_context` prints the ids signed.
+                    let id = |v: Option<u32>| v.map_or("?".to_string(), |v| (v as i32).to_string());
+                    let _ = write!(
+                        o,
+                        "opid={} oauid={} ouid={} oses={} ocomm=",
+                        t.pid,
+                        id(t.auid),
+                        id(t.uid),
+                        id(t.ses)
+                    );
+                    untrusted_or_null(o, t.comm.as_deref());
+                })
+            }
+        }
+        None => {}
+    }
+    if let Some(cwd) = &x.cwd {
+        r.record(kind::CWD, |o| {
+            o.push_str("cwd=");
+            untrusted(o, cwd);
+        });
+    }
+    // File capabilities are not read for these names (the file may be
+    // gone or replaced by the time the record is read): written as none.
+    let no_caps = FileCaps::default();
+    for (i, item) in items.iter().enumerate() {
+        r.record(kind::PATH, |o| {
+            path_record(
+                o,
+                i,
+                Some(&item.name),
+                item.inode,
+                item.nametype,
+                Some(&no_caps),
+            )
+        });
+    }
+    subject_proctitle(r, e);
+}
