@@ -1,7 +1,7 @@
 //! Counting what a tracer wrote: events, and records it says it lost.
 
 /// Events and lost records in `text`: the sensor's JSON (one event a line,
-/// `LOST` records with a `total`), or auditd's text format (the sensor's
+/// `LOST` records, a list as laurel lists record types, with a `total`), or auditd's text format (the sensor's
 /// or auditd's own: an event is a run of lines with one `msg=audit(ID)`,
 /// the sensor's loss records are `UNKNOWN[2099]` with `total=`).
 pub fn count(text: &[u8], json: bool) -> (u64, u64) {
@@ -9,7 +9,7 @@ pub fn count(text: &[u8], json: bool) -> (u64, u64) {
     let mut last_id: &[u8] = b"";
     for line in text.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
         if json {
-            if line.starts_with(b"{\"LOST\"") || contains(line, b"\"LOST\":{") {
+            if contains(line, b"\"LOST\":[{") {
                 lost += number_after(line, b"\"total\":");
             } else {
                 events += 1;
@@ -56,7 +56,7 @@ mod tests {
 
     #[test]
     fn events_and_losses_are_counted_in_both_formats() {
-        let json = b"{\"ID\":\"1.0:1\",\"SYSCALL\":{}}\n{\"ID\":\"1.0:2\",\"LOST\":{\"total\":7,\"ring_buffer\":{\"exec\":7}}}\n{\"ID\":\"1.0:3\"}\n";
+        let json = b"{\"ID\":\"1.0:1\",\"SYSCALL\":{}}\n{\"ID\":\"1.0:2\",\"LOST\":[{\"total\":7,\"ring_buffer\":{\"exec\":7}}]}\n{\"ID\":\"1.0:3\"}\n";
         assert_eq!(count(json, true), (2, 7));
         let text =
             b"node=a type=SYSCALL msg=audit(1.0:1): x\nnode=a type=PATH msg=audit(1.0:1): y\n\

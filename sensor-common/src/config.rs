@@ -20,6 +20,23 @@ pub struct SensorConfig {
     /// Non-zero: cgroups may be excluded (`scope::CgroupKey` map), so
     /// each event's cgroup is looked up there.
     pub scope_exclusions: u32,
+    /// How the VMA the ELF interpreter is mapped in is found
+    /// (`vma_lookup::*`).
+    pub vma_lookup: u32,
+    /// The address of the kernel's `____fput` (from /proc/kallsyms), which
+    /// marks a file waiting for its last reference to go; 0 when hidden
+    /// (then a script's own inode is not recorded).
+    pub fput_fn: u64,
+}
+
+/// `SensorConfig::vma_lookup`
+pub mod vma_lookup {
+    /// The kernel has neither: no ELF interpreter PATH item.
+    pub const NONE: u32 = 0;
+    /// `mm->mmap` and `vm_next` (up to 6.0).
+    pub const LIST: u32 = 1;
+    /// `mm->mm_mt` (6.1 on).
+    pub const MAPLE: u32 = 2;
 }
 
 impl SensorConfig {
@@ -32,6 +49,8 @@ impl SensorConfig {
             tty_cap: 0,
             exit_group_dead_offset: 0,
             scope_exclusions: 0,
+            vma_lookup: 0,
+            fput_fn: 0,
         }
     }
 }

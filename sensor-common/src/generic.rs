@@ -167,7 +167,7 @@ pub struct GenericEvent {
     pub extra: [u64; 6],
 }
 
-const _: () = assert!(core::mem::size_of::<GenericEvent>() == 448);
+const _: () = assert!(core::mem::size_of::<GenericEvent>() == 544);
 
 #[cfg(feature = "user")]
 unsafe impl aya::Pod for SyscallSpec {}

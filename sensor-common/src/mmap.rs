@@ -32,4 +32,4 @@ pub struct MmapEvent {
     pub path_len: u32,
 }
 
-const _: () = assert!(core::mem::size_of::<MmapEvent>() == 256);
+const _: () = assert!(core::mem::size_of::<MmapEvent>() == 272);

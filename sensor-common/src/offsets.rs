@@ -57,6 +57,57 @@ pub struct KernelOffsets {
     pub mm_struct_exe_file: u32,
     pub mm_struct_arg_start: u32,
     pub mm_struct_arg_end: u32,
+    pub mm_struct_env_start: u32,
+    pub mm_struct_env_end: u32,
+    /// `mm_struct.saved_auxv`: the new image's auxiliary vector, whose
+    /// AT_BASE is where the ELF interpreter was loaded.
+    pub mm_struct_saved_auxv: u32,
+    /// The VMAs, for the one the ELF interpreter is mapped in: a list up
+    /// to 6.0 (`mm_struct.mmap`, `vm_area_struct.vm_next`), a maple tree
+    /// from 6.1 (`mm_struct.mm_mt`). `SensorConfig::vma_lookup` says which.
+    pub mm_struct_mmap: u32,
+    pub vm_area_struct_vm_next: u32,
+    pub mm_struct_mm_mt: u32,
+    pub maple_tree_ma_root: u32,
+    pub maple_range_64_pivot: u32,
+    pub maple_range_64_slot: u32,
+    pub maple_arange_64_pivot: u32,
+    pub maple_arange_64_slot: u32,
+    /// `maple_range_64.meta`, `maple_arange_64.meta`: a node's last slot.
+    pub maple_range_64_meta: u32,
+    pub maple_arange_64_meta: u32,
+    pub vm_area_struct_vm_start: u32,
+    pub vm_area_struct_vm_end: u32,
+    pub vm_area_struct_vm_file: u32,
+
+    /// `linux_binprm.filename` (the name as passed) and `.interp` (the
+    /// name of what really ran: a script's interpreter).
+    pub linux_binprm_filename: u32,
+    pub linux_binprm_interp: u32,
+    /// A task's pending `task_work`s (`struct callback_head` list): the
+    /// files an exec closed sit there until it returns to user space,
+    /// a `#!` script's among them.
+    pub task_struct_task_works: u32,
+    pub callback_head_func: u32,
+    /// `file.f_task_work` (`f_rcuhead` before 6.7, `f_u.fu_rcuhead` before
+    /// 5.19), the callback_head
+    /// of a file waiting for its last `fput`.
+    pub file_f_task_work: u32,
+    pub file_f_flags: u32,
+    pub vfsmount_mnt_flags: u32,
+
+    /// Capability sets (CAPSET, BPRM_FCAPS), securebits and user namespace
+    /// of a `struct cred`.
+    pub cred_cap_inheritable: u32,
+    pub cred_cap_permitted: u32,
+    pub cred_cap_effective: u32,
+    pub cred_cap_ambient: u32,
+    pub cred_securebits: u32,
+    pub cred_user_ns: u32,
+    pub user_namespace_level: u32,
+    /// `user_namespace.uid_map.nr_extents` and `.extent[0]`.
+    pub user_namespace_uid_map_nr_extents: u32,
+    pub user_namespace_uid_map_extent: u32,
 
     pub fs_struct_root: u32,
     pub fs_struct_pwd: u32,
@@ -84,6 +135,11 @@ pub struct KernelOffsets {
     pub inode_i_gid: u32,
     pub inode_i_sb: u32,
     pub inode_i_rdev: u32,
+    /// `inode.i_ctime` (before 6.6), `__i_ctime` (6.6–6.10) or
+    /// `i_ctime_sec`/`i_ctime_nsec` (6.11 on): seconds, and nanoseconds
+    /// (read as 32 bits: the low half of a `long` on little-endian).
+    pub inode_i_ctime_sec: u32,
+    pub inode_i_ctime_nsec: u32,
     pub super_block_s_dev: u32,
     pub super_block_s_magic: u32,
 
@@ -105,12 +161,6 @@ pub struct KernelOffsets {
     pub pt_regs_bp: u32,
     /// `task_struct.thread_info.status`: TS_COMPAT marks a 32-bit call.
     pub task_struct_thread_info_status: u32,
-    /// The capability sets of `struct cred` (CAPSET; the effective one
-    /// also for audit messages' CAP_AUDIT_WRITE).
-    pub cred_cap_inheritable: u32,
-    pub cred_cap_permitted: u32,
-    pub cred_cap_effective: u32,
-    pub cred_cap_ambient: u32,
 
     /// The dcache, as `resolve` looks names up in it.
     pub dentry_d_inode: u32,
@@ -137,19 +187,15 @@ pub struct KernelOffsets {
     /// `sock.__sk_common.skc_family`
     pub sock_family: u32,
     pub sock_sk_protocol: u32,
-    pub cred_user_ns: u32,
-    pub user_namespace_level: u32,
 
     /// Runtime sessions (`session`): the pid in the task's own pid
-    /// namespace, and the new image's environment.
+    /// namespace (the new image's environment: `mm_struct_env_*`).
     pub task_struct_thread_pid: u32,
     pub pid_level: u32,
     pub pid_numbers: u32,
     /// `sizeof(struct upid)`; `upid.nr` is at offset 0.
     pub upid_size: u32,
     pub upid_nr: u32,
-    pub mm_struct_env_start: u32,
-    pub mm_struct_env_end: u32,
 }
 
 impl KernelOffsets {

@@ -59,9 +59,9 @@ pub struct SyscallInfo {
 
 const _: () = assert!(core::mem::size_of::<SyscallInfo>() == 64);
 
-/// What auditd's PATH record says of an inode.
+/// What auditd's PATH record says of an inode, and its change time.
 #[repr(C)]
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct InodeInfo {
     pub ino: u64,
     /// Kernel-internal dev_t: `major << 20 | minor`.
@@ -69,6 +69,14 @@ pub struct InodeInfo {
     pub mode: u32,
     pub uid: u32,
     pub gid: u32,
+    /// The device a device file stands for (kernel-internal dev_t).
+    pub rdev: u32,
+    /// `i_ctime`: every change to the file's data, owner, mode or extended
+    /// attributes moves it, and nobody can set it back. Userspace reads
+    /// what the kernel cannot (file capabilities, an ELF's interpreter)
+    /// from a file only while its inode and ctime are still these.
+    pub ctime_nsec: u32,
+    pub ctime_sec: i64,
 }
 
-const _: () = assert!(core::mem::size_of::<InodeInfo>() == 24);
+const _: () = assert!(core::mem::size_of::<InodeInfo>() == 40);

@@ -7,9 +7,10 @@
 //!
 //! A program can only continue in programs of its own type, so there are
 //! two arrays with the same slots: `TAILS` for the tracepoint programs and
-//! `RAW_TAILS` for the raw tracepoint ones (a 32-bit call's, seen at
-//! `raw_syscalls`). A slot a raw tracepoint never continues in is empty
-//! there.
+//! `RAW_TAILS` for the raw tracepoint ones (a successful exec's, from
+//! `sched_process_exec`, whose raw arguments give the exec's
+//! `linux_binprm`; a 32-bit call's, seen at `raw_syscalls`). A slot a
+//! program type never continues in is empty in its array.
 
 /// Name of the program array of tracepoint programs.
 pub const TAILS_MAP: &str = "TAILS";
@@ -19,7 +20,7 @@ pub const RAW_TAILS_MAP: &str = "RAW_TAILS";
 /// One path walk of the scratch area's list, then the next, then the
 /// event's own continuation.
 pub const WALK: u32 = 0;
-/// An exec's argv and output, once its paths are walked.
+/// An exec's argv, environment and output, once its paths are walked.
 pub const EXEC_FINISH: u32 = 1;
 /// Path names looked up in the dcache, then the event's continuation.
 pub const RESOLVE: u32 = 2;
@@ -27,22 +28,26 @@ pub const RESOLVE: u32 = 2;
 pub const SYSCALL_FINISH: u32 = 3;
 /// A syscall's entry, once the names it removes are looked up.
 pub const SYSCALL_ENTER: u32 = 4;
+/// A successful exec's other files: a script's own, the ELF interpreter.
+pub const EXEC_FILES: u32 = 5;
 
-/// Each slot's program in `TAILS`, in slot order.
-pub const PROGRAMS: [&str; 5] = [
+/// Each slot's program in `TAILS` ("" for none), in slot order.
+pub const PROGRAMS: [&str; 6] = [
     "walk",
     "exec_finish",
     "resolve",
     "syscall_finish",
     "syscall_enter",
+    "",
 ];
 /// Each slot's program in `RAW_TAILS` ("" for none), in slot order.
-pub const RAW_PROGRAMS: [&str; 5] = [
-    "",
-    "",
+pub const RAW_PROGRAMS: [&str; 6] = [
+    "walk_raw",
+    "exec_finish_raw",
     "resolve_raw",
     "syscall_finish_raw",
     "syscall_enter_raw",
+    "exec_files",
 ];
 
 /// Most path walks queued for one event.

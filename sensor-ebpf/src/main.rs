@@ -8,6 +8,7 @@
 #![no_main]
 
 mod copy;
+mod creds;
 mod diag;
 mod emit;
 mod filter;
@@ -73,15 +74,37 @@ pub fn sys_exit_execveat(ctx: TracePointContext) -> u32 {
 /// Continues an event in its next path walk (`sensor_common::tail`).
 #[tracepoint(category = "sensor", name = "walk")]
 pub fn walk(ctx: TracePointContext) -> u32 {
-    let (kind, result) = path::try_walk_next(&ctx);
+    let (kind, result) = path::try_walk_next(&ctx, &maps::TAILS);
     diag::report_slot(&ctx, "walk", kind, result);
     0
 }
 
-/// Finishes an exec once its paths are walked (`sensor_common::tail`).
+/// `walk`, for the raw tracepoint programs.
+#[raw_tracepoint(tracepoint = "sensor_walk")]
+pub fn walk_raw(ctx: RawTracePointContext) -> i32 {
+    let (kind, result) = path::try_walk_next(&ctx, &maps::RAW_TAILS);
+    diag::report_slot(&ctx, "walk_raw", kind, result);
+    0
+}
+
+/// Finishes a failed exec once its paths are walked (`sensor_common::tail`).
 #[tracepoint(category = "sensor", name = "exec_finish")]
 pub fn exec_finish(ctx: TracePointContext) -> u32 {
     diag::report(&ctx, "exec_finish", EventKind::Exec, exec::try_finish());
+    0
+}
+
+/// Finishes a successful exec (`sensor_common::tail`).
+#[raw_tracepoint(tracepoint = "sensor_exec_finish")]
+pub fn exec_finish_raw(ctx: RawTracePointContext) -> i32 {
+    diag::report(&ctx, "exec_finish_raw", EventKind::Exec, exec::try_finish());
+    0
+}
+
+/// A successful exec's script and ELF interpreter (`sensor_common::tail`).
+#[raw_tracepoint(tracepoint = "sensor_exec_files")]
+pub fn exec_files(ctx: RawTracePointContext) -> i32 {
+    diag::report(&ctx, "exec_files", EventKind::Exec, exec::try_files(&ctx));
     0
 }
 
@@ -154,8 +177,10 @@ pub fn syscall_enter_raw(ctx: RawTracePointContext) -> u32 {
     0
 }
 
-#[tracepoint(category = "sched", name = "sched_process_exec")]
-pub fn sched_process_exec(ctx: TracePointContext) -> u32 {
+/// Every successful exec, whatever the rules: the process table needs it.
+/// A raw tracepoint, for the exec's `linux_binprm`.
+#[raw_tracepoint(tracepoint = "sched_process_exec")]
+pub fn sched_process_exec(ctx: RawTracePointContext) -> i32 {
     diag::report(
         &ctx,
         "sched_process_exec",

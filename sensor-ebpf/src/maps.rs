@@ -37,6 +37,19 @@ macro_rules! global {
 }
 pub(crate) use global;
 
+/// Reads a word of map memory the verifier is not to track (a loop's
+/// carried state: see `WalkState`).
+#[inline(always)]
+pub fn get(field: *const u64) -> u64 {
+    unsafe { field.read_volatile() }
+}
+
+/// Writes a word of map memory the verifier is not to track.
+#[inline(always)]
+pub fn set(field: *mut u64, value: u64) {
+    unsafe { field.write_volatile(value) }
+}
+
 /// Every record goes here. Userspace resizes it before load (`--ring-buffer-size`).
 #[map]
 pub static EVENTS: RingBuf = RingBuf::with_byte_size(4 * 1024 * 1024, 0);
@@ -109,7 +122,7 @@ pub static RAW_TAILS: ProgramArray =
 pub static RESOLVE: PerCpuArray<Resolve> = PerCpuArray::with_max_entries(1, 0);
 
 /// Largest fixed part of a record assembled in the scratch area.
-pub const HEAD_MAX: usize = 512;
+pub const HEAD_MAX: usize = 1024;
 
 /// Where a record (`T` then data) is assembled before output.
 #[repr(C)]
@@ -142,8 +155,13 @@ pub fn scratch<T>() -> Result<&'static mut Scratch<T>, i32> {
 pub struct Work {
     /// What a syscall's entry saves, or its exit takes (`syscall`).
     pub pending: Pending,
-    /// A copy of a task's saved user registers (`struct pt_regs`).
+    /// A copy of a task's saved user registers (`struct pt_regs`), or
+    /// another block of kernel words a program scans (an auxiliary
+    /// vector, a maple tree node's pivots).
     pub regs: [u64; REGS_SLOTS],
+    /// What a loop carries from one turn to the next (see `WalkState`
+    /// for why in map memory).
+    pub cursor: [u64; 4],
 }
 
 /// `struct pt_regs` is 168 bytes on x86-64; a power of two bounds reads

@@ -1,7 +1,7 @@
 //! `d_path` for tracepoints: bpf_d_path is only for fentry/LSM programs,
 //! which this kernel refuses, so walk dentries and mounts by hand.
 
-use aya_ebpf::{programs::TracePointContext, EbpfContext};
+use aya_ebpf::{maps::ProgramArray, EbpfContext};
 use sensor_common::{
     event::EventKind,
     exec::{NAME_CAP, PATH_CAP, PATH_DEPTH, PRE_ARGV_CAP},
@@ -12,7 +12,7 @@ use sensor_common::{
 use crate::{
     copy::{self, From},
     kernel::{off, read},
-    maps::{scratch, Scratch, WalkJob, WalkState, HEAD_MAX, TAILS},
+    maps::{get, scratch, set, Scratch, WalkJob, WalkState, HEAD_MAX},
 };
 
 /// ENOEXEC: a tail call failed (its program is not in `TAILS`).
@@ -33,16 +33,6 @@ pub struct Walked {
     pub truncated: bool,
     /// The leaf is unhashed (unlinked file, memfd): d_path's " (deleted)".
     pub deleted: bool,
-}
-
-#[inline(always)]
-fn get(field: *const u64) -> u64 {
-    unsafe { field.read_volatile() }
-}
-
-#[inline(always)]
-fn set(field: *mut u64, value: u64) {
-    unsafe { field.write_volatile(value) }
 }
 
 /// The write position in the scratch data, where the next walk writes.
@@ -149,6 +139,8 @@ pub fn walk<T>(s: &mut Scratch<T>, path: u64, root: u64) -> Result<Walked, i32> 
     })
 }
 
+const CTIME_NSEC_MASK: u32 = (1 << 30) - 1;
+
 /// Reads the inode of `struct file *file` into `inode`.
 #[inline(always)]
 pub fn inode(file: u64, inode: &mut InodeInfo) -> Result<(), i32> {
@@ -162,6 +154,11 @@ pub fn inode_at(i: u64, inode: &mut InodeInfo) -> Result<(), i32> {
     inode.mode = read::<u16>(i, off!(inode_i_mode))? as u32;
     inode.uid = read(i, off!(inode_i_uid))?;
     inode.gid = read(i, off!(inode_i_gid))?;
+    inode.rdev = read(i, off!(inode_i_rdev))?;
+    inode.ctime_sec = read(i, off!(inode_i_ctime_sec))?;
+    // Since 6.13 the top bit is a flag (I_CTIME_QUERIED, multigrain
+    // timestamps); nanoseconds need 30 bits.
+    inode.ctime_nsec = read::<u32>(i, off!(inode_i_ctime_nsec))? & CTIME_NSEC_MASK;
     let sb: u64 = read(i, off!(inode_i_sb))?;
     inode.dev = read(sb, off!(super_block_s_dev))?;
     Ok(())
@@ -209,30 +206,40 @@ pub fn new_queue<T>(s: &mut Scratch<T>, kind: EventKind, ts_boot_ns: u64) {
     s.walk.ts_boot_ns = ts_boot_ns;
 }
 
-/// Walks the queued paths (each in a run of the `walk` program, so that
-/// each has the verifier's whole budget) from the position in the data,
-/// then continues in the program in slot `then`. Returns only when a tail
-/// call failed.
+/// Walks the queued paths (each in a run of the `walk` program of
+/// `tails`, so that each has the verifier's whole budget) from the
+/// position in the data, then continues in the program in slot `then` of
+/// `tails`. Returns only when a tail call failed.
 #[inline(always)]
-pub fn run_queue<C: EbpfContext, T>(ctx: &C, s: &mut Scratch<T>, then: u32) -> Result<(), i32> {
+pub fn run_queue<C: EbpfContext, T>(
+    ctx: &C,
+    s: &mut Scratch<T>,
+    tails: &ProgramArray,
+    then: u32,
+) -> Result<(), i32> {
     s.walk.then = then as u64;
-    unsafe { TAILS.tail_call(ctx, tail::WALK) };
+    unsafe { tails.tail_call(ctx, tail::WALK) };
     Err(TAIL_CALL_FAILED)
 }
 
-/// The `walk` program: the next queued walk, then itself again for the
-/// one after, or the event's continuation once none is left. Returns the
-/// event's kind (its error counter's slot) with the result.
+/// The `walk` programs: the next queued walk, then the same program
+/// again for the one after, or the event's continuation in `tails` once
+/// none is left. Returns the event's kind (its error counter's slot) with
+/// the result.
 #[inline(always)]
-pub fn try_walk_next(ctx: &TracePointContext) -> (u32, Result<(), i32>) {
+pub fn try_walk_next<C: EbpfContext>(ctx: &C, tails: &ProgramArray) -> (u32, Result<(), i32>) {
     let Ok(s) = scratch::<[u64; HEAD_MAX / 8]>() else {
         return (EventKind::Exec as u32, Err(-1));
     };
-    (s.walk.kind as u32, walk_next(ctx, s))
+    (s.walk.kind as u32, walk_next(ctx, s, tails))
 }
 
 #[inline(always)]
-fn walk_next<T>(ctx: &TracePointContext, s: &mut Scratch<T>) -> Result<(), i32> {
+fn walk_next<C: EbpfContext, T>(
+    ctx: &C,
+    s: &mut Scratch<T>,
+    tails: &ProgramArray,
+) -> Result<(), i32> {
     let i = get(&raw const s.walk.next) as usize;
     if i < get(&raw const s.walk.count) as usize {
         let i = i & (WALKS_MAX - 1);
@@ -243,10 +250,10 @@ fn walk_next<T>(ctx: &TracePointContext, s: &mut Scratch<T>) -> Result<(), i32> 
         done.truncated = walked.truncated as u64;
         done.deleted = walked.deleted as u64;
         set(&raw mut s.walk.next, i as u64 + 1);
-        unsafe { TAILS.tail_call(ctx, tail::WALK) };
+        unsafe { tails.tail_call(ctx, tail::WALK) };
     } else {
         let then = s.walk.then as u32;
-        unsafe { TAILS.tail_call(ctx, then) };
+        unsafe { tails.tail_call(ctx, then) };
     }
     Err(TAIL_CALL_FAILED)
 }

@@ -25,8 +25,11 @@ pub struct Pending {
     /// What the entry found out, for classes that decide there (which
     /// terminal direction, a login), and a value it saved.
     pub mark: u32,
-    pub _pad: u32,
+    /// The caller's real uid and capability sets at entry (an exec's
+    /// "before"; see `sensor_common::exec::ExecCreds`).
+    pub uid: u32,
     pub saved: u64,
+    pub caps: [u64; 4],
     /// The call's return value, once it has returned.
     pub ret: i64,
 }
@@ -74,11 +77,26 @@ pub fn enter_marked(
     mark: u32,
     saved: u64,
 ) -> Result<(), i32> {
+    enter_with(ctx, task, nr, declared_args, mark, saved, |_| Ok(()))
+}
+
+/// `enter_marked`, with `fill` adding what the class saves besides.
+#[inline(always)]
+pub fn enter_with(
+    ctx: &TracePointContext,
+    task: u64,
+    nr: u32,
+    declared_args: usize,
+    mark: u32,
+    saved: u64,
+    fill: impl FnOnce(&mut Pending) -> Result<(), i32>,
+) -> Result<(), i32> {
     if is_self() {
         return Ok(());
     }
     let w = work()?;
     stamp(&mut w.pending, nr, mark, saved);
+    fill(&mut w.pending)?;
     for i in 0..6 {
         w.pending.args[i] = if i < declared_args { arg(ctx, i)? } else { 0 };
     }
@@ -132,8 +150,9 @@ pub fn stamp(p: &mut Pending, nr: u32, mark: u32, saved: u64) {
     p.nr = nr;
     p.regs_ok = 0;
     p.mark = mark;
-    p._pad = 0;
+    p.uid = 0;
     p.saved = saved;
+    p.caps = [0; 4];
     p.ret = 0;
 }
 

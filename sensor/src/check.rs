@@ -88,12 +88,14 @@ pub fn check(
             Err(anyhow::anyhow!(privileges::advice(&missing)))
         },
     );
-    let offsets =
-        btf::open(&opts.btf).and_then(|b| Ok((btf::resolve(&b)?, btf::controller(&b)?.0)));
+    let btf = btf::open(&opts.btf).and_then(|b| {
+        btf::resolve(&b)?;
+        btf::controller(&b)?;
+        Ok(b)
+    });
     report(
         "btf",
-        offsets
-            .as_ref()
+        btf.as_ref()
             .map(|_| {
                 format!(
                     "{} has every struct field the programs read",
@@ -109,8 +111,7 @@ pub fn check(
         .map_err(|e| anyhow::anyhow!("{e:#}"));
     report("tracefs", tracefs_state);
 
-    let (Ok((offsets, cgroup_controller)), true, Ok(tracefs)) = (offsets, privileged, tracefs)
-    else {
+    let (Ok(btf), true, Ok(tracefs)) = (btf, privileged, tracefs) else {
         for p in PROGRAMS {
             report(
                 "program",
@@ -127,14 +128,15 @@ pub fn check(
         "ring buffer",
         load::features::require().map(|()| "BPF ring buffer maps".into()),
     );
-    for f in load::features::probe(&tracefs) {
+    let kernel = load::Kernel::from_btf(&btf, tracefs)?;
+    for f in load::features::probe(&kernel) {
         if f.present {
             println!("{:<12} ok: {}", "feature", f.name);
         } else {
             // Degraded, not missing: the sensor runs, without this.
             println!(
-                "{:<12} DEGRADED: no {} (Linux {} and later): {}",
-                "feature", f.name, f.since, f.without
+                "{:<12} DEGRADED: no {} ({}): {}",
+                "feature", f.name, f.needs, f.without
             );
         }
     }
@@ -145,11 +147,6 @@ pub fn check(
     }
     // Load and attach for real: the verifier and the tracepoints have the
     // last word. Everything is detached when `ebpf` is dropped.
-    let kernel = load::Kernel {
-        offsets,
-        tracefs,
-        cgroup_controller,
-    };
     let (mut ebpf, loads) = match load::load_each(opts, &kernel) {
         Ok(loaded) => loaded,
         Err(e) => {

@@ -267,10 +267,13 @@ mod tests {
     use super::*;
 
     fn resolve_with(yaml: &str, flags: &[&str]) -> Result<Settings> {
+        // One file per call: tests run in parallel, and two files of the
+        // same length were one name (a test removed another's file).
+        static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let path = std::env::temp_dir().join(format!(
             "sensor-config-{}-{}.yaml",
             std::process::id(),
-            yaml.len()
+            CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
         ));
         std::fs::write(&path, yaml).unwrap();
         let mut args: Vec<OsString> = vec!["sensor".into(), "--config".into(), path.clone().into()];

@@ -82,15 +82,22 @@ impl Filter {
                 .map_or(Verdict::Drop, Verdict::Keep)
         };
         match &mut decoded.event {
+            // Only for the process table: no rule wanted the call.
+            Event::Exec(x) if x.tree_only => Verdict::Drop,
             Event::Exec(x) => {
                 let exe = Object {
                     name: &x.exe,
                     identity: x.exe_inode.as_ref().map(Identity::of_inode),
                 };
-                // The name as passed; its inode is the exe's for a binary.
+                // The name as passed: a script's own file, or the exe's
+                // for a binary.
                 let named = Object {
                     name: &x.filename,
-                    identity: None,
+                    identity: x
+                        .script_inode
+                        .or(x.exe_inode)
+                        .as_ref()
+                        .map(Identity::of_inode),
                 };
                 by_rules(&self.rules, &x.call, exe, &[named])
             }

@@ -3,6 +3,8 @@
 //! The daemon is a pipeline whose modules are named by stage:
 //! [`load`] → [`read`] → [`decode`] → [`enrich`] → [`filter`] → [`render`] → [`sink`],
 //! with [`loss`] accounting for whatever a stage could not pass on.
+// serde_json::json! of a whole record, in the renderers' tests.
+#![cfg_attr(test, recursion_limit = "256")]
 
 mod check;
 mod cli;

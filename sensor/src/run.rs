@@ -241,9 +241,12 @@ pub async fn run(
         }
     }
     // Detach first, so nothing new arrives, give programs already running
-    // on other CPUs a moment to finish, then write out what was read.
-    drop(ebpf);
+    // on other CPUs a moment to finish (their maps still there: dropping
+    // the program arrays first would fail their tail calls), then write
+    // out what was read.
+    attached.detach_all(&mut ebpf)?;
     tokio::time::sleep(Duration::from_millis(50)).await;
+    drop(ebpf);
     reader.drain(&mut raw, pipeline.sink.intake())?;
     pipeline.process(&mut raw);
     pipeline.release(true);

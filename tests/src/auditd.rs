@@ -1,6 +1,7 @@
 //! The real auditd (Debian's), run privately for a test: its own config and
 //! log in a temporary directory, rules loaded with auditctl, and everything
 //! torn down afterwards (`auditctl -D`, `auditctl -e 0`, the daemon stopped).
+//! Optionally with the real laurel as its plugin (`crate::laurel`).
 
 use std::{
     fs,
@@ -15,6 +16,7 @@ use anyhow::{bail, ensure, Context, Result};
 pub struct Auditd {
     child: Option<Child>,
     dir: PathBuf,
+    laurel: bool,
     /// The kernel has one audit daemon: held while ours runs, so that
     /// tests and benchmarks running at once take turns.
     _lock: fs::File,
@@ -65,6 +67,17 @@ impl Auditd {
     }
 
     pub fn start_with(rules: &Path, flush: Flush) -> Result<Self> {
+        Self::start_full(rules, flush, false)
+    }
+
+    /// Starts auditd with laurel as its plugin (`crate::laurel::Laurel`),
+    /// and the node's host name in every record (`name_format =
+    /// hostname`), from which laurel writes `NODE`.
+    pub fn start_with_laurel(rules: &Path) -> Result<Self> {
+        Self::start_full(rules, Flush::EveryRecord, true)
+    }
+
+    fn start_full(rules: &Path, flush: Flush, laurel: bool) -> Result<Self> {
         let lock = audit_lock()?;
         let dir = std::env::temp_dir().join(crate::marker("auditd"));
         fs::create_dir_all(dir.join("plugins"))?;
@@ -73,13 +86,19 @@ impl Auditd {
             Flush::EveryRecord => "flush = DATA",
             Flush::AsInstalled => "flush = INCREMENTAL_ASYNC\nfreq = 50",
         };
+        let name_format = if laurel {
+            crate::laurel::install(&dir, &dir.join("plugins"))?;
+            "name_format = hostname\n"
+        } else {
+            ""
+        };
         fs::write(
             &conf,
             format!(
                 "local_events = yes\nwrite_logs = yes\nlog_file = {}\nlog_format = RAW\n\
                  {flush}\nmax_log_file = 100\nmax_log_file_action = IGNORE\n\
                  space_left = 2\nadmin_space_left = 1\ndisk_full_action = IGNORE\n\
-                 disk_error_action = IGNORE\nplugin_dir = {}\nq_depth = 8000\n",
+                 disk_error_action = IGNORE\nplugin_dir = {}\nq_depth = 8000\n{name_format}",
                 dir.join("audit.log").display(),
                 dir.join("plugins").display()
             ),
@@ -98,6 +117,7 @@ impl Auditd {
         let auditd = Self {
             child: Some(child),
             dir,
+            laurel,
             _lock: lock,
         };
         let pid = auditd.child.as_ref().unwrap().id();
@@ -145,6 +165,16 @@ impl Auditd {
     pub fn stop(mut self) -> Result<String> {
         self.shutdown();
         fs::read_to_string(self.dir.join("audit.log")).context("reading auditd's log")
+    }
+
+    /// Stops auditd and its laurel; returns auditd's log and laurel's
+    /// JSON lines.
+    pub fn stop_with_laurel(mut self) -> Result<(String, Vec<String>)> {
+        anyhow::ensure!(self.laurel, "auditd was started without laurel");
+        self.shutdown();
+        let lines = crate::laurel::output(&self.dir)?;
+        let log = fs::read_to_string(self.dir.join("audit.log")).context("reading auditd's log")?;
+        Ok((log, lines))
     }
 
     fn shutdown(&mut self) {

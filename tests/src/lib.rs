@@ -18,6 +18,7 @@ pub mod auditd;
 pub mod containerd;
 pub mod deploy;
 pub mod http_receiver;
+pub mod laurel;
 pub mod logins;
 pub mod matrix;
 pub mod podman;
@@ -197,6 +198,15 @@ impl Drop for Sensor {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// A record of an event: the object (SYSCALL, EXECVE, CWD, PROCTITLE),
+/// or the first item of a list (every other record type).
+pub fn record<'a>(e: &'a Value, name: &str) -> &'a Value {
+    match &e[name] {
+        Value::Array(items) => items.first().unwrap_or(&Value::Null),
+        other => other,
     }
 }
 

@@ -22,7 +22,7 @@ use anyhow::{bail, ensure, Context, Result};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::{fork_and, CArgv, Sensor};
+use crate::{fork_and, record, CArgv, Sensor};
 
 /// Every class the scenario checks, in the order the README's table lists
 /// them.
@@ -91,6 +91,16 @@ pub struct Exec {
     pub exe: String,
     pub inode: u64,
     pub argv: Vec<String>,
+    /// A `#!/bin/sh` script run by a relative name: its pid, its inode,
+    /// and its interpreter's.
+    pub script_pid: u32,
+    pub script_inode: u64,
+    pub sh_inode: u64,
+    /// A dynamically linked executable (the guest binary): its pid, and
+    /// its ELF interpreter's name and inode.
+    pub dynamic_pid: u32,
+    pub ld_so: String,
+    pub ld_so_inode: u64,
 }
 
 /// The path calls: a chmod through a symlink, a rename in a directory
@@ -174,7 +184,9 @@ pub fn run(dir: &Path) -> Result<Outcome> {
 
     // Everything so far must be written before the ring is flooded.
     let fork_child = expected.fork_child;
-    sensor.wait_for("the fork's exit", |e| e["EXIT"]["pid"] == fork_child)?;
+    sensor.wait_for("the fork's exit", |e| {
+        record(e, "EXIT")["pid"] == fork_child
+    })?;
     flood(&sensor, &mut expected)?;
 
     let (all, log) = sensor.stop_with_log(libc::SIGTERM)?;
@@ -187,8 +199,8 @@ pub fn run(dir: &Path) -> Result<Outcome> {
         let pids = [
             &e["SYSCALL"]["pid"],
             &e["SYSCALL"]["ppid"],
-            &e["FORK"]["ppid"],
-            &e["EXIT"]["ppid"],
+            &record(e, "FORK")["ppid"],
+            &record(e, "EXIT")["ppid"],
             &record(e, "LOGIN")["pid"],
             &record(e, "TTY")["pid"],
         ];
@@ -213,14 +225,6 @@ pub fn run(dir: &Path) -> Result<Outcome> {
     })
 }
 
-/// A record that is an object in one layout and a list in another.
-pub fn record<'a>(e: &'a Value, name: &str) -> &'a Value {
-    match &e[name] {
-        Value::Array(items) => items.first().unwrap_or(&Value::Null),
-        other => other,
-    }
-}
-
 fn exec(expected: &mut Expected, cwd: &Path) -> Result<()> {
     let name = "/bin/true";
     let exe = fs::canonicalize(name)?;
@@ -239,7 +243,35 @@ fn exec(expected: &mut Expected, cwd: &Path) -> Result<()> {
         exe: exe.to_string_lossy().into_owned(),
         inode: fs::metadata(&exe)?.ino(),
         argv: argv.map(String::from).to_vec(),
+        ..Default::default()
     };
+    // A script, and a dynamically linked program (`sensor --version`,
+    // which exits at once): the kernel's PATH items for the script, its
+    // interpreter and the ELF interpreter.
+    let script = cwd.join("script");
+    fs::write(&script, "#!/bin/sh\nexit 0\n")?;
+    fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755))?;
+    let script_args = CArgv::new(&[b"./script"]);
+    expected.exec.script_pid = fork_and(|| unsafe {
+        libc::chdir(dir.as_ptr());
+        let env: [*const libc::c_char; 1] = [std::ptr::null()];
+        libc::execve(
+            c"./script".as_ptr(),
+            script_args.ptrs.as_ptr(),
+            env.as_ptr(),
+        );
+    });
+    expected.exec.script_inode = fs::metadata(&script)?.ino();
+    expected.exec.sh_inode = fs::metadata("/bin/sh")?.ino();
+    let sensor = CString::new(crate::sensor_bin().into_os_string().into_encoded_bytes())?;
+    let sensor_args = CArgv::new(&[b"sensor", b"--version"]);
+    expected.exec.dynamic_pid = fork_and(|| unsafe {
+        let env: [*const libc::c_char; 1] = [std::ptr::null()];
+        libc::execve(sensor.as_ptr(), sensor_args.ptrs.as_ptr(), env.as_ptr());
+    });
+    expected.exec.ld_so = "/lib64/ld-linux-x86-64.so.2".into();
+    expected.exec.ld_so_inode = fs::metadata(&expected.exec.ld_so)?.ino();
+
     let missing = c"/nonexistent/matrix";
     expected.exec_failed = fork_and(|| unsafe {
         let env: [*const libc::c_char; 1] = [std::ptr::null()];
@@ -478,7 +510,7 @@ pub fn check(o: &Outcome) -> Verdicts {
         "setsockopt",
         syscall(e, x.pid, 54).and_then(|s| {
             let want = hex_le(OPTVAL);
-            let got = &s["SOCKOPT"]["OPTVAL"];
+            let got = &record(&s, "SOCKOPT")["OPTVAL"];
             ensure!(got == &json!(want), "OPTVAL {got}, expected {want}");
             Ok(())
         }),
@@ -498,14 +530,14 @@ pub fn check(o: &Outcome) -> Verdicts {
     verdict("usermsg", check_usermsg(e, x));
     verdict(
         "fork",
-        find(e, "fork", |ev| ev["FORK"]["pid"] == x.fork_child)
-            .and_then(|f| fields(&f["FORK"], &[("ppid", json!(x.pid))])),
+        find(e, "fork", |ev| record(ev, "FORK")["pid"] == x.fork_child)
+            .and_then(|f| fields(record(&f, "FORK"), &[("ppid", json!(x.pid))])),
     );
     verdict(
         "exit",
-        find(e, "exit", |ev| ev["EXIT"]["pid"] == x.fork_child).and_then(|f| {
+        find(e, "exit", |ev| record(ev, "EXIT")["pid"] == x.fork_child).and_then(|f| {
             fields(
-                &f["EXIT"],
+                record(&f, "EXIT"),
                 &[("ppid", json!(x.pid)), ("status", json!(EXIT_STATUS))],
             )
         }),
@@ -568,7 +600,41 @@ fn check_exec(events: &[Value], x: &Expected) -> Result<()> {
         &e["PATH"][0],
         &[("name", json!(x.exec.name)), ("inode", json!(x.exec.inode))],
     )?;
-    fields(&e["PROCTITLE"], &[("ARGV", json!(x.exec.argv))])
+    fields(&e["PROCTITLE"], &[("ARGV", json!(x.exec.argv))])?;
+
+    // The script: its own file, then its interpreter (then, where /bin/sh
+    // is dynamically linked, the ELF interpreter).
+    let s = syscall(events, x.exec.script_pid, 59)?;
+    fields(
+        &s["SYSCALL"],
+        &[("SCRIPT", json!(format!("{}/script", x.cwd)))],
+    )?;
+    fields(
+        &s["PATH"][0],
+        &[
+            ("name", json!("./script")),
+            ("inode", json!(x.exec.script_inode)),
+        ],
+    )?;
+    fields(
+        &s["PATH"][1],
+        &[
+            ("name", json!("/bin/sh")),
+            ("inode", json!(x.exec.sh_inode)),
+        ],
+    )?;
+    // The dynamically linked program: its ELF interpreter, whose name the
+    // sensor read back from the program (its capabilities too).
+    let d = syscall(events, x.exec.dynamic_pid, 59)?;
+    fields(&d["SYSCALL"], &[("items", json!(2))])?;
+    fields(
+        &d["PATH"][1],
+        &[
+            ("name", json!(x.exec.ld_so)),
+            ("inode", json!(x.exec.ld_so_inode)),
+            ("cap_fp", json!("0x0")),
+        ],
+    )
 }
 
 /// The call `nr` by `pid` whose address has `port`.
@@ -592,17 +658,16 @@ fn sockaddr(events: &[Value], pid: u32, nr: u64, exit: i64, port: u16) -> Result
 
 fn check_mmap(events: &[Value], x: &Expected) -> Result<()> {
     let e = syscall(events, x.pid, 9)?;
-    let path = record(&e, "PATH");
     fields(
-        path,
-        &[("name", json!(x.mmap_path)), ("inode", json!(x.mmap_inode))],
+        &record(&e, "MMAP")["FILE"],
+        &[("PATH", json!(x.mmap_path)), ("INODE", json!(x.mmap_inode))],
     )?;
     ensure!(
-        record(&e, "MMAP")["PROT"]
+        e["SYSCALL"]["PROT"]
             .as_str()
             .is_some_and(|p| p.contains("PROT_EXEC")),
-        "MMAP {}",
-        e["MMAP"]
+        "SYSCALL {}",
+        e["SYSCALL"]
     );
     Ok(())
 }
@@ -716,7 +781,7 @@ fn check_loss(o: &Outcome) -> Result<()> {
     let lost: u64 = o
         .events
         .iter()
-        .filter_map(|e| e["LOST"]["ring_buffer"]["socket"].as_u64())
+        .filter_map(|e| record(e, "LOST")["ring_buffer"]["socket"].as_u64())
         .sum();
     let received = u64::from(o.expected.flood_received);
     ensure!(

@@ -9,7 +9,7 @@ const ATTACH_POINTS: &[&str] = &[
     "syscalls:sys_enter_execveat",
     "syscalls:sys_exit_execve",
     "syscalls:sys_exit_execveat",
-    "sched:sched_process_exec",
+    "raw tracepoint sched_process_exec",
 ];
 
 #[test]

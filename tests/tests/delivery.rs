@@ -70,7 +70,7 @@ fn lost_in_band(lines: &[String], sink: &str) -> u64 {
     lines
         .iter()
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter_map(|v| v["LOST"]["sink"][sink].as_u64())
+        .filter_map(|v| v["LOST"][0]["sink"][sink].as_u64())
         .sum()
 }
 
@@ -178,7 +178,7 @@ fn lost_totals(lines: &[String]) -> Vec<u64> {
     lines
         .iter()
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter_map(|v| v["LOST"]["total"].as_u64())
+        .filter_map(|v| v["LOST"][0]["total"].as_u64())
         .collect()
 }
 
@@ -335,7 +335,7 @@ fn a_torn_spool_record_is_skipped_and_counted_the_rest_delivered_intact() {
         .rev()
         .find(|&i| data[i..].starts_with(tag))
         .expect("the last record in the last segment");
-    let cut_reports = data[at..].windows(8).filter(|w| w == b"\"LOST\":{").count() as u64;
+    let cut_reports = data[at..].windows(8).filter(|w| w == b"\"LOST\":[").count() as u64;
     fs::File::options()
         .write(true)
         .open(last)

@@ -83,7 +83,7 @@ fn execve_records_every_field_from_the_kernel() {
         "/bin/true",
         status_arg,
         "an argument with spaces",
-        "bad%FFutf8"
+        "bad%ffutf8"
     ]);
     assert_eq!(e["EXECVE"]["argc"], 4);
     assert_eq!(e["EXECVE"]["ARGV"], argv);

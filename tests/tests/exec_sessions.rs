@@ -170,7 +170,7 @@ fn a_kubectl_exec_session_marks_its_process_tree_and_only_it() {
         assert!(
             auditd_text
                 .lines()
-                .any(|l| l.contains("type=UNKNOWN[2093]") && l.contains(&format!("pid={pid} "))),
+                .any(|l| l.contains("type=UNKNOWN[2092]") && l.contains(&format!("pid={pid} "))),
             "no session start record in the auditd format"
         );
     }

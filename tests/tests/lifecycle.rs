@@ -1,6 +1,6 @@
 //! The fork and exit programs (sched_process_fork, sched_process_exit).
 
-use sensor_tests::{fork_and, marker, with, CArgv, Sensor};
+use sensor_tests::{fork_and, marker, record, with, CArgv, Sensor};
 use serde_json::json;
 
 #[test]
@@ -22,14 +22,16 @@ fn a_fork_tree_and_its_exit_statuses_are_recorded() {
         libc::raise(libc::SIGKILL);
     });
     sensor
-        .wait_for("the killed child's exit", |e| e["EXIT"]["pid"] == killed)
+        .wait_for("the killed child's exit", |e| {
+            record(e, "EXIT")["pid"] == killed
+        })
         .unwrap();
     let events = sensor.stop().unwrap();
     let me = std::process::id();
 
     let forks = with(&events, "FORK", "ppid", me);
     assert!(
-        forks.iter().any(|f| f["FORK"]["pid"] == child),
+        forks.iter().any(|f| record(f, "FORK")["pid"] == child),
         "no FORK of {child}"
     );
     let exec = events
@@ -40,12 +42,12 @@ fn a_fork_tree_and_its_exit_statuses_are_recorded() {
     assert_eq!(exec["SYSCALL"]["ppid"], child);
     let fork = with(&events, "FORK", "pid", grandchild);
     assert_eq!(fork.len(), 1);
-    assert_eq!(fork[0]["FORK"]["ppid"], child);
+    assert_eq!(record(&fork[0], "FORK")["ppid"], child);
 
     let exit = |pid| {
         let found = with(&events, "EXIT", "pid", pid);
         assert_eq!(found.len(), 1, "one EXIT for {pid}: {found:#?}");
-        found[0]["EXIT"].clone()
+        record(&found[0], "EXIT").clone()
     };
     assert_eq!(exit(grandchild)["status"], 0);
     assert_eq!(exit(grandchild)["ppid"], child);

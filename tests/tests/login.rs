@@ -1,6 +1,6 @@
 //! The login record: a write to /proc/self/loginuid, as pam_loginuid does.
 
-use sensor_tests::{fork_and, with, Sensor};
+use sensor_tests::{fork_and, record, with, Sensor};
 
 #[test]
 fn setting_the_loginuid_gives_a_login_record() {
@@ -23,12 +23,12 @@ fn setting_the_loginuid_gives_a_login_record() {
         libc::close(fd);
     });
     sensor
-        .wait_for("the login", |e| e["LOGIN"]["pid"] == child)
+        .wait_for("the login", |e| record(e, "LOGIN")["pid"] == child)
         .unwrap();
     let events = sensor.stop().unwrap();
     let logins = with(&events, "LOGIN", "pid", child);
     assert_eq!(logins.len(), 1);
-    let l = &logins[0]["LOGIN"];
+    let l = record(&logins[0], "LOGIN");
     assert_eq!(l["old-auid"], old_auid);
     assert_eq!(l["auid"], auid);
     assert_eq!(l["old-ses"], old_ses);
@@ -36,4 +36,12 @@ fn setting_the_loginuid_gives_a_login_record() {
     assert_eq!(l["uid"], 0);
     assert_eq!(l["res"], 1);
     assert_eq!(l["tty"], "(none)");
+    // The kernel's event also holds the write's SYSCALL record, which no
+    // rule chose, and its PROCTITLE.
+    let s = &logins[0]["SYSCALL"];
+    assert_eq!(s["SYSCALL"], "write");
+    assert_eq!(s["pid"], child);
+    assert_eq!(s["exit"], text.len());
+    assert!(s["key"].is_null());
+    assert!(logins[0]["PROCTITLE"]["ARGV"].is_array());
 }

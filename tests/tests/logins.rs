@@ -392,7 +392,7 @@ fn message_text_cannot_forge_the_kernels_fields_and_refused_ones_are_not_written
     assert_eq!(r.get("auid"), Some(own_auid.trim()));
     assert_eq!(r.get("ses"), Some(own_ses.trim()));
     assert!(
-        lines[0].contains("res=success'%0Anode=vm type=USER_AUTH"),
+        lines[0].contains("res=success'%0anode=vm type=USER_AUTH"),
         "{}",
         lines[0]
     );

@@ -1,7 +1,7 @@
 //! Loss accounting: with a ring buffer too small for a flood, every record
 //! is either received or reported lost, exactly.
 
-use sensor_tests::{fork_and, Sensor};
+use sensor_tests::{fork_and, record, Sensor};
 use serde_json::Value;
 
 const FLOOD: usize = 20_000;
@@ -64,7 +64,7 @@ fn received_plus_lost_equals_what_the_kernel_emitted() {
     let in_band: u64 = lost
         .iter()
         .map(|e| {
-            e["LOST"]["ring_buffer"]
+            record(e, "LOST")["ring_buffer"]
                 .as_object()
                 .map_or(0, |k| k.values().map(|n| n.as_u64().unwrap()).sum())
         })
@@ -77,7 +77,11 @@ fn received_plus_lost_equals_what_the_kernel_emitted() {
         .count() as u64;
     let lost_sockets: u64 = lost
         .iter()
-        .map(|e| e["LOST"]["ring_buffer"]["socket"].as_u64().unwrap_or(0))
+        .map(|e| {
+            record(e, "LOST")["ring_buffer"]["socket"]
+                .as_u64()
+                .unwrap_or(0)
+        })
         .sum();
     assert!(
         got + lost_sockets >= FLOOD as u64,

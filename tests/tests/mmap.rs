@@ -3,7 +3,7 @@
 
 use std::{fs, os::fd::AsRawFd, os::unix::fs::MetadataExt};
 
-use sensor_tests::{by_pid, Sensor};
+use sensor_tests::{by_pid, record, Sensor};
 use serde_json::Value;
 
 const MMAP: u64 = 9;
@@ -61,17 +61,22 @@ fn an_executable_file_mapping_is_recorded_with_its_path() {
     assert_eq!(found.len(), 1);
     let e = &found[0];
     assert_eq!(e["SYSCALL"]["success"], "yes");
-    assert_eq!(e["SYSCALL"]["items"], 1);
-    assert_eq!(e["MMAP"]["fd"], file.as_raw_fd());
-    assert_eq!(e["MMAP"]["PROT"], "PROT_READ|PROT_EXEC");
-    assert_eq!(e["MMAP"]["FLAGS"], "MAP_PRIVATE");
+    // The kernel's MMAP record (no PATH item: the kernel has none), the
+    // mapped file named in it, the interpretation in SYSCALL.
+    assert_eq!(e["SYSCALL"]["items"], 0);
+    assert!(e.get("PATH").is_none());
+    let m = record(e, "MMAP");
+    assert_eq!(m["fd"], file.as_raw_fd());
+    assert_eq!(m["flags"], "0x2");
+    assert_eq!(e["SYSCALL"]["PROT"], "PROT_READ|PROT_EXEC");
+    assert_eq!(e["SYSCALL"]["FLAGS"], "MAP_PRIVATE");
     let meta = fs::metadata("/bin/true").unwrap();
-    let path = &e["PATH"][0];
+    let mapped = &m["FILE"];
     assert_eq!(
-        path["name"],
+        mapped["PATH"],
         fs::canonicalize("/bin/true").unwrap().to_str().unwrap()
     );
-    assert_eq!(path["inode"], meta.ino());
+    assert_eq!(mapped["INODE"], meta.ino());
     assert_eq!(
         e["SYSCALL"]["exe"],
         std::env::current_exe().unwrap().to_str().unwrap()
@@ -98,10 +103,52 @@ fn rules_without_prot_exec_record_anonymous_and_non_executable_mappings() {
         .unwrap();
     let events = sensor.stop().unwrap();
     let e = &of_len(&events, len)[0];
-    assert_eq!(e["MMAP"]["PROT"], "PROT_READ|PROT_WRITE");
-    assert_eq!(e["MMAP"]["FLAGS"], "MAP_PRIVATE|MAP_ANONYMOUS");
+    assert_eq!(e["SYSCALL"]["PROT"], "PROT_READ|PROT_WRITE");
+    assert_eq!(e["SYSCALL"]["FLAGS"], "MAP_PRIVATE|MAP_ANONYMOUS");
     assert_eq!(e["SYSCALL"]["items"], 0);
     assert_eq!(e["SYSCALL"]["key"], "every_mmap");
-    assert!(e.get("PATH").is_none());
+    // The kernel writes no MMAP record for an anonymous mapping.
+    assert!(e.get("PATH").is_none() && e.get("MMAP").is_none());
+    fs::remove_file(rules).unwrap();
+}
+
+/// With rules that name no exec syscall, the process table still learns of
+/// every exec (the exec hook stays attached): the mappings a new program's
+/// loader makes carry its exe and command line, not the forking parent's.
+#[test]
+fn without_exec_rules_a_new_programs_records_name_it() {
+    let rules = std::env::temp_dir().join(sensor_tests::marker("mmap-only-rules"));
+    fs::write(
+        &rules,
+        "-a always,exit -F arch=b64 -S mmap -F a2&0x4 -k mmap_exec\n",
+    )
+    .unwrap();
+    let sensor = Sensor::start(&["--rules", rules.to_str().unwrap()]).unwrap();
+    let tag = sensor_tests::marker("fresh");
+    let argv = sensor_tests::CArgv::new(&[b"/bin/true", tag.as_bytes()]);
+    let child = sensor_tests::fork_and(|| unsafe {
+        libc::execv(c"/bin/true".as_ptr(), argv.ptrs.as_ptr());
+    });
+    sensor
+        .wait_for("the new program's mappings", |e| {
+            e["SYSCALL"]["pid"] == child
+        })
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let events = sensor.stop().unwrap();
+    let maps = by_pid(&events, MMAP, child);
+    assert!(!maps.is_empty());
+    let exe = fs::canonicalize("/bin/true").unwrap();
+    for e in &maps {
+        assert_eq!(e["SYSCALL"]["exe"], exe.to_str().unwrap(), "{e:#}");
+        assert_eq!(e["SYSCALL"]["comm"], "true");
+        assert_eq!(
+            e["PROCTITLE"]["ARGV"],
+            serde_json::json!(["/bin/true", tag]),
+            "{e:#}"
+        );
+    }
+    // No exec record: no rule asked for one.
+    assert!(events.iter().all(|e| e["SYSCALL"]["syscall"] != 59));
     fs::remove_file(rules).unwrap();
 }

@@ -91,15 +91,19 @@ fn terminal_output_and_input_are_recorded_but_not_passwords() {
         .find(|e| e["TTY"][0]["DIRECTION"] == "output")
         .expect("the output");
     let t = &output["TTY"][0];
-    assert_eq!(t["data"], format!("{shown}%0A"));
+    assert_eq!(t["data"], format!("{shown}%0a"));
     assert_eq!(t["major"], 136);
     assert_eq!(t["minor"], minor);
-    assert_eq!(t["tty"], format!("pts{minor}"));
+    assert_eq!(t["TTY"], format!("pts{minor}"));
+    // The write's own SYSCALL record, which no rule chose.
+    assert_eq!(output["SYSCALL"]["SYSCALL"], "write");
+    assert!(output["SYSCALL"]["key"].is_null());
     let input = tty
         .iter()
         .find(|e| e["TTY"][0]["DIRECTION"] == "input")
         .expect("the input");
-    assert_eq!(input["TTY"][0]["data"], format!("{typed}%0A"));
+    assert_eq!(input["TTY"][0]["data"], format!("{typed}%0a"));
+    assert_eq!(input["SYSCALL"]["SYSCALL"], "read");
 
     let everything = serde_json::to_string(&events).unwrap();
     assert!(

@@ -18,7 +18,8 @@ use crate::cmd::{self, output};
 /// xtask image`, the image test), with busybox-static for the test images
 /// and ca-certificates for the image's CA bundle; python3-venv for the
 /// manifests' validator (below); stress-ng, the benchmarks' mixed
-/// workload, and linux-perf to profile them.
+/// workload, and linux-perf to profile them; libclang-dev and libacl1-dev
+/// to build laurel (below).
 const DEB_PACKAGES: &[&str] = &[
     "llvm-22-dev",
     "libpolly-22-dev",
@@ -44,6 +45,10 @@ const DEB_PACKAGES: &[&str] = &[
     // packages apt checks against Debian's archive key.
     "qemu-system-x86",
     "debian-archive-keyring",
+    "libclang-dev",
+    "libacl1-dev",
+    // setcap: the conformance workload's file with capabilities.
+    "libcap2-bin",
 ];
 
 /// `kubectl kustomize` renders deploy/: any kubectl will do (a machine may
@@ -56,6 +61,11 @@ const KUBECTL_PACKAGE: &str = "kubernetes-client";
 /// version is the one the tests were written against.
 const KUBERNETES_VALIDATE: &str = "kubernetes-validate==1.37.0";
 
+/// laurel, the auditd plugin whose JSON the sensor's equals: the laurel
+/// tests run it behind a private auditd. Installed under target/ (a clean
+/// clone installs it again, and the version is exactly this one).
+const LAUREL_VERSION: &str = "0.8.2";
+
 /// bpf-linker release line that supports LLVM 22.
 const BPF_LINKER_VERSION: &str = "0.13";
 const LLVM_PREFIX: &str = "/usr/lib/llvm-22";
@@ -65,7 +75,35 @@ pub fn setup() -> Result<()> {
     rust_src()?;
     bpf_linker()?;
     kubernetes_validate()?;
+    laurel()?;
     Ok(())
+}
+
+/// Where `cargo install --root` puts laurel: `<target>/tools/laurel`; the
+/// binary is `bin/laurel` below it.
+pub fn laurel_root() -> PathBuf {
+    cmd::target_dir().join("tools").join("laurel")
+}
+
+fn laurel() -> Result<()> {
+    let root = laurel_root();
+    // `laurel --version` prints e.g. "0.8.2 (generic)".
+    let installed = output(Command::new(root.join("bin").join("laurel")).arg("--version"));
+    if installed.is_some_and(|v| v.split_whitespace().next() == Some(LAUREL_VERSION)) {
+        eprintln!("setup: laurel {LAUREL_VERSION} already installed");
+        return Ok(());
+    }
+    eprintln!(
+        "setup: installing laurel {LAUREL_VERSION} into {}",
+        root.display()
+    );
+    cmd::run(
+        Command::new("cargo")
+            .args(["install", "laurel", "--locked", "--version", LAUREL_VERSION])
+            .arg("--root")
+            .arg(&root),
+        "check network access (crates.io) and that libclang-dev and libacl1-dev are installed",
+    )
 }
 
 /// The venv holding kubernetes-validate (and its PyYAML, which the tests use

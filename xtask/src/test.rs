@@ -75,6 +75,10 @@ fn workspace_tests(sensor: &Path, object: &Path) -> Command {
         .env("SENSOR_BIN", sensor)
         .env("SENSOR_EBPF_OBJECT", object)
         .env("SENSOR_TOOLS_VENV", setup::tools_venv())
-        .env("SENSOR_VM_DIR", kernels::vm_dir());
+        .env("SENSOR_VM_DIR", kernels::vm_dir())
+        .env(
+            "SENSOR_LAUREL",
+            setup::laurel_root().join("bin").join("laurel"),
+        );
     cmd
 }

@@ -28,7 +28,7 @@ use sensor_common::{
 
 use crate::{
     copy::{self, From},
-    emit, filter,
+    creds, emit, filter,
     kernel::{fd_file, off, read},
     maps::{scratch, work, Scratch, PATHS_PENDING, PATH_STAGE, RAW_TAILS, SPECS, TAILS},
     path, process,
@@ -460,11 +460,11 @@ fn extras(
         }
         // The sets as the call left them.
         family::CAPSET if pending.ret == 0 => {
-            let cred: u64 = read(task, off!(task_struct_cred))?;
-            e.extra[0] = read(cred, off!(cred_cap_inheritable))?;
-            e.extra[1] = read(cred, off!(cred_cap_permitted))?;
-            e.extra[2] = read(cred, off!(cred_cap_effective))?;
-            e.extra[3] = read(cred, off!(cred_cap_ambient))?;
+            let [permitted, inheritable, effective, ambient] = creds::caps(task)?;
+            e.extra[0] = inheritable;
+            e.extra[1] = permitted;
+            e.extra[2] = effective;
+            e.extra[3] = ambient;
             e.flags |= flags::HAS_EXTRA;
         }
         // socketcall(call, unsigned long *args): 32-bit arguments.

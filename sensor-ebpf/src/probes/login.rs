@@ -10,7 +10,7 @@ use crate::{
     kernel::{off, read},
     maps::{scratch, Scratch},
     process,
-    syscall::Pending,
+    syscall::{self, Pending},
 };
 
 /// `Pending::mark` of a write to loginuid.
@@ -46,8 +46,8 @@ pub fn record(pending: &Pending) -> Result<(), i32> {
     let s: &mut Scratch<LoginEvent> = scratch()?;
     let e = &mut s.event;
     process::fill(&mut e.process, process::current_task())?;
+    e.syscall = syscall::info(pending);
     e.old_auid = (pending.saved >> 32) as u32;
     e.old_ses = pending.saved as u32;
-    e.ret = pending.ret;
     emit::output(s, EventKind::Login, pending.ts_boot_ns, 0)
 }

@@ -15,6 +15,7 @@ pub const CAP_SYS_PTRACE: u32 = 19;
 pub const CAP_SYS_ADMIN: u32 = 21;
 pub const CAP_SYS_RESOURCE: u32 = 24;
 pub const CAP_AUDIT_READ: u32 = 37;
+pub const CAP_SYSLOG: u32 = 34;
 pub const CAP_PERFMON: u32 = 38;
 pub const CAP_BPF: u32 = 39;
 
@@ -45,10 +46,12 @@ pub const RUN: u64 = set(&[CAP_BPF, CAP_PERFMON, CAP_DAC_READ_SEARCH, CAP_SYS_PT
 /// it is missing, CAP_SYS_RESOURCE for the open-file limit (and the
 /// locked-memory limit kernels before 5.11 charge maps to), CAP_AUDIT_READ
 /// to join the audit netlink's multicast group (`kernel_feed`: the kernel
-/// checks it at bind(2) only; the joined socket keeps receiving). No
+/// checks it at bind(2) only; the joined socket keeps receiving),
+/// CAP_SYSLOG for `____fput`'s address in /proc/kallsyms (how the exec
+/// programs tell a `#!` script's file among the task's pending work). No
 /// CAP_DAC_OVERRIDE, CAP_CHOWN, CAP_NET_*…: files and directories the
 /// sinks are given are checked with the rights they will have all along.
-pub const LOAD: u64 = RUN | set(&[CAP_SYS_ADMIN, CAP_SYS_RESOURCE, CAP_AUDIT_READ]);
+pub const LOAD: u64 = RUN | set(&[CAP_SYS_ADMIN, CAP_SYS_RESOURCE, CAP_AUDIT_READ, CAP_SYSLOG]);
 
 /// `_LINUX_CAPABILITY_VERSION_3`: 64-bit sets, as two 32-bit halves.
 const VERSION_3: u32 = 0x2008_0522;
@@ -199,7 +202,7 @@ fn threads_above(target: u64) -> Result<Vec<libc::pid_t>> {
 
 /// `caps` as names, for the log.
 pub fn names(caps: u64) -> String {
-    const NAMES: [(u32, &str); 7] = [
+    const NAMES: [(u32, &str); 8] = [
         (CAP_BPF, "BPF"),
         (CAP_PERFMON, "PERFMON"),
         (CAP_DAC_READ_SEARCH, "DAC_READ_SEARCH"),
@@ -207,6 +210,7 @@ pub fn names(caps: u64) -> String {
         (CAP_SYS_ADMIN, "SYS_ADMIN"),
         (CAP_SYS_RESOURCE, "SYS_RESOURCE"),
         (CAP_AUDIT_READ, "AUDIT_READ"),
+        (CAP_SYSLOG, "SYSLOG"),
     ];
     let named: Vec<&str> = NAMES
         .iter()

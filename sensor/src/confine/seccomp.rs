@@ -46,6 +46,8 @@ const ALLOWED: &[libc::c_long] = &[
     libc::SYS_dup3, libc::SYS_pipe2, libc::SYS_eventfd2,
     // Containers: a cgroup by its id.
     libc::SYS_open_by_handle_at,
+    // An exec'd file's capabilities and ELF interpreter (`enrich::files`).
+    libc::SYS_openat2, libc::SYS_fgetxattr,
     // Sockets: sinks, container runtimes, metrics clients.
     libc::SYS_socket, libc::SYS_connect, libc::SYS_accept4, libc::SYS_accept, libc::SYS_bind,
     libc::SYS_setsockopt, libc::SYS_getsockopt, libc::SYS_getsockname,

@@ -22,7 +22,8 @@ use sensor_common::{
 };
 
 pub enum Event {
-    Exec(exec::Exec),
+    /// Boxed: it is much the largest.
+    Exec(Box<exec::Exec>),
     Socket(Call),
     Setsockopt(net::Setsockopt),
     Sockaddr(net::Sockaddr),
@@ -63,7 +64,7 @@ impl Event {
             Event::Fork(e) => &e.parent,
             Event::Exit(e) => &e.process,
             Event::Tty(e) => &e.call.process,
-            Event::Login(e) => &e.process,
+            Event::Login(e) => &e.call.process,
             Event::Cgroup(e) => &e.process,
             Event::Syscall(e) => &e.call.process,
             Event::UserMsg(e) => &e.call.process,
@@ -83,7 +84,7 @@ pub fn decode(raw: Bytes) -> Result<Decoded> {
     );
     let kind = EventKind::from_u16(header.kind);
     let event = match kind {
-        Some(EventKind::Exec) => Event::Exec(exec::decode(raw)?),
+        Some(EventKind::Exec) => Event::Exec(Box::new(exec::decode(raw)?)),
         Some(EventKind::Socket) => Event::Socket(net::decode_call(&raw)?),
         Some(EventKind::Setsockopt) => Event::Setsockopt(net::decode_setsockopt(raw)?),
         Some(EventKind::Sockaddr) => Event::Sockaddr(net::decode_sockaddr(raw)?),

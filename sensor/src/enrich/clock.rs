@@ -62,11 +62,22 @@ pub fn boot_ns() -> u64 {
     now_ns(libc::CLOCK_BOOTTIME) as u64
 }
 
+impl Default for Clock {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Clock {
     pub fn new() -> Self {
         Self {
             boot_realtime_ns: now_ns(libc::CLOCK_REALTIME) - now_ns(libc::CLOCK_BOOTTIME),
         }
+    }
+
+    /// Milliseconds since the epoch at `ts_boot_ns`.
+    pub fn millis(&self, ts_boot_ns: u64) -> u64 {
+        ((self.boot_realtime_ns + ts_boot_ns as i128).max(0) / 1_000_000) as u64
     }
 
     pub fn id(&self, ts_boot_ns: u64, serial: u64) -> EventId {

@@ -2,9 +2,12 @@
 //! and serial (the event ID), the node, user and group names, and what is
 //! known of the process and its parent.
 
+pub mod caps;
 pub mod cgroup;
 pub mod cgroups;
 pub mod clock;
+pub mod exec;
+pub mod files;
 pub mod hold;
 pub mod names;
 pub mod processes;
@@ -17,7 +20,7 @@ use crate::decode::{Decoded, Event};
 
 pub use clock::{EventId, Ids};
 pub use names::Names;
-pub use processes::{ProcessEntry, Processes, Target};
+pub use processes::{ProcessEntry, ProcessKey, Processes, Target};
 use runtime::{Attribution, ContainerMeta, Metadata};
 
 /// Where events come from, beyond the kernel record.
@@ -42,6 +45,9 @@ pub struct Enricher {
     names: Names,
     processes: Processes,
     sessions: session::Sessions,
+    files: files::Files,
+    /// Every capability of the kernel (CAP_FULL_SET).
+    full_caps: u64,
     pub metadata: Metadata,
     hold: hold::Hold,
 }
@@ -58,6 +64,8 @@ pub struct Ready {
     pub placement: Option<Rc<cgroups::Placement>>,
     /// The container's runtime metadata (name, image, pod), when known.
     pub container: Option<Arc<ContainerMeta>>,
+    /// An exec's PATH items, BPRM_FCAPS and SCRIPT.
+    pub exec: Option<exec::ExecFacts>,
     /// The process the syscall acted on (kill, ptrace).
     pub target: Option<Target>,
 }
@@ -94,6 +102,7 @@ pub struct Enriched<'a> {
     pub parent: Option<&'a ProcessEntry>,
     pub placement: Option<&'a cgroups::Placement>,
     pub container: Option<&'a ContainerMeta>,
+    pub exec: Option<&'a exec::ExecFacts>,
     pub target: Option<&'a Target>,
 }
 
@@ -106,6 +115,8 @@ impl Enricher {
             names: Names::load(),
             processes: Processes::snapshot(),
             sessions: session::Sessions::new(),
+            files: files::Files::default(),
+            full_caps: files::valid_caps(),
             metadata: Metadata::start(settings.runtime, settings.metadata_retention),
             hold: hold::Hold::new(settings.metadata_wait),
         }
@@ -115,7 +126,7 @@ impl Enricher {
         &self.node
     }
 
-    /// Updates the process table with `event`; returns what it knows of
+    /// Updates the process table with `decoded`; returns what it knows of
     /// the event's process (the filter may need its exe).
     pub fn observe(&mut self, decoded: &Decoded) -> Option<Rc<ProcessEntry>> {
         let event = &decoded.event;
@@ -144,7 +155,7 @@ impl Enricher {
             Event::Exit(x) => self.sessions.exited(x.process.pid),
             _ => {}
         }
-        self.processes.observe(event);
+        self.processes.observe(decoded);
         self.processes.get(event.process().pid)
     }
 
@@ -177,6 +188,10 @@ impl Enricher {
         key: Option<String>,
         subject: Option<Rc<ProcessEntry>>,
     ) -> Option<Ready> {
+        let exec = match &decoded.event {
+            Event::Exec(x) => Some(exec::facts(x, &mut self.files, self.full_caps)),
+            _ => None,
+        };
         let target = match &decoded.event {
             Event::Syscall(x) => match x.extra {
                 Some(crate::decode::generic::Extra::Target(pid)) => {
@@ -193,6 +208,7 @@ impl Enricher {
             key,
             subject,
             container: None,
+            exec,
             target,
         };
         let Some(id) = ready.cri_container_id().map(str::to_owned) else {
@@ -220,9 +236,15 @@ impl Enricher {
         self.hold.deadline()
     }
 
-    /// The renderers' view of `ready`, numbered `id`.
+    /// The renderers' view of `ready`, numbered `id`. A written exec's ID
+    /// becomes its program's key.
     pub fn view<'a>(&'a mut self, ready: &'a Ready, id: EventId) -> Enriched<'a> {
         self.names.refresh_if_changed();
+        if let (Event::Exec(x), Some(subject)) = (&ready.decoded.event, &ready.subject) {
+            if x.success {
+                subject.key.set(ProcessKey::Event(id));
+            }
+        }
         Enriched {
             decoded: &ready.decoded,
             id,
@@ -234,6 +256,7 @@ impl Enricher {
             parent: ready.parent.as_deref(),
             placement: ready.placement.as_deref(),
             container: ready.container.as_deref(),
+            exec: ready.exec.as_ref(),
             target: ready.target.as_ref(),
         }
     }

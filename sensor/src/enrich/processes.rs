@@ -2,8 +2,15 @@
 //! processes older than the sensor are known), then kept exact by the
 //! kernel's fork, exec and exit events. Non-exec records take their `exe`
 //! and PROCTITLE from here.
+//!
+//! Each program a process runs has a key, as laurel's process tracking
+//! has: the ID of the exec event that started it when that was written,
+//! else the time the process started. Records name their process's,
+//! parent's and spawner's keys (PID, PPID, SPAWNED_BY), so a process tree
+//! can be rebuilt from the records alone.
 
 use std::{
+    cell::Cell,
     collections::{hash_map::Entry, HashMap, HashSet},
     rc::Rc,
 };
@@ -11,8 +18,9 @@ use std::{
 use bytes::Bytes;
 use sensor_common::process::ProcessInfo;
 
+use super::clock::{Clock, EventId};
 use crate::{
-    decode::{c_str, exec::split_argv, Event},
+    decode::{c_str, exec::split_argv, Decoded, Event},
     render::PROCTITLE_MAX,
     rules::Identity,
 };
@@ -22,8 +30,19 @@ const CAPACITY: usize = 1 << 17;
 /// Bound on exited processes remembered.
 const GONE_CAPACITY: usize = 4096;
 
+/// A program's key (laurel's process key).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProcessKey {
+    /// The written exec event that started it.
+    Event(EventId),
+    /// No exec event of it was written: when its process started, in
+    /// milliseconds since the epoch.
+    Started(u64),
+}
+
 #[derive(Clone)]
 pub struct ProcessEntry {
+    pub pid: u32,
     pub comm: Vec<u8>,
     pub exe: Vec<u8>,
     /// The image's identity, which the rules match `exe` by.
@@ -38,6 +57,46 @@ pub struct ProcessEntry {
     /// an exec of it showed them: where the kernel's own records about it
     /// (`kernel_feed`), which name only a pid, are attributed.
     pub cgroups: Option<(u64, u64)>,
+    /// This program's key; an exec's becomes its event's ID once written.
+    pub key: Cell<ProcessKey>,
+    /// The program that started this one: the one this process ran before
+    /// its exec, if it had its own, else its parent's (None: not known).
+    pub spawned_by: Option<Rc<ProcessEntry>>,
+    /// When the process started, in milliseconds since the epoch.
+    start_ms: u64,
+    /// Still the parent's program, forked: it has no program of its own.
+    forked: bool,
+}
+
+impl ProcessEntry {
+    /// A process as the table would know it, for tests.
+    #[cfg(test)]
+    pub fn known(pid: u32, exe: &str, argv: &[Bytes], ppid: u32, key: ProcessKey) -> Self {
+        Self {
+            pid,
+            comm: exe
+                .rsplit('/')
+                .next()
+                .unwrap_or_default()
+                .as_bytes()
+                .to_vec(),
+            exe: exe.as_bytes().to_vec(),
+            exe_identity: None,
+            ppid,
+            proctitle: proctitle(argv),
+            key: Cell::new(key),
+            spawned_by: None,
+            start_ms: 0,
+            forked: false,
+            session: None,
+            cgroups: None,
+        }
+    }
+
+    /// The program this one's exec replaced, if it was its own.
+    fn own_program(self: &Rc<Self>) -> Option<Rc<Self>> {
+        (!self.forked).then(|| self.clone())
+    }
 }
 
 #[derive(Default)]
@@ -55,6 +114,7 @@ pub struct Processes {
     /// Processes that exited lately: the kernel's own records about a
     /// process (a seccomp kill, a crash) come after its exit record.
     gone: HashMap<u32, Rc<ProcessEntry>>,
+    clock: Clock,
 }
 
 impl Processes {
@@ -65,15 +125,16 @@ impl Processes {
             return table;
         };
         for process in all.flatten() {
-            if let Some(entry) = from_proc(process.pid() as u32) {
+            if let Some(entry) = from_proc(process.pid() as u32, &table.clock) {
                 table.by_pid.insert(process.pid() as u32, Rc::new(entry));
             }
         }
         table
     }
 
-    /// Updates the table with what `event` says about processes.
-    pub fn observe(&mut self, event: &Event) {
+    /// Updates the table with what `decoded` says about processes.
+    pub fn observe(&mut self, decoded: &Decoded) {
+        let event = &decoded.event;
         if let Some(pid) = self.exited.take() {
             if let Some(entry) = self.by_pid.remove(&pid) {
                 if self.gone.len() >= GONE_CAPACITY {
@@ -91,11 +152,20 @@ impl Processes {
         match event {
             Event::Exec(exec) if exec.success => {
                 let p = &exec.call.process;
+                let before = self.get(p.pid);
+                let start_ms = before.as_ref().map_or_else(
+                    || self.clock.millis(decoded.header.ts_boot_ns),
+                    |b| b.start_ms,
+                );
+                let spawned_by = before
+                    .and_then(|b| b.own_program())
+                    .or_else(|| self.get(p.ppid));
                 self.absent.remove(&p.pid);
                 let session = self.by_pid.get(&p.pid).and_then(|e| e.session.clone());
                 self.by_pid.insert(
                     p.pid,
                     Rc::new(ProcessEntry {
+                        pid: p.pid,
                         comm: c_str(&p.comm).to_vec(),
                         exe: exec.exe.clone(),
                         exe_identity: exec.exe_inode.as_ref().map(Identity::of_inode),
@@ -103,25 +173,34 @@ impl Processes {
                         proctitle: proctitle(&exec.argv),
                         session,
                         cgroups: Some((p.cgroup_id, p.cgroup_ctl_id)),
+                        key: Cell::new(ProcessKey::Started(start_ms)),
+                        spawned_by,
+                        start_ms,
+                        forked: false,
                     }),
                 );
             }
             Event::Fork(fork) => {
                 let parent = &fork.parent;
-                let mut child = self.get(parent.pid).map_or_else(
-                    || ProcessEntry {
-                        comm: c_str(&parent.comm).to_vec(),
-                        exe: Vec::new(),
-                        exe_identity: None,
-                        ppid: parent.ppid,
-                        proctitle: Vec::new(),
-                        session: None,
-                        cgroups: None,
-                    },
-                    |entry| (*entry).clone(),
-                );
-                child.ppid = parent.pid;
-                child.cgroups = Some((parent.cgroup_id, parent.cgroup_ctl_id));
+                let start_ms = self.clock.millis(decoded.header.ts_boot_ns);
+                let spawner = self.get(parent.pid);
+                let child = ProcessEntry {
+                    pid: fork.child_pid,
+                    comm: c_str(&parent.comm).to_vec(),
+                    exe: spawner.as_ref().map(|s| s.exe.clone()).unwrap_or_default(),
+                    exe_identity: spawner.as_ref().and_then(|s| s.exe_identity),
+                    ppid: parent.pid,
+                    proctitle: spawner
+                        .as_ref()
+                        .map(|s| s.proctitle.clone())
+                        .unwrap_or_default(),
+                    key: Cell::new(ProcessKey::Started(start_ms)),
+                    spawned_by: spawner.clone(),
+                    start_ms,
+                    forked: true,
+                    session: spawner.as_ref().and_then(|s| s.session.clone()),
+                    cgroups: Some((parent.cgroup_id, parent.cgroup_ctl_id)),
+                };
                 self.absent.remove(&fork.child_pid);
                 self.by_pid.insert(fork.child_pid, Rc::new(child));
             }
@@ -136,6 +215,7 @@ impl Processes {
         let pid = p.pid;
         let mut entry = self.get(pid).map_or_else(
             || ProcessEntry {
+                pid,
                 comm: c_str(&p.comm).to_vec(),
                 exe: Vec::new(),
                 exe_identity: None,
@@ -143,6 +223,11 @@ impl Processes {
                 proctitle: Vec::new(),
                 session: None,
                 cgroups: None,
+                // Gone from /proc too: when it started is not known.
+                key: Cell::new(ProcessKey::Started(0)),
+                spawned_by: None,
+                start_ms: 0,
+                forked: false,
             },
             |e| (*e).clone(),
         );
@@ -162,7 +247,7 @@ impl Processes {
             if self.absent.contains(&pid) {
                 return None;
             }
-            let Some(entry) = from_proc(pid) else {
+            let Some(entry) = from_proc(pid, &self.clock) else {
                 self.absent.insert(pid);
                 return None;
             };
@@ -172,7 +257,7 @@ impl Processes {
     }
 }
 
-fn from_proc(pid: u32) -> Option<ProcessEntry> {
+fn from_proc(pid: u32, clock: &Clock) -> Option<ProcessEntry> {
     let process = procfs::process::Process::new(pid as i32).ok()?;
     let stat = process.stat().ok()?;
     let exe = process
@@ -180,7 +265,11 @@ fn from_proc(pid: u32) -> Option<ProcessEntry> {
         .map(|p| p.into_os_string().into_encoded_bytes())
         .unwrap_or_default();
     let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    // Clock ticks since boot, as laurel reads them.
+    let start_ns = stat.starttime * (1_000_000_000 / procfs::ticks_per_second());
+    let start_ms = clock.millis(start_ns);
     Some(ProcessEntry {
+        pid,
         comm: stat.comm.into_bytes(),
         exe,
         exe_identity: Identity::of(std::path::Path::new(&format!("/proc/{pid}/exe"))),
@@ -188,6 +277,10 @@ fn from_proc(pid: u32) -> Option<ProcessEntry> {
         proctitle: proctitle(&split_argv(&Bytes::from(cmdline))),
         session: None,
         cgroups: None,
+        key: Cell::new(ProcessKey::Started(start_ms)),
+        spawned_by: None,
+        start_ms,
+        forked: false,
     })
 }
 

@@ -55,6 +55,20 @@ impl Attachments {
         self.links.len()
     }
 
+    /// Detaches every program. The maps stay, so that a program still
+    /// running meanwhile continues in its tail calls (the program arrays
+    /// are emptied when their maps go).
+    pub fn detach_all(&mut self, ebpf: &mut Ebpf) -> Result<()> {
+        for ((name, _), link) in self.links.drain() {
+            let program = PROGRAMS
+                .iter()
+                .find(|p| p.name == name)
+                .expect("attached programs are listed");
+            detach(ebpf, program, link)?;
+        }
+        Ok(())
+    }
+
     /// Attaches what `syscalls` need and detaches what they no longer do,
     /// and tells the generic programs what each syscall carries.
     pub fn sync(&mut self, ebpf: &mut Ebpf, syscalls: &BTreeSet<SyscallId>) -> Result<()> {

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use anyhow::{anyhow, bail, Context, Result};
 use btf_rs::{Btf, BtfType, Type};
-use sensor_common::offsets::KernelOffsets;
+use sensor_common::{config::vma_lookup, offsets::KernelOffsets};
 
 pub const DEFAULT_BTF: &str = "/sys/kernel/btf/vmlinux";
 
@@ -47,10 +47,37 @@ pub fn controller(btf: &Btf) -> Result<(&'static str, u32)> {
         .context("the kernel has none of the memory, pids and cpu cgroup controllers")
 }
 
+/// How the programs find the VMA an exec's ELF interpreter is mapped in
+/// (`sensor_common::config::vma_lookup`): by the VMA list up to 6.0, the
+/// maple tree from 6.1. A kernel with neither gets no ELF interpreter PATH
+/// item (a warning says so).
+pub fn vma_lookup(btf: &Btf) -> u32 {
+    let r = Resolver { btf };
+    if r.offset("mm_struct", "mmap").is_ok() && r.offset("vm_area_struct", "vm_next").is_ok() {
+        vma_lookup::LIST
+    } else if r.offset("mm_struct", "mm_mt").is_ok()
+        && r.offset("maple_range_64", "meta").is_ok()
+        && r.offset("maple_arange_64", "meta").is_ok()
+    {
+        vma_lookup::MAPLE
+    } else {
+        vma_lookup::NONE
+    }
+}
+
 /// Resolves every offset the programs use; fails naming the first missing field.
 pub fn resolve(btf: &Btf) -> Result<KernelOffsets> {
     let r = Resolver { btf };
     let (_, controller) = controller(btf)?;
+    // Where a field moved between kernels, the first name this one has.
+    let first = |name: &str, paths: &[&str]| -> Result<u32> {
+        paths
+            .iter()
+            .find_map(|p| r.offset(name, p).ok())
+            .with_context(|| format!("the kernel's struct {name} has none of {paths:?}"))
+    };
+    // Fields only one way of finding a VMA uses: 0 where absent, unused then.
+    let optional = |name: &str, path: &str| r.offset(name, path).unwrap_or(0);
     let (children, sibling, circular) = dentry_children(&r)?;
     Ok(KernelOffsets {
         task_struct_cgroups: r.offset("task_struct", "cgroups")?,
@@ -98,6 +125,38 @@ pub fn resolve(btf: &Btf) -> Result<KernelOffsets> {
         mm_struct_exe_file: r.offset("mm_struct", "exe_file")?,
         mm_struct_arg_start: r.offset("mm_struct", "arg_start")?,
         mm_struct_arg_end: r.offset("mm_struct", "arg_end")?,
+        mm_struct_env_start: r.offset("mm_struct", "env_start")?,
+        mm_struct_env_end: r.offset("mm_struct", "env_end")?,
+        mm_struct_saved_auxv: r.offset("mm_struct", "saved_auxv")?,
+        mm_struct_mmap: optional("mm_struct", "mmap"),
+        vm_area_struct_vm_next: optional("vm_area_struct", "vm_next"),
+        mm_struct_mm_mt: optional("mm_struct", "mm_mt"),
+        maple_tree_ma_root: optional("maple_tree", "ma_root"),
+        maple_range_64_pivot: optional("maple_range_64", "pivot"),
+        maple_range_64_slot: optional("maple_range_64", "slot"),
+        maple_arange_64_pivot: optional("maple_arange_64", "pivot"),
+        maple_arange_64_slot: optional("maple_arange_64", "slot"),
+        maple_range_64_meta: optional("maple_range_64", "meta"),
+        maple_arange_64_meta: optional("maple_arange_64", "meta"),
+        vm_area_struct_vm_start: r.offset("vm_area_struct", "vm_start")?,
+        vm_area_struct_vm_end: r.offset("vm_area_struct", "vm_end")?,
+        vm_area_struct_vm_file: r.offset("vm_area_struct", "vm_file")?,
+        linux_binprm_filename: r.offset("linux_binprm", "filename")?,
+        linux_binprm_interp: r.offset("linux_binprm", "interp")?,
+        task_struct_task_works: r.offset("task_struct", "task_works")?,
+        callback_head_func: r.offset("callback_head", "func")?,
+        file_f_task_work: first("file", &["f_task_work", "f_rcuhead", "f_u.fu_rcuhead"])?,
+        file_f_flags: r.offset("file", "f_flags")?,
+        vfsmount_mnt_flags: r.offset("vfsmount", "mnt_flags")?,
+        cred_cap_inheritable: r.offset("cred", "cap_inheritable")?,
+        cred_cap_permitted: r.offset("cred", "cap_permitted")?,
+        cred_cap_effective: r.offset("cred", "cap_effective")?,
+        cred_cap_ambient: r.offset("cred", "cap_ambient")?,
+        cred_securebits: r.offset("cred", "securebits")?,
+        cred_user_ns: r.offset("cred", "user_ns")?,
+        user_namespace_level: r.offset("user_namespace", "level")?,
+        user_namespace_uid_map_nr_extents: r.offset("user_namespace", "uid_map.nr_extents")?,
+        user_namespace_uid_map_extent: r.offset("user_namespace", "uid_map.extent")?,
         fs_struct_root: r.offset("fs_struct", "root")?,
         fs_struct_pwd: r.offset("fs_struct", "pwd")?,
         path_mnt: r.offset("path", "mnt")?,
@@ -119,6 +178,14 @@ pub fn resolve(btf: &Btf) -> Result<KernelOffsets> {
         inode_i_gid: r.offset("inode", "i_gid")?,
         inode_i_sb: r.offset("inode", "i_sb")?,
         inode_i_rdev: r.offset("inode", "i_rdev")?,
+        inode_i_ctime_sec: first(
+            "inode",
+            &["i_ctime_sec", "__i_ctime.tv_sec", "i_ctime.tv_sec"],
+        )?,
+        inode_i_ctime_nsec: first(
+            "inode",
+            &["i_ctime_nsec", "__i_ctime.tv_nsec", "i_ctime.tv_nsec"],
+        )?,
         super_block_s_dev: r.offset("super_block", "s_dev")?,
         super_block_s_magic: r.offset("super_block", "s_magic")?,
         pt_regs_di: r.offset("pt_regs", "di")?,
@@ -134,10 +201,6 @@ pub fn resolve(btf: &Btf) -> Result<KernelOffsets> {
         pt_regs_cx: r.offset("pt_regs", "cx")?,
         pt_regs_bp: r.offset("pt_regs", "bp")?,
         task_struct_thread_info_status: r.offset("task_struct", "thread_info.status")?,
-        cred_cap_inheritable: r.offset("cred", "cap_inheritable")?,
-        cred_cap_permitted: r.offset("cred", "cap_permitted")?,
-        cred_cap_effective: r.offset("cred", "cap_effective")?,
-        cred_cap_ambient: r.offset("cred", "cap_ambient")?,
         dentry_d_inode: r.offset("dentry", "d_inode")?,
         dentry_d_flags: r.offset("dentry", "d_flags")?,
         dentry_children: children,
@@ -152,15 +215,11 @@ pub fn resolve(btf: &Btf) -> Result<KernelOffsets> {
         socket_sk: r.offset("socket", "sk")?,
         sock_family: r.offset("sock", "__sk_common.skc_family")?,
         sock_sk_protocol: r.offset("sock", "sk_protocol")?,
-        cred_user_ns: r.offset("cred", "user_ns")?,
-        user_namespace_level: r.offset("user_namespace", "level")?,
         task_struct_thread_pid: r.offset("task_struct", "thread_pid")?,
         pid_level: r.offset("pid", "level")?,
         pid_numbers: r.offset("pid", "numbers")?,
         upid_size: r.size("upid")?,
         upid_nr: r.offset("upid", "nr")?,
-        mm_struct_env_start: r.offset("mm_struct", "env_start")?,
-        mm_struct_env_end: r.offset("mm_struct", "env_end")?,
     })
 }
 
@@ -295,6 +354,13 @@ mod tests {
         assert_eq!(offsets.path_mnt, 0);
         assert_eq!(offsets.path_dentry, 8);
         assert!(offsets.pt_regs_size >= 21 * 8);
+        // The five capability sets of struct cred sit together.
+        assert_eq!(offsets.cred_cap_permitted, offsets.cred_cap_inheritable + 8);
+        assert_eq!(
+            vma_lookup(&btf),
+            vma_lookup::MAPLE,
+            "this kernel is 6.1 or later"
+        );
     }
 
     #[test]

@@ -4,6 +4,7 @@
 pub mod attach;
 pub mod btf;
 pub mod features;
+pub mod kallsyms;
 pub mod privileges;
 pub mod programs;
 pub mod stats;
@@ -49,6 +50,23 @@ pub struct Kernel {
     pub tracefs: tracefs::Tracefs,
     /// The cgroup controller whose hierarchy the programs read.
     pub cgroup_controller: &'static str,
+    /// How the ELF interpreter's VMA is found (`config::vma_lookup`).
+    pub vma_lookup: u32,
+    /// `____fput`'s address, if /proc/kallsyms shows it.
+    pub fput_fn: Option<u64>,
+}
+
+impl Kernel {
+    /// What the kernel's BTF (and its symbols) say, with tracefs mounted.
+    pub fn from_btf(btf: &btf_rs::Btf, tracefs: tracefs::Tracefs) -> Result<Self> {
+        Ok(Self {
+            offsets: btf::resolve(btf)?,
+            tracefs,
+            cgroup_controller: btf::controller(btf)?.0,
+            vma_lookup: btf::vma_lookup(btf),
+            fput_fn: kallsyms::address("____fput"),
+        })
+    }
 }
 
 /// Checks privileges, resolves offsets and makes sure tracefs is there.
@@ -58,17 +76,12 @@ pub fn preflight(opts: &LoadOptions) -> Result<Kernel> {
         bail!(privileges::advice(&missing));
     }
     let btf = btf::open(&opts.btf)?;
-    let offsets = btf::resolve(&btf)?;
-    let (cgroup_controller, _) = btf::controller(&btf)?;
     features::require()?;
     let tracefs = tracefs::ensure_mounted()?;
     log::debug!("tracefs {tracefs}");
-    features::log_missing(&features::probe(&tracefs));
-    Ok(Kernel {
-        offsets,
-        tracefs,
-        cgroup_controller,
-    })
+    let kernel = Kernel::from_btf(&btf, tracefs)?;
+    features::log_missing(&features::probe(&kernel));
+    Ok(kernel)
 }
 
 /// What loading one program cost the kernel.
@@ -160,6 +173,8 @@ fn settings(opts: &LoadOptions, kernel: &Kernel) -> SensorConfig {
             .field_offset("sched/sched_process_exit", "group_dead")
             .unwrap_or(0),
         scope_exclusions: opts.scope_exclusions as u32,
+        vma_lookup: kernel.vma_lookup,
+        fput_fn: kernel.fput_fn.unwrap_or(0),
     }
 }
 

@@ -145,7 +145,6 @@ const fn always(name: &'static str) -> Program {
 
 const EXECVE: &[u32] = &[59];
 const EXECVEAT: &[u32] = &[322];
-const EXEC: &[u32] = &[59, 322];
 const SOCKET: &[u32] = &[41];
 const SETSOCKOPT: &[u32] = &[54];
 const CONNECT: &[u32] = &[42];
@@ -167,7 +166,10 @@ pub const PROGRAMS: &[Program] = &[
         attach: Attach::TracepointAs("sched", "sched_process_exec"),
         serves: Serves::Always,
     },
-    sched("sched_process_exec", Serves::Syscalls(EXEC)),
+    // Every exec, whatever the rules: the process table (exe, comm and
+    // PROCTITLE of every record) learns of it here. A raw tracepoint, for
+    // the exec's linux_binprm.
+    raw("sched_process_exec", "sched_process_exec", Serves::Always),
     syscall("sys_exit_socket", SOCKET),
     syscall("sys_exit_setsockopt", SETSOCKOPT),
     syscall("sys_enter_connect", CONNECT),
@@ -207,9 +209,12 @@ pub const PROGRAMS: &[Program] = &[
     continuation(Tails::Tracepoint, tail::RESOLVE),
     continuation(Tails::Tracepoint, tail::SYSCALL_FINISH),
     continuation(Tails::Tracepoint, tail::SYSCALL_ENTER),
+    continuation(Tails::Raw, tail::WALK),
+    continuation(Tails::Raw, tail::EXEC_FINISH),
     continuation(Tails::Raw, tail::RESOLVE),
     continuation(Tails::Raw, tail::SYSCALL_FINISH),
     continuation(Tails::Raw, tail::SYSCALL_ENTER),
+    continuation(Tails::Raw, tail::EXEC_FILES),
 ];
 
 const fn continuation(tails: Tails, slot: u32) -> Program {

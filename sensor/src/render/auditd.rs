@@ -18,20 +18,20 @@
 //! Records auditd has no type for (the option value of setsockopt, terminal
 //! output, fork, exit, loss) are written as `type=UNKNOWN[N]`, see [`kind`].
 //!
-//! Where the lines still differ from the kernel's: an exec has one PATH item
-//! (`items=1`; the kernel adds the ELF interpreter as item 1) and no
-//! BPRM_FCAPS; `cap_*` are always 0 (file capabilities are not read); an
-//! mmap of a file has a PATH item of it; PROCTITLE is the command line of
-//! the process at the event, where the kernel keeps the one of a task's
-//! first logged event for the task's life (so after a failed exec, as in a
-//! `$PATH` search, the kernel's exec record shows the caller's command line);
-//! terminal data the sensor cut is not marked.
+//! Where the lines still differ from the kernel's: PROCTITLE is the command
+//! line of the process at the event, where the kernel keeps the one of a
+//! task's first logged event for the task's life (so after a failed exec,
+//! as in a `$PATH` search, the kernel's exec record shows the caller's
+//! command line); terminal data the sensor cut is not marked; a value the
+//! sensor could not read (a file's capabilities when the file changed
+//! after the exec) is `?`.
 
 mod generic;
 
 use std::fmt::Write;
 
 use bytes::Bytes;
+use sensor_common::process::InodeInfo;
 
 use super::{dev, tty};
 use crate::{
@@ -45,7 +45,7 @@ use crate::{
         tty::Tty,
         Call, Event,
     },
-    enrich::{cgroup::Origin, Enriched, EventId},
+    enrich::{caps::BprmFcaps, cgroup::Origin, exec::PathItem, files::FileCaps, Enriched, EventId},
     loss::Lost,
     rules::Arch,
 };
@@ -80,6 +80,7 @@ pub mod kind {
     pub const MMAP: &str = "MMAP";
     pub const TTY: &str = "TTY";
     pub const LOGIN: &str = "LOGIN";
+    pub const BPRM_FCAPS: &str = "BPRM_FCAPS";
     /// Terminal output: the kernel's TTY records hold only what is typed,
     /// and `aureport --tty` shows TTY data as keystrokes, so output is kept
     /// apart, with TTY's fields.
@@ -89,9 +90,15 @@ pub mod kind {
     pub const FORK: &str = "UNKNOWN[2097]";
     pub const EXIT: &str = "UNKNOWN[2098]";
     pub const LOST: &str = "UNKNOWN[2099]";
+    /// The file an mmap maps, after its MMAP record: the kernel's record
+    /// names none.
+    pub const MMAP_FILE: &str = "UNKNOWN[2093]";
     /// Where the process runs (container, pod, or host), the last record
     /// of every event: the kernel has no record for it.
     pub const ORIGIN: &str = "UNKNOWN[2094]";
+    /// A runtime session's start (`kubectl exec`): the kernel knows no
+    /// sessions.
+    pub const SESSION_START: &str = "UNKNOWN[2092]";
 }
 
 /// The kernel's budget for one EXECVE record (`MAX_EXECVE_AUDIT_LEN`).
@@ -106,9 +113,6 @@ const TTY_DATA_MAX: usize = 4096;
 /// `MAP_ANONYMOUS`: the kernel writes an MMAP record only for file mappings.
 const MAP_ANONYMOUS: u64 = 0x20;
 
-/// PATH's file capability fields: the sensor does not read them.
-const NO_FCAPS: &str = " cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0 cap_frootid=0";
-
 /// Appends the records of one event, each a line ending in `\n` (none for
 /// a TTY event without data, which the kernel would not write either).
 pub fn render(e: &Enriched, out: &mut String) {
@@ -120,7 +124,7 @@ pub fn render(e: &Enriched, out: &mut String) {
     match &e.decoded.event {
         Event::Exec(x) => exec(&mut r, e, x),
         Event::Socket(c) => {
-            syscall(&mut r, e, c, 0, None);
+            syscall(&mut r, e, c, 0, None, e.key);
             subject_proctitle(&mut r, e);
         }
         Event::Setsockopt(x) => setsockopt(&mut r, e, x),
@@ -128,8 +132,8 @@ pub fn render(e: &Enriched, out: &mut String) {
         Event::Mmap(x) => mmap(&mut r, e, x),
         Event::Fork(x) => fork(&mut r, e, x),
         Event::Exit(x) => exit(&mut r, e, x),
-        Event::Tty(x) => tty_record(&mut r, x),
-        Event::Login(x) => login(&mut r, x),
+        Event::Tty(x) => tty_record(&mut r, e, x),
+        Event::Login(x) => login(&mut r, e, x),
         Event::Cgroup(_) => {} // never kept by the filter
         Event::Syscall(x) => generic::render(&mut r, e, x),
         Event::UserMsg(x) => super::usermsg::auditd(&mut r, e, x),
@@ -282,8 +286,15 @@ fn untrusted_or_null(o: &mut String, raw: Option<&[u8]>) {
 }
 
 /// The SYSCALL record of a 64-bit call.
-pub(crate) fn syscall(r: &mut Records, e: &Enriched, call: &Call, items: u32, exe: Option<&[u8]>) {
-    syscall_in(r, e, call, Arch::X86_64, items, exe)
+pub(crate) fn syscall(
+    r: &mut Records,
+    e: &Enriched,
+    call: &Call,
+    items: usize,
+    exe: Option<&[u8]>,
+    key: Option<&str>,
+) {
+    syscall_in(r, e, call, Arch::X86_64, items, exe, key)
 }
 
 /// The SYSCALL record (`audit_log_exit`, `audit_log_task_info`,
@@ -294,15 +305,15 @@ fn syscall_in(
     e: &Enriched,
     call: &Call,
     arch: Arch,
-    items: u32,
+    items: usize,
     exe: Option<&[u8]>,
+    key: Option<&str>,
 ) {
     let p = &call.process;
     let sc = &call.syscall;
     let exe = exe
         .or(e.subject.as_ref().map(|s| &s.exe[..]))
         .filter(|exe| !exe.is_empty());
-    let key = e.key;
     r.record(kind::SYSCALL, |o| {
         let _ = write!(
             o,
@@ -340,8 +351,14 @@ fn syscall_in(
     });
 }
 
+/// An exec, in the kernel's order: SYSCALL, BPRM_FCAPS, EXECVE, CWD, a
+/// PATH record per file the exec opened, PROCTITLE.
 fn exec(r: &mut Records, e: &Enriched, x: &Exec) {
-    syscall(r, e, &x.call, 1, Some(&x.exe));
+    let paths = e.exec.map_or(&[][..], |f| &f.paths[..]);
+    syscall(r, e, &x.call, paths.len(), Some(&x.exe), e.key);
+    if let Some(b) = e.exec.and_then(|f| f.bprm_fcaps.as_ref()) {
+        bprm_fcaps(r, b);
+    }
     if x.success {
         let mut bodies = execve_records(&x.argv);
         // The kernel never cuts argv: where the sensor did (--argv-max), the
@@ -357,35 +374,112 @@ fn exec(r: &mut Records, e: &Enriched, x: &Exec) {
         o.push_str("cwd=");
         untrusted(o, &x.cwd);
     });
-    r.record(kind::PATH, |o| {
-        o.push_str("item=0 name=");
-        untrusted(o, &x.filename);
-        match &x.exe_inode {
-            Some(i) if x.success => inode(o, i),
-            _ => o.push_str(" nametype=UNKNOWN"),
-        }
-        o.push_str(NO_FCAPS);
-    });
+    for (i, item) in paths.iter().enumerate() {
+        r.record(kind::PATH, |o| path_item(o, i, item));
+    }
     proctitle(r, &crate::enrich::processes::proctitle(&x.argv));
 }
 
-/// A PATH item's inode fields (`audit_log_name`), `nametype` included.
-fn inode(o: &mut String, i: &sensor_common::process::InodeInfo) {
-    // `mode=%#ho`: octal with a leading 0, except for 0 itself.
-    let mode = i.mode as u16;
-    let mode = if mode == 0 {
-        "0".to_owned()
+/// `mode=%#ho`: octal with a leading 0, except for 0 itself.
+fn mode(mode: u32) -> String {
+    match mode as u16 {
+        0 => "0".to_owned(),
+        mode => format!("0{mode:o}"),
+    }
+}
+
+/// An exec's PATH record: a file it opened, or the name a failed one
+/// could not look up.
+fn path_item(o: &mut String, i: usize, item: &PathItem) {
+    let nametype = if item.inode.is_some() {
+        "NORMAL"
     } else {
-        format!("0{mode:o}")
+        "UNKNOWN"
     };
-    let _ = write!(
+    path_record(
         o,
-        " inode={} dev={} mode={mode} ouid={} ogid={} rdev=00:00 nametype=NORMAL",
-        i.ino,
-        dev(i.dev),
-        i.uid,
-        i.gid,
+        i,
+        item.name.as_deref(),
+        item.inode.as_ref(),
+        nametype,
+        item.caps.as_ref(),
     );
+}
+
+/// One PATH record (`audit_log_name`, `audit_log_fcaps`); `caps` None
+/// when the file could not be read as the kernel recorded it.
+fn path_record(
+    o: &mut String,
+    i: usize,
+    name: Option<&[u8]>,
+    inode: Option<&InodeInfo>,
+    nametype: &str,
+    caps: Option<&FileCaps>,
+) {
+    let _ = write!(o, "item={i} name=");
+    untrusted_or_null(o, name);
+    if let Some(n) = inode {
+        let _ = write!(
+            o,
+            " inode={} dev={} mode={} ouid={} ogid={} rdev={}",
+            n.ino,
+            dev(n.dev),
+            mode(n.mode),
+            n.uid,
+            n.gid,
+            dev(n.rdev),
+        );
+    }
+    let _ = write!(o, " nametype={nametype}");
+    match caps {
+        Some(c) => {
+            cap(o, "cap_fp", c.permitted);
+            cap(o, "cap_fi", c.inheritable);
+            let _ = write!(
+                o,
+                " cap_fe={} cap_fver={:x} cap_frootid={}",
+                c.effective as u8, c.version, c.rootid
+            );
+        }
+        None => o.push_str(" cap_fp=? cap_fi=? cap_fe=? cap_fver=? cap_frootid=?"),
+    }
+}
+
+/// ` NAME=SET` (`audit_log_cap`): 0, or 16 hex digits.
+fn cap(o: &mut String, name: &str, set: u64) {
+    if set == 0 {
+        let _ = write!(o, " {name}=0");
+    } else {
+        let _ = write!(o, " {name}={set:016x}");
+    }
+}
+
+/// BPRM_FCAPS (`audit_log_exit`'s AUDIT_BPRM_FCAPS case).
+fn bprm_fcaps(r: &mut Records, b: &BprmFcaps) {
+    r.record(kind::BPRM_FCAPS, |o| {
+        let file: Option<&FileCaps> = b.file.as_ref();
+        match file {
+            Some(c) => {
+                let _ = write!(o, "fver={:x}", c.version);
+                cap(o, "fp", c.permitted);
+                cap(o, "fi", c.inheritable);
+                let _ = write!(o, " fe={}", c.effective as u8);
+            }
+            None => o.push_str("fver=? fp=? fi=? fe=?"),
+        }
+        for (name, set) in ["old_pp", "old_pi", "old_pe", "old_pa"].iter().zip(b.old) {
+            cap(o, name, set);
+        }
+        for (name, set) in ["pp", "pi", "pe", "pa"].iter().zip(b.new) {
+            cap(o, name, set);
+        }
+        match file {
+            Some(c) => {
+                let _ = write!(o, " frootid={}", c.rootid);
+            }
+            None => o.push_str(" frootid=?"),
+        }
+    });
 }
 
 /// The bodies of the EXECVE records for `argv`, as the kernel's
@@ -518,7 +612,7 @@ pub(crate) fn subject_proctitle(r: &mut Records, e: &Enriched) {
 /// `UNKNOWN[2096]` record of the same event: `level=1 optname=8 optlen=4
 /// optval=41E20100` (the value in hex, at most what the kernel copied).
 fn setsockopt(r: &mut Records, e: &Enriched, x: &Setsockopt) {
-    syscall(r, e, &x.call, 0, None);
+    syscall(r, e, &x.call, 0, None, e.key);
     let [_, level, optname, _, optlen, _] = x.call.syscall.args;
     r.record(kind::SOCKOPT, |o| {
         let _ = write!(
@@ -532,7 +626,7 @@ fn setsockopt(r: &mut Records, e: &Enriched, x: &Setsockopt) {
 }
 
 fn sockaddr_call(r: &mut Records, e: &Enriched, x: &Sockaddr) {
-    syscall(r, e, &x.call, 0, None);
+    syscall(r, e, &x.call, 0, None, e.key);
     if !x.addr.is_empty() {
         r.record(kind::SOCKADDR, |o| {
             o.push_str("saddr=");
@@ -543,11 +637,11 @@ fn sockaddr_call(r: &mut Records, e: &Enriched, x: &Sockaddr) {
 }
 
 /// mmap: MMAP only for a file mapping, as the kernel (`audit_mmap_fd` is
-/// not called for MAP_ANONYMOUS). The mapped file's PATH item is the
-/// sensor's addition (auditd has none for mmap); it follows the kernel's
-/// order, special records before PATH.
+/// not called for MAP_ANONYMOUS). The mapped file follows in a
+/// `UNKNOWN[2093]` record (the kernel's names none): `name=… inode=…
+/// dev=… mode=… ouid=… ogid=…`.
 fn mmap(r: &mut Records, e: &Enriched, x: &Mmap) {
-    syscall(r, e, &x.call, x.file.is_some() as u32, None);
+    syscall(r, e, &x.call, 0, None, e.key);
     let [_, _, _, flags, fd, _] = x.call.syscall.args;
     if flags & MAP_ANONYMOUS == 0 {
         r.record(kind::MMAP, |o| {
@@ -555,11 +649,19 @@ fn mmap(r: &mut Records, e: &Enriched, x: &Mmap) {
         });
     }
     if let Some(file) = &x.file {
-        r.record(kind::PATH, |o| {
-            o.push_str("item=0 name=");
+        let i = &file.inode;
+        r.record(kind::MMAP_FILE, |o| {
+            o.push_str("name=");
             untrusted(o, &file.path);
-            inode(o, &file.inode);
-            o.push_str(NO_FCAPS);
+            let _ = write!(
+                o,
+                " inode={} dev={} mode={} ouid={} ogid={}",
+                i.ino,
+                dev(i.dev),
+                mode(i.mode),
+                i.uid,
+                i.gid
+            );
         });
     }
     subject_proctitle(r, e);
@@ -607,13 +709,18 @@ fn exit(r: &mut Records, e: &Enriched, x: &Exit) {
     });
 }
 
-/// TTY (`tty_audit_log`): the data always in hex. What the kernel cut
+/// TTY (`tty_audit_log`): the data always in hex, then the read's (or
+/// write's) SYSCALL record (`key=(null)`) and PROCTITLE, as the kernel
+/// writes them for a record made inside the call. What the kernel cut
 /// (`TRUNCATED` in JSON) has no field here.
-fn tty_record(r: &mut Records, x: &Tty) {
+fn tty_record(r: &mut Records, e: &Enriched, x: &Tty) {
     let p = &x.call.process;
     let kind = if x.input { kind::TTY } else { kind::TTY_OUTPUT };
     // The kernel writes no TTY record without data (and aureport --tty
     // fails on one), so an empty one writes nothing.
+    if x.data.is_empty() {
+        return;
+    }
     for data in x.data.chunks(TTY_DATA_MAX) {
         r.record(kind, |o| {
             let _ = write!(
@@ -626,11 +733,14 @@ fn tty_record(r: &mut Records, x: &Tty) {
             hex(o, data);
         });
     }
+    syscall(r, e, &x.call, 0, None, None);
+    subject_proctitle(r, e);
 }
 
-/// LOGIN (`audit_log_set_loginuid`).
-fn login(r: &mut Records, x: &Login) {
-    let p = &x.process;
+/// LOGIN (`audit_log_set_loginuid`), then the SYSCALL record of the
+/// write it came from (no rule chose it: `key=(null)`) and its PROCTITLE.
+fn login(r: &mut Records, e: &Enriched, x: &Login) {
+    let p = &x.call.process;
     r.record(kind::LOGIN, |o| {
         let _ = write!(
             o,
@@ -642,235 +752,93 @@ fn login(r: &mut Records, x: &Login) {
             String::from_utf8_lossy(tty(&p.tty)),
             x.old_ses,
             p.ses,
-            x.success as u8
+            x.success() as u8
         );
     });
+    syscall(r, e, &x.call, 0, None, None);
+    subject_proctitle(r, e);
 }
 
 #[cfg(test)]
 mod tests {
     use bytes::Bytes;
-    use sensor_common::{
-        event::EventHeader,
-        process::{InodeInfo, ProcessInfo, SyscallInfo},
-        scope::CgroupKey,
-    };
 
     use super::*;
-    use crate::{
-        decode::{mmap::MappedFile, Decoded},
-        enrich::{
-            cgroups::Placement,
-            processes,
-            runtime::{ContainerMeta, PodMeta},
-            Names, ProcessEntry,
-        },
-        loss::Lost,
-    };
+    use crate::{enrich::processes, render::fixtures::*};
 
-    const NODE: &str = "node-a";
-
-    fn id(serial: u64) -> EventId {
-        EventId {
-            secs: 1_700_000_000,
-            millis: 200,
-            serial,
-        }
+    fn render_event(serial: u64, event: Event, ctx: Context) -> String {
+        render_with(render, serial, event, ctx)
     }
 
-    fn fixed<const N: usize>(s: &[u8]) -> [u8; N] {
-        let mut a = [0; N];
-        a[..s.len()].copy_from_slice(s);
-        a
-    }
-
-    fn process(pid: u32, comm: &str) -> ProcessInfo {
-        ProcessInfo {
-            cgroup_id: 0,
-            cgroup_ctl_id: 0,
-            mntns: 0,
-            pidns: 0,
-            pid,
-            tid: pid,
-            ppid: 4242,
-            uid: 0,
-            euid: 0,
-            suid: 0,
-            fsuid: 0,
-            gid: 0,
-            egid: 0,
-            sgid: 0,
-            fsgid: 0,
-            auid: 1000,
-            ses: 3,
-            _pad: 0,
-            comm: fixed(comm.as_bytes()),
-            tty: fixed(b"pts0"),
-        }
-    }
-
-    fn call(pid: u32, comm: &str, nr: u32, ret: i64, args: [u64; 6]) -> Call {
-        Call {
-            process: process(pid, comm),
-            syscall: SyscallInfo {
-                nr,
-                regs_ok: 1,
-                ret,
-                args,
-            },
-        }
-    }
-
-    fn argv(args: &[&[u8]]) -> Vec<Bytes> {
-        args.iter().map(|a| Bytes::copy_from_slice(a)).collect()
-    }
-
-    fn entry(exe: &str, args: &[&[u8]]) -> ProcessEntry {
-        ProcessEntry {
-            comm: Vec::new(),
-            exe: exe.as_bytes().to_vec(),
-            exe_identity: None,
-            ppid: 4242,
-            proctitle: processes::proctitle(&argv(args)),
-            session: None,
-            cgroups: None,
-        }
-    }
-
-    fn render_event(serial: u64, event: Event, subject: Option<ProcessEntry>) -> String {
-        render_event_in(serial, event, subject, None, None)
-    }
-
-    fn render_event_in(
-        serial: u64,
-        event: Event,
-        subject: Option<ProcessEntry>,
-        placement: Option<&Placement>,
-        container: Option<&ContainerMeta>,
-    ) -> String {
-        let decoded = Decoded {
-            header: EventHeader::default(),
+    fn exec_ctx(
+        (event, facts): (Event, crate::enrich::exec::ExecFacts),
+    ) -> (Event, Context<'static>) {
+        (
             event,
-        };
-        let names = Names::default();
-        // The keys rules/default.rules gives each class.
-        let key = match &decoded.event {
-            Event::Exec(_) => Some("exec"),
-            Event::Socket(_) | Event::Setsockopt(_) => Some("socket"),
-            Event::Sockaddr(_) => Some("network"),
-            Event::Mmap(_) => Some("mmap_exec"),
-            _ => None,
-        };
-        let e = Enriched {
-            decoded: &decoded,
-            id: id(serial),
-            key,
-            node: NODE,
-            names: &names,
-            cluster: placement.map(|_| "prod-eu"),
-            subject: subject.as_ref(),
-            parent: None,
-            placement,
-            container,
-            target: None,
-        };
-        let mut out = String::new();
-        render(&e, &mut out);
-        out
+            Context {
+                exec: Some(facts),
+                ..Default::default()
+            },
+        )
     }
 
-    const CAT: InodeInfo = InodeInfo {
-        ino: 401924,
-        dev: 0xfd << 20 | 1,
-        mode: 0o100755,
-        uid: 0,
-        gid: 0,
-    };
-
-    /// `cat "/tmp/my file" caf\xe9`: a space and a non-UTF-8 byte.
-    fn exec_ok() -> Event {
-        Event::Exec(Exec {
-            call: call(
-                4243,
-                "cat",
-                59,
-                0,
-                [0x55c094deb5c0, 0x55c094dea770, 0x55c094dbf1b0, 8, 0, 0],
-            ),
-            success: true,
-            filename: Bytes::from_static(b"/usr/bin/cat"),
-            exe: b"/usr/bin/cat".to_vec(),
-            exe_inode: Some(CAT),
-            cwd: b"/root".to_vec(),
-            argv: argv(&[b"cat", b"/tmp/my file", b"caf\xe9"]),
-            argv_truncated: None,
-        })
+    fn subject_ctx(
+        (event, subject): (Event, crate::enrich::ProcessEntry),
+    ) -> (Event, Context<'static>) {
+        (
+            event,
+            Context {
+                subject: Some(subject),
+                ..Default::default()
+            },
+        )
     }
 
-    fn exec_failed() -> Event {
-        Event::Exec(Exec {
-            call: call(
-                4244,
-                "bash",
-                59,
-                -2,
-                [0x55d0c0a0, 0x55d0c0b0, 0x55d0c0c0, 0, 0, 0],
-            ),
-            success: false,
-            filename: Bytes::from_static(b"/nonexistent"),
-            exe: b"/usr/bin/bash".to_vec(),
-            exe_inode: None,
-            cwd: b"/home/alice".to_vec(),
-            argv: argv(&[b"bash"]),
-            argv_truncated: None,
-        })
-    }
-
-    /// connect(3, 127.0.0.1:80) refused.
-    fn connect() -> (Event, Option<ProcessEntry>) {
-        let addr = [2, 0, 0, 80, 127, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0];
-        let event = Event::Sockaddr(Sockaddr {
-            call: call(4245, "curl", 42, -111, [3, 0x7ffd5a1c2b30, 16, 0, 0, 0]),
-            addr: Bytes::copy_from_slice(&addr),
-        });
-        let subject = entry("/usr/bin/curl", &[b"curl", b"http://127.0.0.1/"]);
-        (event, Some(subject))
-    }
-
-    /// mmap(NULL, 4096, PROT_READ|PROT_EXEC, MAP_PRIVATE, 3, 0) of libc.
-    fn mmap_file() -> (Event, Option<ProcessEntry>) {
-        let event = Event::Mmap(Mmap {
-            call: call(4246, "true", 9, 0x7f3a1c000000, [0, 4096, 5, 2, 3, 0]),
-            file: Some(MappedFile {
-                path: b"/usr/lib/x86_64-linux-gnu/libc.so.6".to_vec(),
-                inode: InodeInfo {
-                    ino: 1049,
-                    dev: 0xfd << 20 | 1,
-                    mode: 0o100644,
-                    uid: 0,
-                    gid: 0,
-                },
-            }),
-        });
-        (event, Some(entry("/usr/bin/true", &[b"true"])))
+    fn lost() -> Lost {
+        // Lost is filled by the loss monitor only; its fields are private.
+        Lost::default()
     }
 
     #[test]
     fn a_successful_exec_is_the_kernels_records() {
-        let out = render_event(101, exec_ok(), None);
+        let (event, ctx) = exec_ctx(exec_ok());
+        let out = render_event(101, event, ctx);
         let expected = concat!(
-            "node=node-a type=SYSCALL msg=audit(1700000000.200:101): arch=c000003e syscall=59 success=yes exit=0 a0=55c094deb5c0 a1=55c094dea770 a2=55c094dbf1b0 a3=8 items=1 ppid=4242 pid=4243 auid=1000 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts0 ses=3 comm=\"cat\" exe=\"/usr/bin/cat\" key=\"exec\"\n",
+            "node=node-a type=SYSCALL msg=audit(1700000000.200:101): arch=c000003e syscall=59 success=yes exit=0 a0=55c094deb5c0 a1=55c094dea770 a2=55c094dbf1b0 a3=8 items=2 ppid=4242 pid=4243 auid=1000 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts0 ses=3 comm=\"cat\" exe=\"/usr/bin/cat\" key=\"exec\"\n",
+            "node=node-a type=BPRM_FCAPS msg=audit(1700000000.200:101): fver=0 fp=0 fi=0 fe=0 old_pp=000001fffeffffff old_pi=0 old_pe=000001fffeffffff old_pa=0 pp=000001fffeffffff pi=0 pe=000001fffeffffff pa=0 frootid=0\n",
             "node=node-a type=EXECVE msg=audit(1700000000.200:101): argc=3 a0=\"cat\" a1=2F746D702F6D792066696C65 a2=636166E9\n",
             "node=node-a type=CWD msg=audit(1700000000.200:101): cwd=\"/root\"\n",
             "node=node-a type=PATH msg=audit(1700000000.200:101): item=0 name=\"/usr/bin/cat\" inode=401924 dev=fd:01 mode=0100755 ouid=0 ogid=0 rdev=00:00 nametype=NORMAL cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0 cap_frootid=0\n",
+            "node=node-a type=PATH msg=audit(1700000000.200:101): item=1 name=\"/lib64/ld-linux-x86-64.so.2\" inode=325843 dev=fd:01 mode=0100755 ouid=0 ogid=0 rdev=00:00 nametype=NORMAL cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0 cap_frootid=0\n",
             "node=node-a type=PROCTITLE msg=audit(1700000000.200:101): proctitle=636174002F746D702F6D792066696C6500636166E9\n",
         );
         assert_eq!(out, expected);
     }
 
     #[test]
+    fn a_script_has_a_path_item_for_itself_its_interpreter_and_ld_so() {
+        let (event, ctx) = exec_ctx(exec_script());
+        let out = render_event(120, event, ctx);
+        let paths: Vec<&str> = out
+            .lines()
+            .filter(|l| l.contains("type=PATH"))
+            .map(|l| l.split_once("): ").unwrap().1)
+            .collect();
+        assert_eq!(
+            paths,
+            [
+                "item=0 name=\"./s.sh\" inode=10019155 dev=fd:01 mode=0100750 ouid=1000 ogid=1000 rdev=00:00 nametype=NORMAL cap_fp=0000000000002000 cap_fi=0 cap_fe=1 cap_fver=2 cap_frootid=0",
+                "item=1 name=\"/bin/sh\" inode=401924 dev=fd:01 mode=0100755 ouid=0 ogid=0 rdev=00:00 nametype=NORMAL cap_fp=? cap_fi=? cap_fe=? cap_fver=? cap_frootid=?",
+                "item=2 name=(null) inode=325843 dev=fd:01 mode=0100755 ouid=0 ogid=0 rdev=00:00 nametype=NORMAL cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0 cap_frootid=0",
+            ]
+        );
+        assert!(out.contains(" items=3 "));
+    }
+
+    #[test]
     fn a_failed_exec_has_no_execve_and_an_unknown_path() {
-        let out = render_event(102, exec_failed(), None);
+        let (event, ctx) = exec_ctx(exec_failed());
+        let out = render_event(102, event, ctx);
         let expected = concat!(
             "node=node-a type=SYSCALL msg=audit(1700000000.200:102): arch=c000003e syscall=59 success=no exit=-2 a0=55d0c0a0 a1=55d0c0b0 a2=55d0c0c0 a3=0 items=1 ppid=4242 pid=4244 auid=1000 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts0 ses=3 comm=\"bash\" exe=\"/usr/bin/bash\" key=\"exec\"\n",
             "node=node-a type=CWD msg=audit(1700000000.200:102): cwd=\"/home/alice\"\n",
@@ -881,9 +849,23 @@ mod tests {
     }
 
     #[test]
+    fn a_generic_calls_path_item_has_rdev_and_file_capabilities() {
+        let (event, ctx) = subject_ctx(open_dev_null());
+        let out = render_event(121, event, ctx);
+        let path = out.lines().find(|l| l.contains("type=PATH")).unwrap();
+        assert_eq!(
+            path.split_once("): ").unwrap().1,
+            "item=0 name=\"/dev/null\" inode=4 dev=00:05 mode=020666 ouid=0 ogid=0 rdev=01:03 \
+             nametype=NORMAL cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0 cap_frootid=0"
+        );
+        assert!(out.contains(" syscall=257 success=yes exit=3 "));
+        assert!(out.contains(" items=1 "));
+    }
+
+    #[test]
     fn a_connect_has_its_sockaddr_in_hex() {
-        let (event, subject) = connect();
-        let out = render_event(103, event, subject);
+        let (event, ctx) = subject_ctx(connect());
+        let out = render_event(103, event, ctx);
         let expected = concat!(
             "node=node-a type=SYSCALL msg=audit(1700000000.200:103): arch=c000003e syscall=42 success=no exit=-111 a0=3 a1=7ffd5a1c2b30 a2=10 a3=0 items=0 ppid=4242 pid=4245 auid=1000 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts0 ses=3 comm=\"curl\" exe=\"/usr/bin/curl\" key=\"network\"\n",
             "node=node-a type=SOCKADDR msg=audit(1700000000.200:103): saddr=020000507F0000010000000000000000\n",
@@ -893,13 +875,13 @@ mod tests {
     }
 
     #[test]
-    fn an_mmap_has_mmap_then_the_files_path() {
-        let (event, subject) = mmap_file();
-        let out = render_event(104, event, subject);
+    fn an_mmap_has_mmap_then_the_mapped_file() {
+        let (event, ctx) = subject_ctx(mmap_file());
+        let out = render_event(104, event, ctx);
         let expected = concat!(
-            "node=node-a type=SYSCALL msg=audit(1700000000.200:104): arch=c000003e syscall=9 success=yes exit=139887554592768 a0=0 a1=1000 a2=5 a3=2 items=1 ppid=4242 pid=4246 auid=1000 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts0 ses=3 comm=\"true\" exe=\"/usr/bin/true\" key=\"mmap_exec\"\n",
+            "node=node-a type=SYSCALL msg=audit(1700000000.200:104): arch=c000003e syscall=9 success=yes exit=139887554592768 a0=0 a1=1000 a2=5 a3=2 items=0 ppid=4242 pid=4246 auid=1000 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts0 ses=3 comm=\"true\" exe=\"/usr/bin/true\" key=\"mmap_exec\"\n",
             "node=node-a type=MMAP msg=audit(1700000000.200:104): fd=3 flags=0x2\n",
-            "node=node-a type=PATH msg=audit(1700000000.200:104): item=0 name=\"/usr/lib/x86_64-linux-gnu/libc.so.6\" inode=1049 dev=fd:01 mode=0100644 ouid=0 ogid=0 rdev=00:00 nametype=NORMAL cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0 cap_frootid=0\n",
+            "node=node-a type=UNKNOWN[2093] msg=audit(1700000000.200:104): name=\"/usr/lib/x86_64-linux-gnu/libc.so.6\" inode=1049 dev=fd:01 mode=0100644 ouid=0 ogid=0\n",
             "node=node-a type=PROCTITLE msg=audit(1700000000.200:104): proctitle=\"true\"\n",
         );
         assert_eq!(out, expected);
@@ -993,14 +975,25 @@ mod tests {
     }
 
     fn execve_lines(args: &[Vec<u8>]) -> String {
-        let event = Event::Exec(Exec {
+        let (Event::Exec(x), facts) = exec_ok() else {
+            unreachable!()
+        };
+        let event = Event::Exec(Box::new(Exec {
             argv: args.iter().map(|a| Bytes::from(a.clone())).collect(),
-            ..match exec_ok() {
-                Event::Exec(x) => x,
-                _ => unreachable!(),
-            }
-        });
-        render_event(105, event, None)
+            ..*x
+        }));
+        render_event(
+            105,
+            event,
+            exec_ctx((Event::Fork(fork_event_body()), facts)).1,
+        )
+    }
+
+    fn fork_event_body() -> crate::decode::lifecycle::Fork {
+        let Event::Fork(f) = fork_event() else {
+            unreachable!()
+        };
+        f
     }
 
     #[test]
@@ -1054,7 +1047,7 @@ mod tests {
     #[test]
     fn a_process_the_table_does_not_know_has_exe_null_and_no_proctitle() {
         let event = Event::Socket(call(4247, "nc", 41, 3, [2, 1, 6, 0, 0, 0]));
-        let out = render_event(106, event, None);
+        let out = render_event(106, event, Context::default());
         assert_eq!(
             out,
             "node=node-a type=SYSCALL msg=audit(1700000000.200:106): arch=c000003e syscall=41 success=yes exit=3 a0=2 a1=1 a2=6 a3=0 items=0 ppid=4242 pid=4247 auid=1000 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts0 ses=3 comm=\"nc\" exe=(null) key=\"socket\"\n"
@@ -1067,68 +1060,20 @@ mod tests {
             call: call(4246, "node", 9, 0x7f00, [0, 4096, 7, 0x22, u64::MAX, 0]),
             file: None,
         });
-        let out = render_event(107, event, Some(entry("/usr/bin/node", &[b"node"])));
+        let ctx = Context {
+            subject: Some(entry(4246, "/usr/bin/node", &[b"node"], 0)),
+            ..Default::default()
+        };
+        let out = render_event(107, event, ctx);
         let types: Vec<&str> = out.lines().map(|l| l.split(' ').nth(1).unwrap()).collect();
         assert_eq!(types, ["type=SYSCALL", "type=PROCTITLE"]);
         assert!(out.contains(" a2=7 a3=22 items=0 "));
     }
 
-    fn setsockopt_event() -> (Event, Option<ProcessEntry>) {
-        let event = Event::Setsockopt(Setsockopt {
-            call: call(4248, "python3", 54, 0, [3, 1, 8, 0x7ffc0010, 4, 0]),
-            optval: Bytes::from_static(&[0x41, 0xe2, 0x01, 0x00]),
-        });
-        (
-            event,
-            Some(entry("/usr/bin/python3", &[b"python3", b"-c", b"x"])),
-        )
-    }
-
-    fn tty_event(input: bool, data: &[u8]) -> Event {
-        Event::Tty(Tty {
-            call: call(4249, "bash", 0, 0, [0; 6]),
-            major: 136,
-            minor: 0,
-            input,
-            data: Bytes::copy_from_slice(data),
-            total: data.len() as u32,
-        })
-    }
-
-    fn login_event() -> Event {
-        let mut p = process(4250, "sshd");
-        p.tty = [0; 32];
-        Event::Login(Login {
-            process: p,
-            old_auid: u32::MAX,
-            old_ses: u32::MAX,
-            success: true,
-        })
-    }
-
-    fn fork_event() -> Event {
-        Event::Fork(Fork {
-            parent: process(4242, "bash"),
-            child_pid: 4251,
-        })
-    }
-
-    fn exit_event() -> Event {
-        Event::Exit(Exit {
-            process: process(4251, "bash"),
-            exit_code: 42 << 8,
-        })
-    }
-
-    fn lost() -> Lost {
-        // Lost is filled by the loss monitor only; its fields are private.
-        Lost::default()
-    }
-
     #[test]
     fn the_other_classes() {
-        let (event, subject) = setsockopt_event();
-        let out = render_event(108, event, subject);
+        let (event, ctx) = subject_ctx(setsockopt_event());
+        let out = render_event(108, event, ctx);
         let lines: Vec<&str> = out.lines().collect();
         assert_eq!(lines.len(), 3);
         assert!(lines[0].contains("type=SYSCALL") && lines[0].contains(" syscall=54 "));
@@ -1142,28 +1087,49 @@ mod tests {
         );
 
         assert_eq!(
-            render_event(109, tty_event(true, b"ls\r"), None),
-            "node=node-a type=TTY msg=audit(1700000000.200:109): tty pid=4249 uid=0 auid=1000 ses=3 major=136 minor=0 comm=\"bash\" data=6C730D\n"
+            render_event(109, tty_event(true, b"ls\r"), Context::default()),
+            concat!(
+                "node=node-a type=TTY msg=audit(1700000000.200:109): tty pid=4249 uid=0 auid=1000 ses=3 major=136 minor=0 comm=\"bash\" data=6C730D\n",
+                "node=node-a type=SYSCALL msg=audit(1700000000.200:109): arch=c000003e syscall=0 success=yes exit=3 a0=0 a1=7ffc2000 a2=400 a3=0 items=0 ppid=4242 pid=4249 auid=1000 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts0 ses=3 comm=\"bash\" exe=(null) key=(null)\n",
+            )
         );
+        let out = render_event(110, tty_event(false, b"ok\n"), Context::default());
         assert_eq!(
-            render_event(110, tty_event(false, b"ok\n"), None),
-            "node=node-a type=UNKNOWN[2095] msg=audit(1700000000.200:110): tty pid=4249 uid=0 auid=1000 ses=3 major=136 minor=0 comm=\"bash\" data=6F6B0A\n"
+            out.lines().next().unwrap(),
+            "node=node-a type=UNKNOWN[2095] msg=audit(1700000000.200:110): tty pid=4249 uid=0 auid=1000 ses=3 major=136 minor=0 comm=\"bash\" data=6F6B0A"
         );
-        assert_eq!(render_event(111, tty_event(true, b""), None), "");
-        let big = render_event(111, tty_event(true, &[b'x'; 4097]), None);
-        assert_eq!(big.lines().count(), 2);
+        assert!(out
+            .lines()
+            .nth(1)
+            .unwrap()
+            .contains(" syscall=1 success=yes exit=3 "));
+        assert_eq!(
+            render_event(111, tty_event(true, b""), Context::default()),
+            ""
+        );
+        let big = render_event(111, tty_event(true, &[b'x'; 4097]), Context::default());
+        assert_eq!(big.lines().count(), 3);
         assert!(big.lines().all(|l| l.len() < 8400));
 
+        let (event, ctx) = subject_ctx(login_event());
         assert_eq!(
-            render_event(112, login_event(), None),
-            "node=node-a type=LOGIN msg=audit(1700000000.200:112): pid=4250 uid=0 old-auid=4294967295 auid=1000 tty=(none) old-ses=4294967295 ses=3 res=1\n"
+            render_event(112, event, ctx),
+            concat!(
+                "node=node-a type=LOGIN msg=audit(1700000000.200:112): pid=4250 uid=0 old-auid=4294967295 auid=1000 tty=(none) old-ses=4294967295 ses=3 res=1\n",
+                "node=node-a type=SYSCALL msg=audit(1700000000.200:112): arch=c000003e syscall=1 success=yes exit=4 a0=5 a1=7ffc1000 a2=4 a3=0 items=0 ppid=4242 pid=4250 auid=1000 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=(none) ses=3 comm=\"sshd\" exe=\"/usr/sbin/sshd\" key=(null)\n",
+                "node=node-a type=PROCTITLE msg=audit(1700000000.200:112): proctitle=737368643A20616C696365\n",
+            )
         );
+        let bash = Context {
+            subject: Some(entry(4242, "/usr/bin/bash", &[b"bash"], 0)),
+            ..Default::default()
+        };
         assert_eq!(
-            render_event(113, fork_event(), Some(entry("/usr/bin/bash", &[b"bash"]))),
+            render_event(113, fork_event(), bash),
             "node=node-a type=UNKNOWN[2097] msg=audit(1700000000.200:113): ppid=4242 pid=4251 auid=1000 uid=0 ses=3 comm=\"bash\" exe=\"/usr/bin/bash\"\n"
         );
         assert_eq!(
-            render_event(114, exit_event(), None),
+            render_event(114, exit_event(), Context::default()),
             "node=node-a type=UNKNOWN[2098] msg=audit(1700000000.200:114): pid=4251 ppid=4242 auid=1000 uid=0 ses=3 comm=\"bash\" exe=(null) status=42\n"
         );
         let mut out = String::new();
@@ -1174,59 +1140,13 @@ mod tests {
         );
     }
 
-    /// One event of every class, for ausearch and aureport.
-    const CONTAINER_ID: &str = "4c3f1e0d9b8a7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d";
-    const POD_UID: &str = "7d1f9a36-1c2b-4b5e-9f0e-2a3b4c5d6e7f";
-
-    fn in_a_pod() -> (Placement, ContainerMeta) {
-        let path = format!("/kubepods/besteffort/pod{POD_UID}/{CONTAINER_ID}");
-        let placement = Placement {
-            origin: crate::enrich::cgroup::parse(&path),
-            path,
-            key: CgroupKey {
-                id: 7,
-                hierarchy: 1,
-            },
-        };
-        let pod = PodMeta {
-            sandbox_id: "a1".repeat(32),
-            name: "web-7f9c".into(),
-            namespace: "shop".into(),
-            uid: POD_UID.into(),
-            labels: [
-                ("app".to_owned(), "web".to_owned()),
-                ("tier".to_owned(), "front end".to_owned()),
-            ]
-            .into(),
-            annotations: Default::default(),
-        };
-        let container = ContainerMeta {
-            id: CONTAINER_ID.into(),
-            name: "nginx".into(),
-            runtime: "containerd".into(),
-            image: "docker.io/library/nginx:1.27".into(),
-            image_id: "sha256:".to_owned() + &"b2".repeat(32),
-            pod: Some(std::sync::Arc::new(pod)),
-        };
-        (placement, container)
-    }
-
-    fn on_the_host() -> Placement {
-        let path = "/system.slice/ssh.service".to_owned();
-        Placement {
-            origin: crate::enrich::cgroup::parse(&path),
-            path,
-            key: CgroupKey {
-                id: 8,
-                hierarchy: 1,
-            },
-        }
-    }
-
     #[test]
     fn origin_record_of_a_pod_container_and_of_a_host_unit() {
         let (pod, container) = in_a_pod();
-        let out = render_event_in(101, exec_ok(), None, Some(&pod), Some(&container));
+        let (event, mut ctx) = exec_ctx(exec_ok());
+        ctx.placement = Some(&pod);
+        ctx.container = Some(&container);
+        let out = render_event(101, event, ctx);
         let origin = out.lines().last().unwrap();
         assert_eq!(
             origin,
@@ -1241,8 +1161,10 @@ mod tests {
                 a1 = "a1".repeat(32),
             )
         );
-        let (event, subject) = connect();
-        let out = render_event_in(103, event, subject, Some(&on_the_host()), None);
+        let host = on_the_host();
+        let (event, mut ctx) = subject_ctx(connect());
+        ctx.placement = Some(&host);
+        let out = render_event(103, event, ctx);
         assert!(out.ends_with(
             "type=UNKNOWN[2094] msg=audit(1700000000.200:103): origin=host unit=\"ssh.service\" \
              cgroup=\"/system.slice/ssh.service\" cluster=\"prod-eu\"\n"
@@ -1252,21 +1174,30 @@ mod tests {
     fn sample() -> String {
         let mut out = String::new();
         let (pod, container) = in_a_pod();
-        out += &render_event_in(101, exec_ok(), None, Some(&pod), Some(&container));
-        out += &render_event(102, exec_failed(), None);
-        let (event, subject) = connect();
-        out += &render_event_in(103, event, subject, Some(&on_the_host()), None);
-        let (event, subject) = mmap_file();
-        out += &render_event(104, event, subject);
+        let (event, mut ctx) = exec_ctx(exec_ok());
+        ctx.placement = Some(&pod);
+        ctx.container = Some(&container);
+        out += &render_event(101, event, ctx);
+        let (event, ctx) = exec_ctx(exec_failed());
+        out += &render_event(102, event, ctx);
+        let host = on_the_host();
+        let (event, mut ctx) = subject_ctx(connect());
+        ctx.placement = Some(&host);
+        out += &render_event(103, event, ctx);
+        let (event, ctx) = subject_ctx(mmap_file());
+        out += &render_event(104, event, ctx);
         out += &execve_lines(&[b"x".to_vec(), vec![b'a'; 20_000], b"two words".to_vec()]);
-        let (event, subject) = setsockopt_event();
-        out += &render_event(108, event, subject);
-        out += &render_event(109, tty_event(true, b"ls\r"), None);
-        out += &render_event(110, tty_event(false, b"ok\n"), None);
-        out += &render_event(111, tty_event(true, &[b'x'; 4096]), None);
-        out += &render_event(112, login_event(), None);
-        out += &render_event(113, fork_event(), None);
-        out += &render_event(114, exit_event(), None);
+        let (event, ctx) = subject_ctx(setsockopt_event());
+        out += &render_event(108, event, ctx);
+        out += &render_event(109, tty_event(true, b"ls\r"), Context::default());
+        out += &render_event(110, tty_event(false, b"ok\n"), Context::default());
+        out += &render_event(111, tty_event(true, &[b'x'; 4096]), Context::default());
+        let (event, ctx) = subject_ctx(login_event());
+        out += &render_event(112, event, ctx);
+        out += &render_event(113, fork_event(), Context::default());
+        out += &render_event(114, exit_event(), Context::default());
+        let (event, ctx) = exec_ctx(exec_script());
+        out += &render_event(116, event, ctx);
         render_lost(id(115), NODE, &lost(), &mut out);
         out
     }

@@ -1,9 +1,11 @@
-//! Text from the kernel is bytes: anything that is not printable UTF-8 is
-//! percent-encoded (laurel's convention), so every line is valid UTF-8 and a
-//! value can always be decoded back to the exact bytes.
+//! Text from the kernel is bytes: laurel's encoding makes every line valid
+//! UTF-8 and every value decodable back to the exact bytes. Printable ASCII
+//! and valid UTF-8 characters stay as they are; `%`, `+`, control bytes,
+//! DEL, the byte order mark and bytes that are not valid UTF-8 are
+//! percent-encoded in lower-case hex (`%25`, `%2b`, `%0a`, `%ff`); then `"`
+//! and `\` are escaped as JSON requires.
 
-/// Appends a JSON string literal of `raw`, percent-encoding control bytes,
-/// `%`, and bytes that are not valid UTF-8.
+/// Appends a JSON string literal of `raw`, encoded as laurel encodes it.
 pub fn json_str(out: &mut String, raw: &[u8]) {
     out.push('"');
     encode(out, raw);
@@ -51,9 +53,9 @@ pub fn push_int(out: &mut String, value: impl Int) {
     out.push_str(unsafe { std::str::from_utf8_unchecked(&buf[i..]) });
 }
 
-/// Appends `%XX` for byte `b`.
+/// Appends `%xx` for byte `b`.
 pub fn percent(out: &mut String, b: u8) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     out.push('%');
     out.push(HEX[(b >> 4) as usize] as char);
     out.push(HEX[(b & 0xf) as usize] as char);
@@ -63,7 +65,7 @@ pub fn percent(out: &mut String, b: u8) {
 /// gives is one: the fast path (profiling showed encoding char by char as
 /// the costliest part of rendering).
 fn plain(b: u8) -> bool {
-    (0x20..0x7f).contains(&b) && !matches!(b, b'"' | b'\\' | b'%')
+    (0x20..0x7f).contains(&b) && !matches!(b, b'"' | b'\\' | b'%' | b'+')
 }
 
 fn encode(out: &mut String, raw: &[u8]) {
@@ -84,7 +86,9 @@ fn encode_slow(out: &mut String, raw: &[u8]) {
                     out.push('\\');
                     out.push(c);
                 }
-                c if c.is_control() || c == '%' => {
+                // U+FEFF is valid UTF-8 that laurel encodes all the same;
+                // other characters past ASCII (C1 controls included) stay.
+                c if c.is_ascii_control() || matches!(c, '%' | '+' | '\u{feff}') => {
                     let mut buf = [0; 4];
                     for b in c.encode_utf8(&mut buf).bytes() {
                         percent(out, b);
@@ -123,11 +127,41 @@ mod tests {
     #[test]
     fn non_utf8_control_and_percent_are_encoded() {
         assert_eq!(enc(b"plain text"), "\"plain text\"");
-        assert_eq!(enc(b"a\xffb"), "\"a%FFb\"");
-        assert_eq!(enc(b"tab\there\n"), "\"tab%09here%0A\"");
+        assert_eq!(enc(b"a\xffb"), "\"a%ffb\"");
+        assert_eq!(enc(b"tab\there\n"), "\"tab%09here%0a\"");
         assert_eq!(enc(b"100%"), "\"100%25\"");
+        assert_eq!(enc(b"a+b"), "\"a%2bb\"");
+        assert_eq!(enc(b"\x7f"), "\"%7f\"");
         assert_eq!(enc("café".as_bytes()), "\"café\"");
         assert_eq!(enc(b"say \"hi\" \\o/"), "\"say \\\"hi\\\" \\\\o/\"");
+    }
+
+    /// laurel's own serializer tests (laurel 0.8.2, src/json.rs and
+    /// src/quote.rs), byte for byte.
+    #[test]
+    fn laurels_cases_encode_as_laurel_encodes_them() {
+        for (raw, want) in [
+            (&b" "[..], " "),
+            (b"asdf", "asdf"),
+            (b"+", "%2b"),
+            (b"%", "%25"),
+            (b"+++", "%2b%2b%2b"),
+            (b"%+%", "%25%2b%25"),
+            (b"\xc3\xa4", "ä"),
+            (b"\xe2\x82\xac", "€"),
+            (b"\xf0\x9f\x92\x96", "💖"),
+            (b"abcd\xc3\xa4\xc3\xb6\xc3\xbcefgh", "abcdäöüefgh"),
+            (b"\xc3\xc3\xa4", "%c3ä"),
+            (b"\xf0\xf0\x9f\x92\x96", "%f0💖"),
+            (b"\xf0\xf0\x9f\x92\x96\xf0", "%f0💖%f0"),
+            (b"\xf0\x9f\xf0\x9f\x92\x96", "%f0%9f💖"),
+            (b"\xf0\x9f\x92\xf0\x9f\x92\x96", "%f0%9f%92💖"),
+            (b"\xed\xa0\x80", "%ed%a0%80"),
+            (b"\xef\xbb\xbf", "%ef%bb%bf"),
+            (b"\xc2\x85", "\u{85}"),
+        ] {
+            assert_eq!(enc(raw), format!("\"{want}\""), "{raw:?}");
+        }
     }
 
     #[test]

@@ -2,6 +2,8 @@
 
 pub mod auditd;
 pub mod encode;
+#[cfg(test)]
+mod fixtures;
 pub mod json;
 pub mod kernel_record;
 pub mod names;

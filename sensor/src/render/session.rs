@@ -15,9 +15,6 @@ use crate::{
     enrich::{session::Session, Enriched},
 };
 
-/// The auditd format's type of the start record (see `auditd::kind`).
-pub const START: &str = "UNKNOWN[2093]";
-
 /// The session of the event's process, if any.
 pub fn of<'a>(e: &'a Enriched) -> Option<&'a Session> {
     e.subject?.session.as_deref()
@@ -65,7 +62,7 @@ fn started(s: &Session) -> String {
 
 pub fn auditd_start(r: &mut Records, e: &Enriched, c: &Candidate) {
     let p = &c.process;
-    r.record(START, |o| {
+    r.record(super::auditd::kind::SESSION_START, |o| {
         let _ = write!(
             o,
             "op=session_start pid={} ppid={} uid={} auid={} ses={} tty={} comm=",

@@ -125,7 +125,7 @@ pub fn auditd(r: &mut Records, e: &Enriched, x: &UserMsg) {
         });
     }
     if !x.call_recorded_apart {
-        auditd::syscall(r, e, &x.call, 0, None);
+        auditd::syscall(r, e, &x.call, 0, None, e.key);
         auditd::subject_proctitle(r, e);
     }
 }

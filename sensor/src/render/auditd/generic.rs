@@ -5,16 +5,17 @@
 
 use std::fmt::Write;
 
-use super::{kind, subject_proctitle, syscall_in, untrusted, untrusted_or_null, Records, NO_FCAPS};
+use super::{
+    kind, path_record, subject_proctitle, syscall_in, untrusted, untrusted_or_null, Records,
+};
 use crate::{
     decode::generic::{socketcall_nargs, Extra, Syscall},
-    enrich::Enriched,
-    render::dev,
+    enrich::{files::FileCaps, Enriched},
 };
 
 pub(super) fn render(r: &mut Records, e: &Enriched, x: &Syscall) {
     let items = x.path_items();
-    syscall_in(r, e, &x.call, x.arch, items.len() as u32, None);
+    syscall_in(r, e, &x.call, x.arch, items.len(), None, e.key);
     match &x.extra {
         Some(Extra::Caps([inheritable, permitted, effective, ambient])) => {
             r.record(kind::CAPSET, |o| {
@@ -61,22 +62,19 @@ pub(super) fn render(r: &mut Records, e: &Enriched, x: &Syscall) {
             untrusted(o, cwd);
         });
     }
+    // File capabilities are not read for these names (the file may be
+    // gone or replaced by the time the record is read): written as none.
+    let no_caps = FileCaps::default();
     for (i, item) in items.iter().enumerate() {
         r.record(kind::PATH, |o| {
-            let _ = write!(o, "item={i} name=");
-            untrusted(o, &item.name);
-            if let Some(inode) = item.inode {
-                let _ = write!(
-                    o,
-                    " inode={} dev={} mode=0{:o} ouid={} ogid={} rdev=00:00",
-                    inode.ino,
-                    dev(inode.dev),
-                    inode.mode,
-                    inode.uid,
-                    inode.gid
-                );
-            }
-            let _ = write!(o, " nametype={}{NO_FCAPS}", item.nametype);
+            path_record(
+                o,
+                i,
+                Some(&item.name),
+                item.inode,
+                item.nametype,
+                Some(&no_caps),
+            )
         });
     }
     subject_proctitle(r, e);

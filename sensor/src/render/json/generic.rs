@@ -2,16 +2,16 @@
 //! family's record (CAPSET, SOCKETCALL, FD_PAIR, OBJ_PID, each a list),
 //! CWD and PATH for calls that name paths, PROCTITLE.
 
-use super::{inode_fields, proctitle, syscall, Obj, Record};
+use super::{path_record, proctitle, syscall, Obj, Record};
 use crate::{
     decode::generic::{socketcall_nargs, Extra, Syscall},
-    enrich::Enriched,
+    enrich::{files::FileCaps, Enriched},
 };
 
 pub(super) fn render(top: &mut Obj, e: &Enriched, x: &Syscall) {
     let items = x.path_items();
     let r = Record {
-        items: items.len() as u32,
+        items: items.len(),
         arch: x.arch,
         ..Record::new()
     };
@@ -27,7 +27,8 @@ pub(super) fn render(top: &mut Obj, e: &Enriched, x: &Syscall) {
                 ("cap_pe", effective),
                 ("cap_pa", ambient),
             ] {
-                c.str(name, format!("{set:016x}").as_bytes());
+                // laurel's field dictionary: numeric hexadecimal.
+                c.hex(name, *set);
             }
             c.end();
             l.end();
@@ -85,15 +86,22 @@ pub(super) fn render(top: &mut Obj, e: &Enriched, x: &Syscall) {
         c.end();
     }
     if !items.is_empty() {
+        // File capabilities are not read for these names (the file may be
+        // gone or replaced by the time the record is read): written as none.
+        let no_caps = FileCaps::default();
         let mut paths = top.list("PATH");
         for (i, item) in items.iter().enumerate() {
             let mut p = paths.object();
-            p.num("item", i);
-            p.str("name", &item.name);
-            if let Some(inode) = item.inode {
-                inode_fields(&mut p, inode);
-            }
-            p.str("nametype", item.nametype.as_bytes());
+            let name = Some(&item.name[..]);
+            path_record(
+                &mut p,
+                e,
+                i,
+                name,
+                item.inode,
+                item.nametype,
+                Some(&no_caps),
+            );
             p.end();
         }
         paths.end();
