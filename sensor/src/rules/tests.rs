@@ -694,6 +694,21 @@ fn attached_programs_follow_the_always_rules() {
 }
 
 #[test]
+fn every_exec_is_traced_for_the_process_table_when_anything_is_recorded() {
+    // A chmod rule alone: the execs are traced (not recorded), so that a
+    // process's exe and PROCTITLE follow its exec.
+    let rules = parse("-a always,exit -F arch=b64 -S chmod -F exe=/usr/bin/chmod");
+    assert_eq!(rules.syscalls(), b64(&[90]));
+    assert_eq!(rules.traced(), b64(&[59, 90, 322]));
+    // A 32-bit rule too: the 32-bit processes it records were started by
+    // 64-bit execs.
+    let rules = parse("-a always,exit -F arch=b32 -S chmod");
+    assert!(rules.traced().is_superset(&b64(&[59, 322])));
+    // Nothing recorded, nothing traced.
+    assert!(parse("-a never,exit -S all").traced().is_empty());
+}
+
+#[test]
 fn mmap_exec_only_when_every_mmap_rule_asks_for_prot_exec() {
     for rule in ["a2&0x4", "a2&=4", "a2&=0x5", "a2=7"] {
         let rules = parse(&format!("-a always,exit -S mmap -F {rule}"));
