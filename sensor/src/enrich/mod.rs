@@ -132,12 +132,7 @@ impl Enricher {
         subject: Option<Rc<ProcessEntry>>,
     ) -> Option<Ready> {
         let target = match &decoded.event {
-            Event::Syscall(x) => match x.extra {
-                Some(crate::decode::generic::Extra::Target(pid)) => {
-                    Some(self.processes.target(pid))
-                }
-                _ => None,
-            },
+            Event::Syscall(x) => processes::logged_target(x).map(|pid| self.processes.target(pid)),
             _ => None,
         };
         let mut ready = Ready {

@@ -1,23 +1,33 @@
 //! What is known of each live process: seeded from /proc at start (so
 //! processes older than the sensor are known), then kept exact by the
 //! kernel's fork, exec and exit events. Non-exec records take their `exe`
-//! and PROCTITLE from here.
+//! and PROCTITLE from here, and OBJ_PID records what they say of the
+//! process a syscall signalled or traced.
 
 use std::{
-    collections::{hash_map::Entry, HashMap, HashSet},
+    collections::{hash_map::Entry, HashMap, HashSet, VecDeque},
     rc::Rc,
 };
 
 use bytes::Bytes;
 
+use sensor_common::{process::ProcessInfo, syscalls};
+
 use crate::{
-    decode::{c_str, exec::split_argv, Event},
+    decode::{
+        c_str,
+        exec::split_argv,
+        generic::{self, Extra},
+        Event,
+    },
     render::PROCTITLE_MAX,
     rules::Identity,
 };
 
 /// Bound on remembered processes, should exits be missed (a full ring).
 const CAPACITY: usize = 1 << 17;
+/// Exited processes kept for the calls that signalled them.
+const GONE: usize = 64;
 
 #[derive(Clone)]
 pub struct ProcessEntry {
@@ -28,6 +38,27 @@ pub struct ProcessEntry {
     pub ppid: u32,
     /// The command line as PROCTITLE holds it (cut at 128 bytes).
     pub proctitle: Vec<Bytes>,
+    /// Its ids as of its last event (or /proc, for a process not seen yet).
+    pub ids: Option<Ids>,
+}
+
+/// A process's real uid, loginuid and session (`u32::MAX` when unset): what
+/// the kernel's OBJ_PID record says of a signalled or traced process.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ids {
+    pub uid: u32,
+    pub auid: u32,
+    pub ses: u32,
+}
+
+impl Ids {
+    fn of(p: &ProcessInfo) -> Self {
+        Self {
+            uid: p.uid,
+            auid: p.auid,
+            ses: p.ses,
+        }
+    }
 }
 
 #[derive(Default)]
@@ -37,6 +68,10 @@ pub struct Processes {
     /// An exited process stays until the next event, so its exit record
     /// can still name it.
     exited: Option<u32>,
+    /// The last processes to exit, oldest first, until their pid comes
+    /// back: a signal's target may die (SIGKILL, on another CPU) before the
+    /// call that killed it returns, so its exit comes first.
+    gone: VecDeque<(u32, Rc<ProcessEntry>)>,
     /// Pids neither the table nor /proc had: a process already gone, whose
     /// pid comes back only with a fork or exec event. Not asked of /proc
     /// again (a miss costs several path lookups; profiling showed them
@@ -62,7 +97,12 @@ impl Processes {
     /// Updates the table with what `event` says about processes.
     pub fn observe(&mut self, event: &Event) {
         if let Some(pid) = self.exited.take() {
-            self.by_pid.remove(&pid);
+            if let Some(entry) = self.by_pid.remove(&pid) {
+                if self.gone.len() == GONE {
+                    self.gone.pop_front();
+                }
+                self.gone.push_back((pid, entry));
+            }
         }
         if self.by_pid.len() >= CAPACITY {
             self.by_pid.clear();
@@ -74,6 +114,7 @@ impl Processes {
             Event::Exec(exec) if exec.success => {
                 let p = &exec.call.process;
                 self.absent.remove(&p.pid);
+                self.gone.retain(|(pid, _)| *pid != p.pid);
                 self.by_pid.insert(
                     p.pid,
                     Rc::new(ProcessEntry {
@@ -82,6 +123,7 @@ impl Processes {
                         exe_identity: exec.exe_inode.as_ref().map(Identity::of_inode),
                         ppid: p.ppid,
                         proctitle: proctitle(&exec.argv),
+                        ids: Some(Ids::of(p)),
                     }),
                 );
             }
@@ -94,15 +136,27 @@ impl Processes {
                         exe_identity: None,
                         ppid: parent.ppid,
                         proctitle: Vec::new(),
+                        ids: None,
                     },
                     |entry| (*entry).clone(),
                 );
                 child.ppid = parent.pid;
+                // The child's credentials are the parent's at the fork.
+                child.ids = Some(Ids::of(parent));
                 self.absent.remove(&fork.child_pid);
+                self.gone.retain(|(pid, _)| *pid != fork.child_pid);
                 self.by_pid.insert(fork.child_pid, Rc::new(child));
             }
             Event::Exit(exit) => self.exited = Some(exit.process.pid),
             _ => {}
+        }
+        // Every event says what the ids of its process are now (a setuid,
+        // a login in between are not events of their own).
+        let p = event.process();
+        if let Some(entry) = self.by_pid.get_mut(&p.pid) {
+            if entry.ids != Some(Ids::of(p)) {
+                Rc::make_mut(entry).ids = Some(Ids::of(p));
+            }
         }
     }
 
@@ -130,18 +184,36 @@ fn from_proc(pid: u32) -> Option<ProcessEntry> {
         .map(|p| p.into_os_string().into_encoded_bytes())
         .unwrap_or_default();
     let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    let read = |file: &str| -> Option<u32> {
+        std::fs::read_to_string(format!("/proc/{pid}/{file}"))
+            .ok()?
+            .trim()
+            .parse()
+            .ok()
+    };
+    let ids = (|| {
+        Some(Ids {
+            uid: process.status().ok()?.ruid,
+            auid: read("loginuid")?,
+            ses: read("sessionid")?,
+        })
+    })();
     Some(ProcessEntry {
         comm: stat.comm.into_bytes(),
         exe,
         exe_identity: Identity::of(std::path::Path::new(&format!("/proc/{pid}/exe"))),
         ppid: stat.ppid as u32,
         proctitle: proctitle(&split_argv(&Bytes::from(cmdline))),
+        ids,
     })
 }
 
 /// A process a syscall acted on (OBJ_PID: the one signalled or traced),
-/// as /proc shows it when the event is read: fields of a process already
-/// gone are unknown (None).
+/// as the table knows it when the event is read, in the order of the
+/// kernel's events: a process that exited since the call is still there
+/// (its exit comes later), and a pid reused since is not mistaken for it.
+/// A process the table never saw is read from /proc; what is unknown is
+/// None.
 pub struct Target {
     pub pid: i32,
     pub auid: Option<u32>,
@@ -153,27 +225,47 @@ pub struct Target {
 impl Processes {
     /// The process `pid` as a syscall's target.
     pub fn target(&mut self, pid: i32) -> Target {
-        let read = |file: &str| -> Option<u32> {
-            std::fs::read_to_string(format!("/proc/{pid}/{file}"))
-                .ok()?
-                .trim()
-                .parse()
-                .ok()
-        };
-        let uid = procfs::process::Process::new(pid)
-            .and_then(|p| p.status())
-            .ok()
-            .map(|s| s.ruid);
+        let entry = u32::try_from(pid).ok().and_then(|p| {
+            let gone = || self.gone.iter().rev().find(|(g, _)| *g == p);
+            match (self.by_pid.get(&p), gone()) {
+                (Some(entry), _) | (None, Some((_, entry))) => Some(entry.clone()),
+                (None, None) => self.get(p),
+            }
+        });
+        let ids = entry.as_ref().and_then(|e| e.ids);
         Target {
             pid,
-            auid: read("loginuid"),
-            uid,
-            ses: read("sessionid"),
-            comm: u32::try_from(pid)
-                .ok()
-                .and_then(|p| self.get(p))
-                .map(|e| e.comm.clone()),
+            auid: ids.map(|i| i.auid),
+            uid: ids.map(|i| i.uid),
+            ses: ids.map(|i| i.ses),
+            comm: entry.map(|e| e.comm.clone()),
         }
+    }
+}
+
+/// The process the kernel's audit names in the OBJ_PID record of `x`, if
+/// any: the one a kill, tkill or tgkill found (`audit_signal_info` runs
+/// after the lookup: none when there is no such process, ESRCH), by its
+/// thread group id; or the one a ptrace attach or seize found
+/// (`audit_ptrace`; no other request logs it). A kill of a process group
+/// (pid 0 or negative) names each process signalled in the kernel's
+/// record; the sensor, which sees only the call, names none.
+pub fn logged_target(x: &generic::Syscall) -> Option<i32> {
+    const ESRCH: i64 = 3;
+    const PTRACE_ATTACH: u64 = 16;
+    const PTRACE_SEIZE: u64 = 0x4206;
+    let Some(Extra::Target(pid)) = x.extra else {
+        return None;
+    };
+    if x.call.syscall.ret == -ESRCH {
+        return None;
+    }
+    let args = &x.call.syscall.args;
+    match syscalls::by_number(x.arch, x.call.syscall.nr)?.name {
+        "ptrace" => matches!(args[0], PTRACE_ATTACH | PTRACE_SEIZE).then_some(pid),
+        // The target thread's group: tgkill's first argument.
+        "tgkill" => Some(args[0] as i32),
+        _ => (pid > 0).then_some(pid),
     }
 }
 
@@ -208,6 +300,114 @@ mod tests {
         assert_eq!(me.exe, exe);
         assert_eq!(me.ppid, std::os::unix::process::parent_id());
         assert!(table.get(me.ppid).is_some());
+    }
+
+    fn process(pid: u32, uid: u32) -> ProcessInfo {
+        // SAFETY: plain integers and byte arrays.
+        let mut p: ProcessInfo = unsafe { std::mem::zeroed() };
+        p.pid = pid;
+        p.uid = uid;
+        p.auid = u32::MAX;
+        p.ses = 7;
+        p.comm[..5].copy_from_slice(b"sleep");
+        p
+    }
+
+    /// `name` (a 64-bit syscall) by `caller`, with `args` and result `ret`.
+    fn call(name: &str, caller: u32, args: [u64; 2], ret: i64) -> generic::Syscall {
+        let nr = syscalls::x86_64(name);
+        let family = syscalls::by_number(syscalls::Arch::X86_64, nr)
+            .unwrap()
+            .family;
+        let target = match family {
+            syscalls::Family::Kill(arg) => args[arg as usize] as i32,
+            _ => unreachable!(),
+        };
+        generic::Syscall {
+            call: crate::decode::Call {
+                process: process(caller, 0),
+                syscall: sensor_common::process::SyscallInfo {
+                    nr,
+                    regs_ok: 1,
+                    ret,
+                    args: [args[0], args[1], 0, 0, 0, 0],
+                },
+            },
+            arch: syscalls::Arch::X86_64,
+            paths: Vec::new(),
+            cwd: None,
+            inode: None,
+            extra: Some(Extra::Target(target)),
+        }
+    }
+
+    #[test]
+    fn the_target_is_named_where_the_kernel_names_it() {
+        assert_eq!(logged_target(&call("kill", 1, [42, 9], 0)), Some(42));
+        assert_eq!(
+            logged_target(&call("kill", 1, [42, 9], -1)),
+            Some(42),
+            "EPERM"
+        );
+        assert_eq!(logged_target(&call("kill", 1, [42, 9], -3)), None, "ESRCH");
+        assert_eq!(logged_target(&call("kill", 1, [0, 9], 0)), None, "a group");
+        assert_eq!(logged_target(&call("tgkill", 1, [42, 43], 0)), Some(42));
+        assert_eq!(
+            logged_target(&call("ptrace", 1, [16, 42], 0)),
+            Some(42),
+            "attach"
+        );
+        assert_eq!(
+            logged_target(&call("ptrace", 1, [0x4206, 42], -1)),
+            Some(42),
+            "seize"
+        );
+        assert_eq!(
+            logged_target(&call("ptrace", 1, [17, 42], 0)),
+            None,
+            "detach"
+        );
+        assert_eq!(
+            logged_target(&call("ptrace", 1, [16, 42], -3)),
+            None,
+            "ESRCH"
+        );
+    }
+
+    #[test]
+    fn a_target_is_as_its_last_event_left_it_even_once_exited() {
+        use crate::decode::{lifecycle, Event};
+        let mut table = Processes::default();
+        // Pids beyond any pid_max: /proc never has them.
+        let (parent, child) = (2_000_000_000, 2_000_000_001);
+        // A child of an unknown parent, as root; then its own event as 1000.
+        table.observe(&Event::Fork(lifecycle::Fork {
+            parent: process(parent, 0),
+            child_pid: child,
+        }));
+        let t = table.target(child as i32);
+        assert_eq!((t.uid, t.auid, t.ses), (Some(0), Some(u32::MAX), Some(7)));
+        let mut own = call("kill", child, [1, 0], -1);
+        own.call.process = process(child, 1000);
+        table.observe(&Event::Syscall(own));
+        assert_eq!(table.target(child as i32).uid, Some(1000));
+        // Killed: its exit may come before the killer's call.
+        table.observe(&Event::Exit(lifecycle::Exit {
+            process: process(child, 1000),
+            exit_code: 9,
+        }));
+        table.observe(&Event::Syscall(call("kill", parent, [child as u64, 9], 0)));
+        let t = table.target(child as i32);
+        assert_eq!(
+            (t.uid, t.comm.as_deref()),
+            (Some(1000), Some(&b"sleep"[..]))
+        );
+        // Its pid reused: the new process.
+        table.observe(&Event::Fork(lifecycle::Fork {
+            parent: process(parent, 5),
+            child_pid: child,
+        }));
+        assert_eq!(table.target(child as i32).uid, Some(5));
     }
 
     #[test]

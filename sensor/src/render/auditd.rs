@@ -728,6 +728,7 @@ mod tests {
             exe_identity: None,
             ppid: 4242,
             proctitle: processes::proctitle(&argv(args)),
+            ids: None,
         }
     }
 

@@ -9,7 +9,7 @@ use super::{kind, subject_proctitle, syscall_in, untrusted, untrusted_or_null, R
 use crate::{
     decode::generic::{socketcall_nargs, Extra, Syscall},
     enrich::Enriched,
-    render::dev,
+    render::{caps, dev},
 };
 
 pub(super) fn render(r: &mut Records, e: &Enriched, x: &Syscall) {
@@ -20,9 +20,12 @@ pub(super) fn render(r: &mut Records, e: &Enriched, x: &Syscall) {
             r.record(kind::CAPSET, |o| {
                 let _ = write!(
                     o,
-                    "pid={} cap_pi={inheritable:016x} cap_pp={permitted:016x} \
-                     cap_pe={effective:016x} cap_pa={ambient:016x}",
-                    x.call.process.pid
+                    "pid={} cap_pi={} cap_pp={} cap_pe={} cap_pa={}",
+                    x.call.process.pid,
+                    caps(*inheritable),
+                    caps(*permitted),
+                    caps(*effective),
+                    caps(*ambient)
                 );
             })
         }

@@ -3,6 +3,7 @@
 //! CWD and PATH for calls that name paths, PROCTITLE.
 
 use super::{inode_fields, proctitle, syscall, Obj, Record};
+use crate::render::caps;
 use crate::{
     decode::generic::{socketcall_nargs, Extra, Syscall},
     enrich::Enriched,
@@ -27,7 +28,7 @@ pub(super) fn render(top: &mut Obj, e: &Enriched, x: &Syscall) {
                 ("cap_pe", effective),
                 ("cap_pa", ambient),
             ] {
-                c.str(name, format!("{set:016x}").as_bytes());
+                c.str(name, caps(*set).as_bytes());
             }
             c.end();
             l.end();
