@@ -146,12 +146,15 @@ fn compare(
 }
 
 /// The events auditd and the sensor recorded for a workload, by (pid,
-/// call), both read from auditd's text format; and the sensor's text.
+/// call), both read from auditd's text format; and both texts.
 pub struct Run {
     pub theirs: BTreeMap<CallKey, Vec<Event>>,
     pub ours: BTreeMap<CallKey, Vec<Event>>,
     pub workload: u32,
+    /// The sensor's.
     pub text: String,
+    /// auditd's.
+    pub log: String,
 }
 
 /// Runs `workload` (which returns the host pid of the process whose
@@ -191,6 +194,7 @@ pub fn run_both(
         ours: by_call(&audit_log::parse(&text), workload),
         workload,
         text,
+        log,
     }
 }
 

@@ -5,7 +5,7 @@
 //! sensor record side by side and every field of every record is compared
 //! (`sensor_tests::conformance`).
 
-use std::{collections::BTreeSet, process::Command};
+use std::{collections::BTreeSet, path::Path, process::Command};
 
 use sensor_tests::{
     audit_log::Event,
@@ -145,14 +145,17 @@ const ALLOWED: &[Allowed] = &[
     ),
 ];
 
-/// The families workload in a fresh directory (a name with a space, to
-/// exercise the hex encoding of names), recorded under `rules` (with
-/// WORKLOAD standing for the workload's path).
-fn run_families(template: &str) -> Run {
-    let workload = env!("CARGO_BIN_EXE_families");
-    let rules = std::env::temp_dir().join(marker("families.rules"));
-    std::fs::write(&rules, template.replace("WORKLOAD", workload)).unwrap();
-    let dir = temp_dir("families").join("work dir");
+/// `workload DIR` in a fresh directory DIR (a name with a space, to
+/// exercise the hex encoding of names), recorded under the rules of
+/// `template` (WORKLOAD standing for the workload's path).
+fn run_in_dir(template: &str, workload: &Path) -> Run {
+    let rules = std::env::temp_dir().join(marker("syscalls.rules"));
+    std::fs::write(
+        &rules,
+        template.replace("WORKLOAD", workload.to_str().unwrap()),
+    )
+    .unwrap();
+    let dir = temp_dir("syscalls").join("work dir");
     std::fs::create_dir(&dir).unwrap();
     let run = run_both(
         &rules,
@@ -168,6 +171,32 @@ fn run_families(template: &str) -> Run {
     std::fs::remove_dir_all(dir.parent().unwrap()).unwrap();
     std::fs::remove_file(rules).unwrap();
     run
+}
+
+/// How `ausearch -i` interprets the SYSCALL records of `key` in `log`: the
+/// fields from arch to a3 (`arch=i386 syscall=open success=yes exit=4
+/// a0=0x40111000 a1=O_RDONLY…`), sorted.
+fn interpreted(log: &str, key: &str) -> Vec<String> {
+    let file = std::env::temp_dir().join(marker("interpreted.log"));
+    std::fs::write(&file, log).unwrap();
+    let out = Command::new("ausearch")
+        .args(["-i", "-k", key, "-if"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    std::fs::remove_file(file).unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let mut calls: Vec<String> = text
+        .lines()
+        .filter(|l| l.contains("type=SYSCALL"))
+        .filter_map(|l| {
+            let from = l.find(" arch=")?;
+            let to = l.find(" items=")?;
+            Some(l[from + 1..to].to_owned())
+        })
+        .collect();
+    calls.sort();
+    calls
 }
 
 /// `key/call/result` of every event: the result is `ok` or the errno name.
@@ -201,7 +230,10 @@ fn errno_name(exit: &str) -> String {
 
 #[test]
 fn every_family_agrees_with_auditd_field_by_field() {
-    let run = run_families(include_str!("../rules/families.rules"));
+    let run = run_in_dir(
+        include_str!("../rules/families.rules"),
+        Path::new(env!("CARGO_BIN_EXE_families")),
+    );
     let seen = outcomes(&run);
     // Every family recorded, succeeding and failing, so that no rule
     // passes by recording nothing: the path families with ENOENT too.
@@ -236,4 +268,54 @@ fn every_family_agrees_with_auditd_field_by_field() {
     // Without module support (this kernel) both calls fail with ENOSYS.
     assert!(has("module", &["ok", "EPERM", "-38"]), "{seen:#?}");
     assert_agrees(&run, ALLOWED);
+
+    // The 32-bit records, interpreted by ausearch as auditd's are: the i386
+    // arch, the i386 table's names, their arguments' meanings.
+    let ours = interpreted(&run.text, "b32");
+    assert!(
+        ours.iter()
+            .any(|c| c.starts_with("arch=i386 syscall=socketcall(socket) ")),
+        "{ours:#?}"
+    );
+    assert!(
+        ours.iter()
+            .any(|c| c.starts_with("arch=i386 syscall=open success=yes")),
+        "{ours:#?}"
+    );
+    assert_eq!(ours, interpreted(&run.log, "b32"));
+}
+
+/// The i386 workload (tests/src/i386/families32.c), built into `dir` with
+/// `gcc -m32 -static` (gcc-multilib, which `cargo xtask setup` installs).
+fn i386_workload(dir: &Path) -> std::path::PathBuf {
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/i386/families32.c");
+    let binary = dir.join("families32");
+    let out = Command::new("gcc")
+        .args(["-m32", "-static", "-O1", "-o"])
+        .arg(&binary)
+        .arg(&source)
+        .output()
+        .expect("running gcc");
+    assert!(
+        out.status.success(),
+        "gcc -m32 cannot build {} (`cargo xtask setup` installs gcc-multilib): {}",
+        source.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    binary
+}
+
+#[test]
+fn an_i386_binary_agrees_with_auditd() {
+    let build = temp_dir("i386");
+    let workload = i386_workload(&build);
+    let run = run_in_dir(include_str!("../rules/i386.rules"), &workload);
+    let seen = outcomes(&run);
+    println!("{seen:#?}");
+    assert_agrees(&run, ALLOWED);
+    assert_eq!(
+        interpreted(&run.text, "i386"),
+        interpreted(&run.log, "i386")
+    );
+    std::fs::remove_dir_all(build).unwrap();
 }

@@ -39,6 +39,9 @@ const DEB_PACKAGES: &[&str] = &[
     // packages apt checks against Debian's archive key.
     "qemu-system-x86",
     "debian-archive-keyring",
+    // `gcc -m32`: the syscall tests build an i386 program (32-bit calls
+    // as a 32-bit binary makes them).
+    "gcc-multilib",
 ];
 
 /// `kubectl kustomize` renders deploy/: any kubectl will do (a machine may
