@@ -336,7 +336,6 @@ mod tests {
             arch: syscalls::Arch::X86_64,
             paths: Vec::new(),
             cwd: None,
-            inode: None,
             extra: Some(Extra::Target(target)),
         }
     }
