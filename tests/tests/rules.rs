@@ -153,9 +153,10 @@ fn rules_the_sensor_cannot_honour_are_errors_unless_skipped() {
         .unwrap();
     assert_eq!(
         attached,
-        3 + 7,
-        "execve's three programs and the seven always on (write and read, each at \
-         entry and exit; fork, exit, cgroup_mkdir): {log}"
+        5 + 7,
+        "the five programs of execve and execveat (every exec is followed, for the \
+         process table) and the seven always on (write and read, each at entry and exit; \
+         fork, exit, cgroup_mkdir): {log}"
     );
     fs::remove_file(path).unwrap();
 }
