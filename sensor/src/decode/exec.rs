@@ -39,10 +39,7 @@ pub fn decode(raw: Bytes) -> Result<Exec> {
     let filename = filename.slice_ref(c_str(&filename));
     Ok(Exec {
         filename: as_passed(&e, filename),
-        call: Call {
-            process: e.process,
-            syscall: e.syscall,
-        },
+        call: Call::new(e.process, e.syscall),
         success: e.flags & flags::SUCCESS != 0,
         exe: join_path(
             &exe,
