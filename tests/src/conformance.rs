@@ -16,7 +16,8 @@ use crate::{
 };
 
 /// A known, justified difference: record (`PATH` for the first of its
-/// kind, `PATH[1]` for the second…, `PATH*` for any of them), fields
+/// kind, `PATH[1]` for the second…, `PATH*` for any of them; prefixed
+/// `failed:`, only in events of calls that failed), fields
 /// (`inode|dev`; `presence` for a record one side has and the other not;
 /// `*` for any), the calls it applies to (see [`call_name`]), why. Whole
 /// events one side lacks are record `events`.
@@ -44,11 +45,16 @@ pub fn call_name(e: &Event) -> String {
     }
 }
 
-fn allowed(list: &[Allowed], record: &str, field: &str, call: &str) -> bool {
+fn allowed(list: &[Allowed], record: &str, field: &str, call: &str, failed: bool) -> bool {
     list.iter().any(|(r, f, calls, _)| {
+        let r = match r.strip_prefix("failed:") {
+            Some(_) if !failed => return false,
+            Some(r) => r,
+            None => r,
+        };
         let record_matches = match r.strip_suffix('*') {
             Some(kind) => record.split('[').next() == Some(kind),
-            None => *r == record,
+            None => r == record,
         };
         record_matches && (*f == "*" || f.split('|').any(|f| f == field)) && calls.contains(&call)
     })
@@ -90,10 +96,11 @@ fn compare(
     compared: &mut BTreeMap<String, usize>,
 ) {
     let call = call_name(theirs);
+    let failed = theirs.syscall("success") == Some("no");
     let mut check = |record: &str, kind: &str, field: &str, a: Option<&str>, b: Option<&str>| {
         *compared.entry(kind.to_owned()).or_default() += 1;
         let stale_proctitle = kind == "PROCTITLE" && a.is_some() && a == cached_proctitle;
-        if a != b && !allowed(list, record, field, &call) && !stale_proctitle {
+        if a != b && !allowed(list, record, field, &call, failed) && !stale_proctitle {
             out.push(format!(
                 "{call} {record}.{field}: auditd {a:?}, sensor {b:?} (auditd event {})",
                 theirs.id
@@ -234,7 +241,7 @@ pub fn differences(run: &Run, list: &[Allowed]) -> (Vec<String>, BTreeMap<String
     let mut compared = BTreeMap::new();
     for (call, t_events) in theirs {
         let o_events = ours.get(call).map_or(&[][..], |v| &v[..]);
-        if t_events.len() != o_events.len() && !allowed(list, "events", "count", &call.1) {
+        if t_events.len() != o_events.len() && !allowed(list, "events", "count", &call.1, false) {
             differences.push(format!(
                 "pid {} {}: auditd has {} events, the sensor {}",
                 call.0,
@@ -253,7 +260,7 @@ pub fn differences(run: &Run, list: &[Allowed]) -> (Vec<String>, BTreeMap<String
     }
     for call in ours
         .keys()
-        .filter(|c| !theirs.contains_key(*c) && !allowed(list, "events", "count", &c.1))
+        .filter(|c| !theirs.contains_key(*c) && !allowed(list, "events", "count", &c.1, false))
     {
         differences.push(format!(
             "pid {} {}: only the sensor has events",
