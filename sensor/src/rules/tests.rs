@@ -321,6 +321,19 @@ fn user_and_group_names_resolve() {
         "t.rules:2: unknown user \"mallory\""
     );
     assert!(error("-a always,exit -S execve -F egid=nogroup").contains("unknown group"));
+    // Skipped, with a warning, where unsupported rules are.
+    let skipped = parse_text(
+        "t.rules",
+        "-a never,exit -S adjtimex -F uid=chrony\n-a always,exit -S execve",
+        &names(),
+        true,
+    )
+    .unwrap();
+    assert_eq!(skipped.rules.len(), 1);
+    assert_eq!(
+        skipped.warnings,
+        ["t.rules:1: rule skipped: unknown user \"chrony\""]
+    );
 }
 
 #[test]
