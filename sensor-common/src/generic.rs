@@ -112,8 +112,8 @@ pub mod flags {
     pub const CWD_DELETED: u32 = 1 << 1;
     /// A path argument was longer than `PATH_ARG_CAP` (bit + index).
     pub const PATH_CUT: u32 = 1 << 3;
-    /// The paths were read at exit, not at entry (the entry's copy was
-    /// lost: more calls in flight than the map holds).
+    /// A path was read at exit, not at entry (the entry's copy was lost,
+    /// or the name was on a page the caller had not mapped yet).
     pub const PATHS_AT_EXIT: u32 = 1 << 5;
     /// `extra` holds the family's values.
     pub const HAS_EXTRA: u32 = 1 << 6;

@@ -58,7 +58,7 @@ fn reload(
         );
     }
     if let Err(e) =
-        load::set_rules(ebpf, &rules).and_then(|()| attached.sync(ebpf, &rules.syscalls()))
+        load::set_rules(ebpf, &rules).and_then(|()| attached.sync(ebpf, &rules.traced()))
     {
         log::error!("SIGHUP: applying the new rules in the kernel: {e:#}");
     }
@@ -170,7 +170,7 @@ pub async fn run(
     }
     load::set_rules(&mut ebpf, &pipeline.filter.rules)?;
     let mut attached = Attachments::new(kernel.tracefs.clone());
-    attached.sync(&mut ebpf, &pipeline.filter.rules.syscalls())?;
+    attached.sync(&mut ebpf, &pipeline.filter.rules.traced())?;
     // Before `ready`: a signal sent as soon as it is logged is handled.
     let mut sighup = signal(SignalKind::hangup()).context("installing the SIGHUP handler")?;
     let mut sigterm = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;

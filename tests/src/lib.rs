@@ -15,6 +15,7 @@ use anyhow::{bail, ensure, Context, Result};
 
 pub mod audit_log;
 pub mod auditd;
+pub mod conformance;
 pub mod containerd;
 pub mod deploy;
 pub mod http_receiver;

@@ -153,10 +153,11 @@ fn rules_the_sensor_cannot_honour_are_errors_unless_skipped() {
         .unwrap();
     assert_eq!(
         attached,
-        3 + 10,
-        "execve's three programs and the ten always on (write and read, each at \
-         entry and exit; fork, exit, cgroup_mkdir; sendto and sendmsg at exit, the \
-         session candidates' exec): {log}"
+        4 + 11,
+        "the four programs of execve and execveat (every exec is followed once a rule \
+         records, for the process table) and the eleven always on (write and read, each \
+         at entry and exit; fork, exit, cgroup_mkdir; sendto and sendmsg at exit; the \
+         session candidates' exec and the raw sched_process_exec): {log}"
     );
     fs::remove_file(path).unwrap();
 }

@@ -49,6 +49,9 @@ const DEB_PACKAGES: &[&str] = &[
     "libacl1-dev",
     // setcap: the conformance workload's file with capabilities.
     "libcap2-bin",
+    // `gcc -m32`: the syscall tests build an i386 program (32-bit calls
+    // as a 32-bit binary makes them).
+    "gcc-multilib",
 ];
 
 /// `kubectl kustomize` renders deploy/: any kubectl will do (a machine may

@@ -377,58 +377,80 @@ pub fn try_finish() -> Result<(), i32> {
     emit::output(s, EventKind::Syscall, ts, len)
 }
 
-/// The path arguments into the record's data: the entry's copy, or (when
-/// it was lost) the caller's memory now. Returns the bytes written.
+/// The path arguments into the record's data: the entry's copy, or the
+/// caller's memory now for a name the entry could not read (its copy lost:
+/// more calls in flight than the map holds; or the name on a page not yet
+/// mapped in the caller, which the kernel faults in when it copies the
+/// name but a tracepoint's read cannot: a string literal in a child just
+/// forked). Returns the bytes written.
 #[inline(always)]
 fn paths(s: &mut Scratch<GenericEvent>, spec: &SyscallSpec, pending: &Pending) -> u64 {
     if spec.npaths == 0 {
         return 0;
     }
     let tid = bpf_get_current_pid_tgid() as u32;
-    let data = s.data.as_mut_ptr();
-    let mut pos = 0;
-    match unsafe { PATHS_PENDING.get(tid) } {
+    let copy = unsafe { PATHS_PENDING.get(tid) };
+    match copy {
         Some(copy) => {
             s.event.outcome = copy.outcome;
             s.event.parent = copy.parent;
             s.event.before = copy.before;
-            for i in 0..PATHS_MAX {
-                let len = copy.len[i] as u64;
-                if (i as u32) < spec.npaths && len > 0 {
-                    let src = copy.data[i].as_ptr() as u64;
-                    if copy::to::<PATH_MASK, PATH_MASK>(From::Kernel, data, pos, len, src) == 0 {
-                        s.event.path_len[i] = len as u32;
-                        pos += len;
-                    }
-                }
-            }
-            let _ = PATHS_PENDING.remove(tid);
         }
-        None => {
-            s.event.flags |= flags::PATHS_AT_EXIT;
-            s.event.outcome = [outcome::BEFORE_INCOMPLETE; PATHS_MAX];
-            for i in 0..PATHS_MAX {
-                if (i as u32) < spec.npaths {
-                    let src = arg_of(pending, spec.paths[i].arg);
-                    let n = copy::to::<PATH_MASK, { PATH_ARG_CAP as u64 }>(
-                        From::UserStr,
-                        data,
-                        pos,
-                        PATH_ARG_CAP as u64,
-                        src,
-                    );
-                    if n > 0 {
-                        s.event.path_len[i] = n as u32;
-                        pos += n as u64;
-                    }
-                }
-            }
-        }
+        None => s.event.outcome = [outcome::BEFORE_INCOMPLETE; PATHS_MAX],
+    }
+    // Written out, not a loop: with both copies in its body the compiler
+    // keeps the loop, and verifiers before 6.x refuse its back-edge.
+    const _: () = assert!(PATHS_MAX == 2);
+    let pos = path_arg(s, spec, pending, copy, 0, 0);
+    let pos = path_arg(s, spec, pending, copy, 1, pos);
+    if copy.is_some() {
+        let _ = PATHS_PENDING.remove(tid);
     }
     for i in 0..PATHS_MAX {
         if s.event.path_len[i] as usize == PATH_ARG_CAP {
             s.event.flags |= flags::PATH_CUT << i;
         }
+    }
+    pos
+}
+
+/// Path argument `i` into the record's data at `pos`: the entry's copy, or
+/// the caller's memory now. Returns the position after it.
+#[inline(always)]
+fn path_arg(
+    s: &mut Scratch<GenericEvent>,
+    spec: &SyscallSpec,
+    pending: &Pending,
+    copy: Option<&PathCopy>,
+    i: usize,
+    pos: u64,
+) -> u64 {
+    if (i as u32) >= spec.npaths {
+        return pos;
+    }
+    let data = s.data.as_mut_ptr();
+    let kept = copy.map_or(0, |c| c.len[i] as u64);
+    if let Some(copy) = copy.filter(|_| kept > 0) {
+        let src = copy.data[i].as_ptr() as u64;
+        if copy::to::<PATH_MASK, PATH_MASK>(From::Kernel, data, pos, kept, src) == 0 {
+            s.event.path_len[i] = kept as u32;
+            return pos + kept;
+        }
+        return pos;
+    }
+    s.event.flags |= flags::PATHS_AT_EXIT;
+    s.event.outcome[i] = outcome::BEFORE_INCOMPLETE;
+    let src = arg_of(pending, spec.paths[i].arg);
+    let n = copy::to::<PATH_MASK, { PATH_ARG_CAP as u64 }>(
+        From::UserStr,
+        data,
+        pos,
+        PATH_ARG_CAP as u64,
+        src,
+    );
+    if n > 0 {
+        s.event.path_len[i] = n as u32;
+        return pos + n as u64;
     }
     pos
 }

@@ -73,10 +73,7 @@ pub fn decode(raw: Bytes) -> Result<Exec> {
     Ok(Exec {
         filename: as_passed(&e, filename),
         interp: has(flags::SCRIPT).then(|| interp.slice_ref(c_str(&interp))),
-        call: Call {
-            process: e.process,
-            syscall: e.syscall,
-        },
+        call: Call::new(e.process, e.syscall),
         success: has(flags::SUCCESS),
         tree_only: has(flags::TREE_ONLY),
         exe: join_path(&exe, has(flags::EXE_DELETED), has(flags::EXE_TRUNCATED)),

@@ -138,10 +138,7 @@ pub fn decode(raw: Bytes) -> Result<Syscall> {
         e.family
     );
     Ok(Syscall {
-        call: Call {
-            process: e.process,
-            syscall: e.syscall,
-        },
+        call: Call::new(e.process, e.syscall),
         arch,
         paths,
         cwd,
@@ -170,12 +167,9 @@ pub struct PathItem<'a> {
 /// `O_CREAT`: an open that may create the file.
 const O_CREAT: u64 = 0o100;
 
-/// Whether the kernel takes a two-name call's names last first: from 5.15
-/// its link, symlink and rename calls pass both `getname()`s as arguments
-/// of one call, which gcc evaluates right to left, and the kernel's audit
-/// lists names in the order they were taken. Set once from the running
-/// kernel's release (`set_kernel_release`); newer kernels by default.
-static LAST_NAME_FIRST: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+/// The running kernel's version (major, minor), set once from its release
+/// (`set_kernel_release`); where unset, the newest behaviour.
+static KERNEL: std::sync::OnceLock<(u32, u32)> = std::sync::OnceLock::new();
 
 /// Records the running kernel's release (`uname -r`) for `path_items`.
 pub fn set_kernel_release(release: &str) {
@@ -183,8 +177,34 @@ pub fn set_kernel_release(release: &str) {
         .split(['.', '-'])
         .map(|p| p.parse::<u32>().unwrap_or(0));
     let version = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
-    let _ = LAST_NAME_FIRST.set(version >= (5, 15));
+    let _ = KERNEL.set(version);
 }
+
+fn kernel_at_least(version: (u32, u32)) -> bool {
+    KERNEL.get().is_none_or(|&k| k >= version)
+}
+
+/// Whether the kernel takes a two-name call's names last first: from 5.15
+/// its link, symlink and rename calls pass both `getname()`s as arguments
+/// of one call, which gcc evaluates right to left, and the kernel's audit
+/// lists names in the order they were taken.
+fn last_name_first() -> bool {
+    kernel_at_least((5, 15))
+}
+
+/// Whether an O_CREAT open (without O_EXCL) of a file already in the
+/// dcache logs the file alone: from 6.12 the kernel first tries the lookup
+/// an open without O_CREAT makes ("fs: try an opportunistic lookup for
+/// O_CREAT opens too") and, when it finds the file, never reaches the
+/// create side that logs the PARENT item.
+fn open_creat_looks_up_first() -> bool {
+    kernel_at_least((6, 12))
+}
+
+/// `O_EXCL`: an O_CREAT open that must create.
+const O_EXCL: u64 = 0o200;
+/// The name to create exists.
+const EEXIST: i64 = 17;
 
 impl Syscall {
     /// The PATH items of the call, in the kernel's order: the items each
@@ -223,6 +243,14 @@ impl Syscall {
                         None => item(p, "UNKNOWN", None),
                     })
                 }
+                // A file in the dcache, found by the lookup that comes
+                // first (the entry's lookup found it there).
+                Open if open_creat_looks_up_first()
+                    && matches!(p.before, Lookup::Found(_))
+                    && self.open_flags(p.arg).is_some_and(|f| f & O_EXCL == 0) =>
+                {
+                    names.push(item(p, "NORMAL", seen))
+                }
                 // May create: the parent, then what it made or opened.
                 Open => match &p.parent {
                     None => names.push(item(p, "UNKNOWN", None)),
@@ -238,6 +266,16 @@ impl Syscall {
                         }
                     }
                 },
+                // creat() of a file already in the dcache, as an O_CREAT
+                // open's (the only successful create of a name that was
+                // there).
+                Create
+                    if success
+                        && open_creat_looks_up_first()
+                        && matches!(p.before, Lookup::Found(_)) =>
+                {
+                    names.push(item(p, "NORMAL", p.before.inode()))
+                }
                 Create | RenameTo | Delete | RenameFrom => {
                     let Some(parent) = &p.parent else {
                         names.push(item(p, "UNKNOWN", None));
@@ -261,13 +299,22 @@ impl Syscall {
                         (Create, Lookup::Found(inode)) if success => {
                             names.push(item(p, "NORMAL", Some(inode)))
                         }
-                        (Create | RenameTo, _) => children.push(item(p, "CREATE", p.after.inode())),
+                        // Logged where the call checks it may create
+                        // (may_create), which a name found to exist never
+                        // reaches (EEXIST from the lookup); a rename's
+                        // target once the rename is done (fsnotify_move).
+                        (Create, _) if self.call.syscall.ret != -EEXIST => {
+                            children.push(item(p, "CREATE", p.after.inode()))
+                        }
+                        (RenameTo, _) if success => {
+                            children.push(item(p, "CREATE", p.after.inode()))
+                        }
                         _ => {}
                     }
                 }
             }
         }
-        if self.paths.len() == 2 && *LAST_NAME_FIRST.get().unwrap_or(&true) {
+        if self.paths.len() == 2 && last_name_first() {
             names.reverse();
         }
         names.extend(children);

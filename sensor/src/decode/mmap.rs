@@ -24,10 +24,7 @@ pub fn decode(raw: Bytes) -> Result<Mmap> {
     let e: MmapEvent = read_struct(&raw)?;
     let path = Trailer::after::<MmapEvent>(raw).take(e.path_len, "mmap path")?;
     Ok(Mmap {
-        call: Call {
-            process: e.process,
-            syscall: e.syscall,
-        },
+        call: Call::new(e.process, e.syscall),
         file: (e.flags & flags::HAS_FILE != 0).then(|| MappedFile {
             path: join_path(
                 &path,

@@ -47,6 +47,25 @@ pub struct Call {
     pub syscall: SyscallInfo,
 }
 
+impl Call {
+    /// The call with its return as the kernel's audit logs and matches it
+    /// (`audit_return_fixup`): a restart code that signal delivery turns
+    /// into EINTR or a restart (-ERESTARTSYS to -ERESTART_RESTARTBLOCK,
+    /// but -ENOIOCTLCMD) is -EINTR; the tracepoint shows the raw code.
+    pub fn new(process: ProcessInfo, mut syscall: SyscallInfo) -> Self {
+        const ERESTARTSYS: i64 = 512;
+        const ENOIOCTLCMD: i64 = 515;
+        const ERESTART_RESTARTBLOCK: i64 = 516;
+        const EINTR: i64 = 4;
+        if (-ERESTART_RESTARTBLOCK..=-ERESTARTSYS).contains(&syscall.ret)
+            && syscall.ret != -ENOIOCTLCMD
+        {
+            syscall.ret = -EINTR;
+        }
+        Self { process, syscall }
+    }
+}
+
 pub struct Decoded {
     pub header: EventHeader,
     pub event: Event,
@@ -190,6 +209,29 @@ pub fn join_path(components: &[u8], deleted: bool, truncated: bool) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_restart_code_is_logged_as_eintr() {
+        let ret = |ret: i64| {
+            let process: ProcessInfo = unsafe { core::mem::zeroed() };
+            let syscall = SyscallInfo {
+                nr: 34,
+                regs_ok: 1,
+                ret,
+                args: [0; 6],
+            };
+            Call::new(process, syscall).syscall.ret
+        };
+        // -ERESTARTNOHAND: a pause ended by a signal.
+        assert_eq!(ret(-514), -4);
+        assert_eq!(ret(-512), -4);
+        assert_eq!(ret(-516), -4);
+        // -ENOIOCTLCMD and the codes around the range stay.
+        assert_eq!(ret(-515), -515);
+        assert_eq!(ret(-511), -511);
+        assert_eq!(ret(-517), -517);
+        assert_eq!(ret(-2), -2);
+    }
 
     #[test]
     fn paths_are_rebuilt_from_leaf_first_components() {

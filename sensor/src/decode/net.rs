@@ -23,10 +23,7 @@ pub struct Sockaddr {
 
 pub fn decode_call(raw: &[u8]) -> Result<Call> {
     let e: SyscallEvent = read_struct(raw)?;
-    Ok(Call {
-        process: e.process,
-        syscall: e.syscall,
-    })
+    Ok(Call::new(e.process, e.syscall))
 }
 
 pub fn decode_setsockopt(raw: Bytes) -> Result<Setsockopt> {
@@ -34,10 +31,7 @@ pub fn decode_setsockopt(raw: Bytes) -> Result<Setsockopt> {
     let at = offset_of!(SetsockoptEvent, optval);
     Ok(Setsockopt {
         optval: field(&raw, at, OPTVAL_CAP, e.optval_len, "setsockopt value")?,
-        call: Call {
-            process: e.process,
-            syscall: e.syscall,
-        },
+        call: Call::new(e.process, e.syscall),
     })
 }
 
@@ -46,9 +40,6 @@ pub fn decode_sockaddr(raw: Bytes) -> Result<Sockaddr> {
     let at = offset_of!(SockaddrEvent, addr);
     Ok(Sockaddr {
         addr: field(&raw, at, SOCKADDR_CAP, e.addr_len, "socket address")?,
-        call: Call {
-            process: e.process,
-            syscall: e.syscall,
-        },
+        call: Call::new(e.process, e.syscall),
     })
 }

@@ -21,10 +21,7 @@ pub fn decode(raw: Bytes) -> Result<Tty> {
     let e: TtyEvent = read_struct(&raw)?;
     let data = Trailer::after::<TtyEvent>(raw).take(e.data_len, "tty data")?;
     Ok(Tty {
-        call: Call {
-            process: e.process,
-            syscall: e.syscall,
-        },
+        call: Call::new(e.process, e.syscall),
         major: e.major,
         minor: e.minor,
         input: e.direction == INPUT,

@@ -193,12 +193,7 @@ impl Enricher {
             _ => None,
         };
         let target = match &decoded.event {
-            Event::Syscall(x) => match x.extra {
-                Some(crate::decode::generic::Extra::Target(pid)) => {
-                    Some(self.processes.target(pid))
-                }
-                _ => None,
-            },
+            Event::Syscall(x) => processes::logged_target(x).map(|pid| self.processes.target(pid)),
             _ => None,
         };
         let mut ready = Ready {

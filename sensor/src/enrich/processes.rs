@@ -1,7 +1,8 @@
 //! What is known of each live process: seeded from /proc at start (so
 //! processes older than the sensor are known), then kept exact by the
 //! kernel's fork, exec and exit events. Non-exec records take their `exe`
-//! and PROCTITLE from here.
+//! and PROCTITLE from here, and OBJ_PID records what they say of the
+//! process a syscall signalled or traced.
 //!
 //! Each program a process runs has a key, as laurel's process tracking
 //! has: the ID of the exec event that started it when that was written,
@@ -16,11 +17,16 @@ use std::{
 };
 
 use bytes::Bytes;
-use sensor_common::process::ProcessInfo;
+use sensor_common::{process::ProcessInfo, syscalls};
 
 use super::clock::{Clock, EventId};
 use crate::{
-    decode::{c_str, exec::split_argv, Decoded, Event},
+    decode::{
+        c_str,
+        exec::split_argv,
+        generic::{self, Extra},
+        Decoded, Event,
+    },
     render::PROCTITLE_MAX,
     rules::Identity,
 };
@@ -66,6 +72,27 @@ pub struct ProcessEntry {
     start_ms: u64,
     /// Still the parent's program, forked: it has no program of its own.
     forked: bool,
+    /// Its ids as of its last event (or /proc, for a process not seen yet).
+    pub ids: Option<Ids>,
+}
+
+/// A process's real uid, loginuid and session (`u32::MAX` when unset): what
+/// the kernel's OBJ_PID record says of a signalled or traced process.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ids {
+    pub uid: u32,
+    pub auid: u32,
+    pub ses: u32,
+}
+
+impl Ids {
+    fn of(p: &ProcessInfo) -> Self {
+        Self {
+            uid: p.uid,
+            auid: p.auid,
+            ses: p.ses,
+        }
+    }
 }
 
 impl ProcessEntry {
@@ -90,6 +117,7 @@ impl ProcessEntry {
             forked: false,
             session: None,
             cgroups: None,
+            ids: None,
         }
     }
 
@@ -162,6 +190,7 @@ impl Processes {
                     .or_else(|| self.get(p.ppid));
                 self.absent.remove(&p.pid);
                 let session = self.by_pid.get(&p.pid).and_then(|e| e.session.clone());
+                self.gone.remove(&p.pid);
                 self.by_pid.insert(
                     p.pid,
                     Rc::new(ProcessEntry {
@@ -177,6 +206,7 @@ impl Processes {
                         spawned_by,
                         start_ms,
                         forked: false,
+                        ids: Some(Ids::of(p)),
                     }),
                 );
             }
@@ -200,12 +230,23 @@ impl Processes {
                     forked: true,
                     session: spawner.as_ref().and_then(|s| s.session.clone()),
                     cgroups: Some((parent.cgroup_id, parent.cgroup_ctl_id)),
+                    // The child's credentials are the parent's at the fork.
+                    ids: Some(Ids::of(parent)),
                 };
+                self.gone.remove(&fork.child_pid);
                 self.absent.remove(&fork.child_pid);
                 self.by_pid.insert(fork.child_pid, Rc::new(child));
             }
             Event::Exit(exit) => self.exited = Some(exit.process.pid),
             _ => {}
+        }
+        // Every event says what the ids of its process are now (a setuid,
+        // a login in between are not events of their own).
+        let p = event.process();
+        if let Some(entry) = self.by_pid.get_mut(&p.pid) {
+            if entry.ids != Some(Ids::of(p)) {
+                Rc::make_mut(entry).ids = Some(Ids::of(p));
+            }
         }
     }
 
@@ -228,6 +269,7 @@ impl Processes {
                 spawned_by: None,
                 start_ms: 0,
                 forked: false,
+                ids: None,
             },
             |e| (*e).clone(),
         );
@@ -268,6 +310,20 @@ fn from_proc(pid: u32, clock: &Clock) -> Option<ProcessEntry> {
     // Clock ticks since boot, as laurel reads them.
     let start_ns = stat.starttime * (1_000_000_000 / procfs::ticks_per_second());
     let start_ms = clock.millis(start_ns);
+    let read = |file: &str| -> Option<u32> {
+        std::fs::read_to_string(format!("/proc/{pid}/{file}"))
+            .ok()?
+            .trim()
+            .parse()
+            .ok()
+    };
+    let ids = (|| {
+        Some(Ids {
+            uid: process.status().ok()?.ruid,
+            auid: read("loginuid")?,
+            ses: read("sessionid")?,
+        })
+    })();
     Some(ProcessEntry {
         pid,
         comm: stat.comm.into_bytes(),
@@ -281,12 +337,16 @@ fn from_proc(pid: u32, clock: &Clock) -> Option<ProcessEntry> {
         spawned_by: None,
         start_ms,
         forked: false,
+        ids,
     })
 }
 
 /// A process a syscall acted on (OBJ_PID: the one signalled or traced),
-/// as /proc shows it when the event is read: fields of a process already
-/// gone are unknown (None).
+/// as the table knows it when the event is read, in the order of the
+/// kernel's events: a process that exited since the call is still there
+/// (its exit comes later), and a pid reused since is not mistaken for it.
+/// A process the table never saw is read from /proc; what is unknown is
+/// None.
 pub struct Target {
     pub pid: i32,
     pub auid: Option<u32>,
@@ -298,27 +358,47 @@ pub struct Target {
 impl Processes {
     /// The process `pid` as a syscall's target.
     pub fn target(&mut self, pid: i32) -> Target {
-        let read = |file: &str| -> Option<u32> {
-            std::fs::read_to_string(format!("/proc/{pid}/{file}"))
-                .ok()?
-                .trim()
-                .parse()
+        let entry =
+            u32::try_from(pid)
                 .ok()
-        };
-        let uid = procfs::process::Process::new(pid)
-            .and_then(|p| p.status())
-            .ok()
-            .map(|s| s.ruid);
+                .and_then(|p| match (self.by_pid.get(&p), self.gone.get(&p)) {
+                    (Some(entry), _) | (None, Some(entry)) => Some(entry.clone()),
+                    (None, None) => self.get(p),
+                });
+        let ids = entry.as_ref().and_then(|e| e.ids);
         Target {
             pid,
-            auid: read("loginuid"),
-            uid,
-            ses: read("sessionid"),
-            comm: u32::try_from(pid)
-                .ok()
-                .and_then(|p| self.get(p))
-                .map(|e| e.comm.clone()),
+            auid: ids.map(|i| i.auid),
+            uid: ids.map(|i| i.uid),
+            ses: ids.map(|i| i.ses),
+            comm: entry.map(|e| e.comm.clone()),
         }
+    }
+}
+
+/// The process the kernel's audit names in the OBJ_PID record of `x`, if
+/// any: the one a kill, tkill or tgkill found (`audit_signal_info` runs
+/// after the lookup: none when there is no such process, ESRCH), by its
+/// thread group id; or the one a ptrace attach or seize found
+/// (`audit_ptrace`; no other request logs it). A kill of a process group
+/// (pid 0 or negative) names each process signalled in the kernel's
+/// record; the sensor, which sees only the call, names none.
+pub fn logged_target(x: &generic::Syscall) -> Option<i32> {
+    const ESRCH: i64 = 3;
+    const PTRACE_ATTACH: u64 = 16;
+    const PTRACE_SEIZE: u64 = 0x4206;
+    let Some(Extra::Target(pid)) = x.extra else {
+        return None;
+    };
+    if x.call.syscall.ret == -ESRCH {
+        return None;
+    }
+    let args = &x.call.syscall.args;
+    match syscalls::by_number(x.arch, x.call.syscall.nr)?.name {
+        "ptrace" => matches!(args[0], PTRACE_ATTACH | PTRACE_SEIZE).then_some(pid),
+        // The target thread's group: tgkill's first argument.
+        "tgkill" => Some(args[0] as i32),
+        _ => (pid > 0).then_some(pid),
     }
 }
 
@@ -353,6 +433,125 @@ mod tests {
         assert_eq!(me.exe, exe);
         assert_eq!(me.ppid, std::os::unix::process::parent_id());
         assert!(table.get(me.ppid).is_some());
+    }
+
+    fn decoded(event: Event) -> Decoded {
+        Decoded {
+            header: Default::default(),
+            event,
+        }
+    }
+
+    fn process(pid: u32, uid: u32) -> ProcessInfo {
+        // SAFETY: plain integers and byte arrays.
+        let mut p: ProcessInfo = unsafe { std::mem::zeroed() };
+        p.pid = pid;
+        p.uid = uid;
+        p.auid = u32::MAX;
+        p.ses = 7;
+        p.comm[..5].copy_from_slice(b"sleep");
+        p
+    }
+
+    /// `name` (a 64-bit syscall) by `caller`, with `args` and result `ret`.
+    fn call(name: &str, caller: u32, args: [u64; 2], ret: i64) -> generic::Syscall {
+        let nr = syscalls::x86_64(name);
+        let family = syscalls::by_number(syscalls::Arch::X86_64, nr)
+            .unwrap()
+            .family;
+        let target = match family {
+            syscalls::Family::Kill(arg) => args[arg as usize] as i32,
+            _ => unreachable!(),
+        };
+        generic::Syscall {
+            call: crate::decode::Call {
+                process: process(caller, 0),
+                syscall: sensor_common::process::SyscallInfo {
+                    nr,
+                    regs_ok: 1,
+                    ret,
+                    args: [args[0], args[1], 0, 0, 0, 0],
+                },
+            },
+            arch: syscalls::Arch::X86_64,
+            paths: Vec::new(),
+            cwd: None,
+            extra: Some(Extra::Target(target)),
+        }
+    }
+
+    #[test]
+    fn the_target_is_named_where_the_kernel_names_it() {
+        assert_eq!(logged_target(&call("kill", 1, [42, 9], 0)), Some(42));
+        assert_eq!(
+            logged_target(&call("kill", 1, [42, 9], -1)),
+            Some(42),
+            "EPERM"
+        );
+        assert_eq!(logged_target(&call("kill", 1, [42, 9], -3)), None, "ESRCH");
+        assert_eq!(logged_target(&call("kill", 1, [0, 9], 0)), None, "a group");
+        assert_eq!(logged_target(&call("tgkill", 1, [42, 43], 0)), Some(42));
+        assert_eq!(
+            logged_target(&call("ptrace", 1, [16, 42], 0)),
+            Some(42),
+            "attach"
+        );
+        assert_eq!(
+            logged_target(&call("ptrace", 1, [0x4206, 42], -1)),
+            Some(42),
+            "seize"
+        );
+        assert_eq!(
+            logged_target(&call("ptrace", 1, [17, 42], 0)),
+            None,
+            "detach"
+        );
+        assert_eq!(
+            logged_target(&call("ptrace", 1, [16, 42], -3)),
+            None,
+            "ESRCH"
+        );
+    }
+
+    #[test]
+    fn a_target_is_as_its_last_event_left_it_even_once_exited() {
+        use crate::decode::{lifecycle, Event};
+        let mut table = Processes::default();
+        // Pids beyond any pid_max: /proc never has them.
+        let (parent, child) = (2_000_000_000, 2_000_000_001);
+        // A child of an unknown parent, as root; then its own event as 1000.
+        table.observe(&decoded(Event::Fork(lifecycle::Fork {
+            parent: process(parent, 0),
+            child_pid: child,
+        })));
+        let t = table.target(child as i32);
+        assert_eq!((t.uid, t.auid, t.ses), (Some(0), Some(u32::MAX), Some(7)));
+        let mut own = call("kill", child, [1, 0], -1);
+        own.call.process = process(child, 1000);
+        table.observe(&decoded(Event::Syscall(own)));
+        assert_eq!(table.target(child as i32).uid, Some(1000));
+        // Killed: its exit may come before the killer's call.
+        table.observe(&decoded(Event::Exit(lifecycle::Exit {
+            process: process(child, 1000),
+            exit_code: 9,
+        })));
+        table.observe(&decoded(Event::Syscall(call(
+            "kill",
+            parent,
+            [child as u64, 9],
+            0,
+        ))));
+        let t = table.target(child as i32);
+        assert_eq!(
+            (t.uid, t.comm.as_deref()),
+            (Some(1000), Some(&b"sleep"[..]))
+        );
+        // Its pid reused: the new process.
+        table.observe(&decoded(Event::Fork(lifecycle::Fork {
+            parent: process(parent, 5),
+            child_pid: child,
+        })));
+        assert_eq!(table.target(child as i32).uid, Some(5));
     }
 
     #[test]

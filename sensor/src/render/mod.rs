@@ -31,10 +31,29 @@ pub fn dev(dev: u32) -> String {
     format!("{:02x}:{:02x}", dev >> 20, dev & 0xf_ffff)
 }
 
+/// A capability set as `audit_log_cap` writes it: `0` when empty, else
+/// 16 hex digits.
+pub fn caps(set: u64) -> String {
+    if set == 0 {
+        "0".to_owned()
+    } else {
+        format!("{set:016x}")
+    }
+}
+
 /// The runtime the cgroup path names, else the one that answered for it.
 pub fn runtime_name(runtime: Runtime, meta: Option<&ContainerMeta>) -> &str {
     match (runtime, meta) {
         (Runtime::Unknown, Some(m)) if !m.runtime.is_empty() => &m.runtime,
         _ => runtime.name(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn capability_sets_are_written_as_the_kernel_writes_them() {
+        assert_eq!(super::caps(0), "0");
+        assert_eq!(super::caps(0x1_ffff_ffff), "00000001ffffffff");
     }
 }

@@ -16,6 +16,13 @@ use super::{
     Value, MMAP, PROT_EXEC,
 };
 
+/// execve and execveat: the calls the process table follows (see
+/// [`RuleFile::traced`]).
+pub(super) const PROCESS_TABLE_EXECS: [u32; 2] = [
+    sensor_common::syscalls::x86_64("execve"),
+    sensor_common::syscalls::x86_64("execveat"),
+];
+
 /// `ctx->return_valid` as the kernel compares it for `success`.
 const AUDITSC_SUCCESS: u32 = 1;
 const AUDITSC_FAILURE: u32 = 2;
@@ -116,6 +123,21 @@ impl RuleFile {
                 false
             })
             .collect()
+    }
+
+    /// The syscalls whose events the kernel programs must deliver: those
+    /// some rule can record ([`Self::syscalls`]) and, when there are any,
+    /// the 64-bit execs, recorded or not. The process table learns a
+    /// process's new image from them, and every later record of the
+    /// process takes its `exe` and PROCTITLE from there, as `-F exe=`
+    /// matches against it: without them a process that exec'd after the
+    /// sensor started would keep its parent's.
+    pub fn traced(&self) -> BTreeSet<SyscallId> {
+        let mut ids = self.syscalls();
+        if !ids.is_empty() {
+            ids.extend(PROCESS_TABLE_EXECS.iter().map(|&nr| SyscallId::x86_64(nr)));
+        }
+        ids
     }
 
     /// True when no mmap without PROT_EXEC can be recorded: every `always`

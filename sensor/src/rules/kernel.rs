@@ -10,7 +10,7 @@ use sensor_common::rules::{
     SLOTS, SLOT_PREDICATES_MAX,
 };
 
-use super::{Action, FieldName, Op, Rule, RuleFile, Value};
+use super::{eval::PROCESS_TABLE_EXECS, Action, Arch, FieldName, Op, Rule, RuleFile, Value};
 
 /// `ctx->return_valid` values the kernel compares `success` with.
 const AUDITSC_SUCCESS: u32 = 1;
@@ -92,9 +92,10 @@ fn rule_predicates(rule: &Rule) -> Vec<KernelPredicate> {
 /// Compiles `rules`: for each syscall some `always` rule can record, the
 /// predicates of every `always` rule that may apply to it, in order
 /// (slots with the same rules share one run). A syscall whose rules have
-/// more predicates than the kernel tests keeps every event; a rule set the
-/// kernel cannot hold turns the prefilter off rather than dropping
-/// anything.
+/// more predicates than the kernel tests keeps every event, and so does
+/// every exec, which the process table needs ([`RuleFile::traced`]); a
+/// rule set the kernel cannot hold turns the
+/// prefilter off rather than dropping anything.
 pub fn compile(rules: &RuleFile) -> KernelRules {
     let off = KernelRules {
         meta: KernelRulesMeta::default(),
@@ -105,7 +106,16 @@ pub fn compile(rules: &RuleFile) -> KernelRules {
     let mut ranges = vec![KernelRange::default(); SLOTS as usize];
     // Runs already written, by the rules they hold.
     let mut runs: HashMap<Vec<usize>, KernelRange> = HashMap::new();
-    for id in rules.syscalls() {
+    for id in rules.traced() {
+        if id.arch == Arch::X86_64 && PROCESS_TABLE_EXECS.contains(&id.nr) {
+            // Every exec, whatever the rules' fields: the process table
+            // follows them all (`RuleFile::traced`).
+            ranges[id.slot() as usize] = KernelRange {
+                start: 0,
+                count: KEEP_ALL,
+            };
+            continue;
+        }
         let which: Vec<usize> = rules
             .rules
             .iter()
@@ -184,15 +194,15 @@ mod tests {
     #[test]
     fn always_rules_compile_to_their_cheap_fields_per_syscall() {
         let k = compiled(
-            "-a never,exit -F arch=b64 -S execve -F uid=0\n\
-             -a always,exit -F arch=b64 -S execve,mmap -F auid>=1000 -F auid!=unset -F a2&0x4 -F exe=/bin/x -k x\n\
+            "-a never,exit -F arch=b64 -S openat -F uid=0\n\
+             -a always,exit -F arch=b64 -S openat,mmap -F auid>=1000 -F auid!=unset -F a2&0x4 -F exe=/bin/x -k x\n\
              -a always,exit -F arch=b64 -S connect -F success=0\n",
         );
         assert_eq!(k.meta.enabled, 1);
-        let execve = run(&k, SyscallId::x86_64(59));
+        let openat = run(&k, SyscallId::x86_64(257));
         // The never rule is left out; exe is left to userspace.
         assert_eq!(
-            execve,
+            openat,
             [
                 KernelPredicate {
                     first: 1,
@@ -207,9 +217,13 @@ mod tests {
         );
         // mmap has the same rules: one run, shared.
         assert_eq!(
-            k.ranges[59], k.ranges[9],
+            k.ranges[257], k.ranges[9],
             "syscalls with the same rules share their predicates"
         );
+        // Every exec is kept for the process table, named by no rule.
+        for exec in [59, 322] {
+            assert_eq!(k.ranges[exec].count, KEEP_ALL);
+        }
         let connect = run(&k, SyscallId::x86_64(42));
         assert_eq!(connect.len(), 2);
         assert_eq!(
@@ -242,9 +256,9 @@ mod tests {
 
     #[test]
     fn too_many_predicates_keep_everything_never_drop() {
-        let k = compiled("-a always,exit -F arch=b64 -F arch!=b64 -S execve\n");
+        let k = compiled("-a always,exit -F arch=b64 -F arch!=b64 -S socket\n");
         assert_eq!(
-            k.ranges[59].count, 0,
+            k.ranges[41].count, 0,
             "a rule that cannot match keeps nothing"
         );
         let many: String = (0..70)

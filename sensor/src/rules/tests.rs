@@ -321,6 +321,19 @@ fn user_and_group_names_resolve() {
         "t.rules:2: unknown user \"mallory\""
     );
     assert!(error("-a always,exit -S execve -F egid=nogroup").contains("unknown group"));
+    // Skipped, with a warning, where unsupported rules are.
+    let skipped = parse_text(
+        "t.rules",
+        "-a never,exit -S adjtimex -F uid=chrony\n-a always,exit -S execve",
+        &names(),
+        true,
+    )
+    .unwrap();
+    assert_eq!(skipped.rules.len(), 1);
+    assert_eq!(
+        skipped.warnings,
+        ["t.rules:1: rule skipped: unknown user \"chrony\""]
+    );
 }
 
 #[test]
@@ -691,6 +704,21 @@ fn attached_programs_follow_the_always_rules() {
         }]
         .into()
     );
+}
+
+#[test]
+fn every_exec_is_traced_for_the_process_table_when_anything_is_recorded() {
+    // A chmod rule alone: the execs are traced (not recorded), so that a
+    // process's exe and PROCTITLE follow its exec.
+    let rules = parse("-a always,exit -F arch=b64 -S chmod -F exe=/usr/bin/chmod");
+    assert_eq!(rules.syscalls(), b64(&[90]));
+    assert_eq!(rules.traced(), b64(&[59, 90, 322]));
+    // A 32-bit rule too: the 32-bit processes it records were started by
+    // 64-bit execs.
+    let rules = parse("-a always,exit -F arch=b32 -S chmod");
+    assert!(rules.traced().is_superset(&b64(&[59, 322])));
+    // Nothing recorded, nothing traced.
+    assert!(parse("-a never,exit -S all").traced().is_empty());
 }
 
 #[test]

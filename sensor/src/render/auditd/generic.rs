@@ -11,6 +11,7 @@ use super::{
 use crate::{
     decode::generic::{socketcall_nargs, Extra, Syscall},
     enrich::{files::FileCaps, Enriched},
+    render::caps,
 };
 
 pub(super) fn render(r: &mut Records, e: &Enriched, x: &Syscall) {
@@ -21,9 +22,12 @@ pub(super) fn render(r: &mut Records, e: &Enriched, x: &Syscall) {
             r.record(kind::CAPSET, |o| {
                 let _ = write!(
                     o,
-                    "pid={} cap_pi={inheritable:016x} cap_pp={permitted:016x} \
-                     cap_pe={effective:016x} cap_pa={ambient:016x}",
-                    x.call.process.pid
+                    "pid={} cap_pi={} cap_pp={} cap_pe={} cap_pa={}",
+                    x.call.process.pid,
+                    caps(*inheritable),
+                    caps(*permitted),
+                    caps(*effective),
+                    caps(*ambient)
                 );
             })
         }
