@@ -8,6 +8,14 @@
 //! ones (`int 0x80`, i386 binaries), which those never see, by the
 //! `raw_syscalls` tracepoints, which see every call.
 //!
+//! The objects the path arguments name are looked up in the dcache by the
+//! `resolve` program (`sensor-ebpf/src/resolve.rs`): at entry, as the
+//! kernel's audit sees them (it copies an inode's facts when its lookup
+//! reaches it, before the call changes them), and at exit for what the
+//! call made, what an open returned, and what the entry's lookup could
+//! not reach (not yet in the dcache: its facts are then as the call left
+//! them).
+//!
 //! The record is followed by `path_len[0]` and `path_len[1]` bytes of the
 //! path arguments (each NUL-terminated) and the cwd's components (leaf
 //! first, each NUL-terminated).
@@ -22,12 +30,18 @@ pub const PATHS_MAX: usize = 2;
 /// Bytes kept of a path argument, NUL included (PATH_MAX).
 pub const PATH_ARG_CAP: usize = 4096;
 
-/// The path arguments a call's entry copied, kept until its exit.
+/// The path arguments a call's entry copied, kept until its exit, with
+/// the objects they named before the call.
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct PathCopy {
     /// Bytes of each, NUL included (0: none).
     pub len: [u32; PATHS_MAX],
+    /// What the lookups at entry found (`outcome`: `PARENT` and the
+    /// `BEFORE` bits), and the inodes they say were found.
+    pub outcome: [u32; PATHS_MAX],
+    pub parent: [InodeInfo; PATHS_MAX],
+    pub before: [InodeInfo; PATHS_MAX],
     pub data: [[u8; PATH_ARG_CAP]; PATHS_MAX],
 }
 
@@ -58,6 +72,13 @@ pub struct PathSpec {
     pub dirfd: u32,
     /// `syscalls::PathKind` as a number (`path_kind`).
     pub kind: u32,
+    /// Non-zero: a symbolic link as the last component is followed…
+    pub follow: u32,
+    /// …unless (or, with `flag_follows`, only if) the argument `flag_arg`
+    /// (or `NO_ARG`) has one of `flag_bits`.
+    pub flag_arg: u32,
+    pub flag_bits: u32,
+    pub flag_follows: u32,
 }
 
 pub const NO_ARG: u32 = u32::MAX;
@@ -89,8 +110,6 @@ pub mod path_kind {
 pub mod flags {
     pub const CWD_TRUNCATED: u32 = 1 << 0;
     pub const CWD_DELETED: u32 = 1 << 1;
-    /// `inode` is the object of the call: what the fd it returned opened.
-    pub const HAS_INODE: u32 = 1 << 2;
     /// A path argument was longer than `PATH_ARG_CAP` (bit + index).
     pub const PATH_CUT: u32 = 1 << 3;
     /// The paths were read at exit, not at entry (the entry's copy was
@@ -100,6 +119,26 @@ pub mod flags {
     pub const HAS_EXTRA: u32 = 1 << 6;
     /// The cwd was walked.
     pub const HAS_CWD: u32 = 1 << 7;
+}
+
+/// What the lookups found of a path argument (`GenericEvent::outcome`).
+pub mod outcome {
+    /// `parent` holds the directory of the name's last component.
+    pub const PARENT: u32 = 1 << 0;
+    /// `object` holds what the name led to after the call.
+    pub const OBJECT: u32 = 1 << 1;
+    /// Nothing by that name after the call (a negative dentry).
+    pub const ABSENT: u32 = 1 << 2;
+    /// `before` holds what the name led to before the call.
+    pub const BEFORE: u32 = 1 << 3;
+    /// Nothing by that name before the call.
+    pub const BEFORE_ABSENT: u32 = 1 << 4;
+    /// The lookup stopped short: a name not in the dcache, a link whose
+    /// target is not in memory, more components or links than it follows.
+    /// What it did not reach is unknown, not absent.
+    pub const INCOMPLETE: u32 = 1 << 5;
+    /// The same, for the lookup before the call.
+    pub const BEFORE_INCOMPLETE: u32 = 1 << 6;
 }
 
 /// `GenericEvent::arch`: the audit's architecture of the call.
@@ -117,14 +156,18 @@ pub struct GenericEvent {
     pub path_len: [u32; PATHS_MAX],
     pub cwd_len: u32,
     pub flags: u32,
-    pub inode: InodeInfo,
+    /// Each path argument's `outcome` bits, and what they say was found.
+    pub outcome: [u32; PATHS_MAX],
+    pub parent: [InodeInfo; PATHS_MAX],
+    pub object: [InodeInfo; PATHS_MAX],
+    pub before: [InodeInfo; PATHS_MAX],
     /// The family's values: FD_PAIR's two descriptors; CAPSET's
     /// inheritable, permitted, effective and ambient sets; KILL's target
     /// pid; SOCKETCALL's call arguments.
     pub extra: [u64; 6],
 }
 
-const _: () = assert!(core::mem::size_of::<GenericEvent>() == 320);
+const _: () = assert!(core::mem::size_of::<GenericEvent>() == 448);
 
 #[cfg(feature = "user")]
 unsafe impl aya::Pod for SyscallSpec {}

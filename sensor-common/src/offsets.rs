@@ -71,6 +71,7 @@ pub struct KernelOffsets {
     /// `dentry.d_hash.pprev`: NULL when the dentry is unhashed (deleted).
     pub dentry_d_hash_pprev: u32,
     pub qstr_name: u32,
+    pub qstr_len: u32,
 
     pub vfsmount_mnt_root: u32,
     pub mount_mnt: u32,
@@ -109,6 +110,25 @@ pub struct KernelOffsets {
     pub cred_cap_permitted: u32,
     pub cred_cap_effective: u32,
     pub cred_cap_ambient: u32,
+
+    /// The dcache, as `resolve` looks names up in it.
+    pub dentry_d_inode: u32,
+    pub dentry_d_flags: u32,
+    /// A dentry's children and its link among its parent's: `d_subdirs`
+    /// and `d_child` (a circular `list_head`, to 6.7), `d_children` and
+    /// `d_sib` (an `hlist`, from 6.8).
+    pub dentry_children: u32,
+    pub dentry_sibling: u32,
+    /// 1: those are a circular list (it ends back at the head); 0: an
+    /// hlist (it ends at NULL).
+    pub dentry_children_circular: u32,
+    /// `DCACHE_MOUNTED` in `d_flags`: something is mounted on the dentry.
+    pub dcache_mounted: u32,
+    /// A mount's children and its link among its parent's.
+    pub mount_mnt_mounts: u32,
+    pub mount_mnt_child: u32,
+    /// A symbolic link's target when the inode holds it (fast symlinks).
+    pub inode_i_link: u32,
 }
 
 impl KernelOffsets {

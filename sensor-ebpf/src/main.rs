@@ -16,6 +16,7 @@ mod maps;
 mod path;
 mod probes;
 mod process;
+mod resolve;
 mod syscall;
 
 use aya_ebpf::{
@@ -81,6 +82,75 @@ pub fn walk(ctx: TracePointContext) -> u32 {
 #[tracepoint(category = "sensor", name = "exec_finish")]
 pub fn exec_finish(ctx: TracePointContext) -> u32 {
     diag::report(&ctx, "exec_finish", EventKind::Exec, exec::try_finish());
+    0
+}
+
+/// Looks up an event's path names (`sensor_common::tail`).
+#[tracepoint(category = "sensor", name = "resolve")]
+pub fn resolve(ctx: TracePointContext) -> u32 {
+    diag::report(
+        &ctx,
+        "resolve",
+        EventKind::Syscall,
+        resolve::try_resolve(&ctx, &maps::TAILS),
+    );
+    0
+}
+
+#[raw_tracepoint(tracepoint = "sensor_resolve")]
+pub fn resolve_raw(ctx: RawTracePointContext) -> u32 {
+    diag::report(
+        &ctx,
+        "resolve_raw",
+        EventKind::Syscall,
+        resolve::try_resolve(&ctx, &maps::RAW_TAILS),
+    );
+    0
+}
+
+/// Writes a syscall's record once its names are looked up.
+#[tracepoint(category = "sensor", name = "syscall_finish")]
+pub fn syscall_finish(ctx: TracePointContext) -> u32 {
+    diag::report(
+        &ctx,
+        "syscall_finish",
+        EventKind::Syscall,
+        generic::try_finish(),
+    );
+    0
+}
+
+#[raw_tracepoint(tracepoint = "sensor_syscall_finish")]
+pub fn syscall_finish_raw(ctx: RawTracePointContext) -> u32 {
+    diag::report(
+        &ctx,
+        "syscall_finish_raw",
+        EventKind::Syscall,
+        generic::try_finish(),
+    );
+    0
+}
+
+/// Keeps a syscall's entry once the names it removes are looked up.
+#[tracepoint(category = "sensor", name = "syscall_enter")]
+pub fn syscall_enter(ctx: TracePointContext) -> u32 {
+    diag::report(
+        &ctx,
+        "syscall_enter",
+        EventKind::Syscall,
+        generic::try_enter_finish(),
+    );
+    0
+}
+
+#[raw_tracepoint(tracepoint = "sensor_syscall_enter")]
+pub fn syscall_enter_raw(ctx: RawTracePointContext) -> u32 {
+    diag::report(
+        &ctx,
+        "syscall_enter_raw",
+        EventKind::Syscall,
+        generic::try_enter_finish(),
+    );
     0
 }
 

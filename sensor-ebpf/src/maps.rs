@@ -20,7 +20,7 @@ use sensor_common::{
     tail::{self, WALKS_MAX},
 };
 
-use crate::syscall::Pending;
+use crate::{resolve::Resolve, syscall::Pending};
 
 #[unsafe(no_mangle)]
 pub static CONFIG: SensorConfig = SensorConfig::zeroed();
@@ -94,9 +94,19 @@ pub struct WalkJob {
     pub deleted: u64,
 }
 
-/// The programs others continue in (`sensor_common::tail`).
+/// The programs others continue in (`sensor_common::tail`): tracepoint
+/// programs in `TAILS`, raw tracepoint programs in `RAW_TAILS` (a program
+/// can only continue in one of its own type).
 #[map]
 pub static TAILS: ProgramArray = ProgramArray::with_max_entries(tail::PROGRAMS.len() as u32, 0);
+
+#[map]
+pub static RAW_TAILS: ProgramArray =
+    ProgramArray::with_max_entries(tail::RAW_PROGRAMS.len() as u32, 0);
+
+/// Where an event's path lookups are (`resolve`).
+#[map]
+pub static RESOLVE: PerCpuArray<Resolve> = PerCpuArray::with_max_entries(1, 0);
 
 /// Largest fixed part of a record assembled in the scratch area.
 pub const HEAD_MAX: usize = 512;

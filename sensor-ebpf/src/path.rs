@@ -152,7 +152,12 @@ pub fn walk<T>(s: &mut Scratch<T>, path: u64, root: u64) -> Result<Walked, i32> 
 /// Reads the inode of `struct file *file` into `inode`.
 #[inline(always)]
 pub fn inode(file: u64, inode: &mut InodeInfo) -> Result<(), i32> {
-    let i: u64 = read(file, off!(file_f_inode))?;
+    inode_at(read(file, off!(file_f_inode))?, inode)
+}
+
+/// Reads `struct inode *i` into `inode`.
+#[inline(always)]
+pub fn inode_at(i: u64, inode: &mut InodeInfo) -> Result<(), i32> {
     inode.ino = read(i, off!(inode_i_ino))?;
     inode.mode = read::<u16>(i, off!(inode_i_mode))? as u32;
     inode.uid = read(i, off!(inode_i_uid))?;

@@ -105,15 +105,14 @@ impl Filter {
                 by_rules(&self.rules, &x.call, subject_exe, file.as_slice())
             }
             Event::Syscall(x) => {
-                // The file an open made is known by its inode; the other
-                // names only as passed.
+                // Each name by the inode it led to (before the call, for
+                // one it removed), where the lookup reached it.
                 let objects: Vec<Object> = x
                     .paths
                     .iter()
-                    .enumerate()
-                    .map(|(i, p)| Object {
+                    .map(|p| Object {
                         name: &p.name,
-                        identity: x.inode.as_ref().filter(|_| i == 0).map(Identity::of_inode),
+                        identity: p.after.inode().or(p.before.inode()).map(Identity::of_inode),
                     })
                     .collect();
                 self.rules

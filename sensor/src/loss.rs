@@ -36,6 +36,11 @@ impl Lost {
         self.sink.push((name.into(), n));
     }
 
+    /// Records read but not decodable, among these.
+    pub fn undecodable(&self) -> u64 {
+        self.decode.iter().map(|(_, n)| n).sum()
+    }
+
     pub fn total(&self) -> u64 {
         self.stages()
             .flat_map(|(_, c)| c.iter().map(|(_, n)| n))

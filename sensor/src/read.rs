@@ -12,7 +12,7 @@ use bytes::Bytes;
 use sensor_common::event::EventHeader;
 use tokio::io::{unix::AsyncFd, Interest};
 
-use crate::replay::Recorder;
+use crate::{replay::Recorder, sink::Intake};
 
 /// Records worth a pipeline pass of their own, without waiting for more.
 const FULL_BATCH: usize = 256;
@@ -46,8 +46,9 @@ impl Reader {
     /// rate, a wake-up and a write per record cost the sensor far more than
     /// the records themselves (profiling: 100 µs of CPU per exec event, most
     /// of it in futex and epoll). Records stay in `out` if the caller stops
-    /// waiting, so nothing read is lost.
-    pub async fn read(&mut self, out: &mut Vec<Bytes>) -> Result<()> {
+    /// waiting, so nothing read is lost; each is counted in `intake` before
+    /// it leaves the ring, so none is lost unreported.
+    pub async fn read(&mut self, out: &mut Vec<Bytes>, intake: &Intake) -> Result<()> {
         // Left by a read the caller stopped waiting for: theirs first, as
         // the ring may not signal again until new records come.
         if !out.is_empty() {
@@ -55,22 +56,22 @@ impl Reader {
         }
         let mut guard = self.ring.readable_mut().await?;
         let first = out.len();
-        drain(guard.get_inner_mut(), out);
+        drain(guard.get_inner_mut(), out, intake);
         guard.clear_ready();
         self.record(&out[first..])?;
         if out.len() - first < FULL_BATCH {
             tokio::time::sleep(GATHER).await;
             let more = out.len();
-            drain(self.ring.get_mut(), out);
+            drain(self.ring.get_mut(), out, intake);
             self.record(&out[more..])?;
         }
         Ok(())
     }
 
     /// Copies out what is there without waiting (at shutdown).
-    pub fn drain(&mut self, out: &mut Vec<Bytes>) -> Result<()> {
+    pub fn drain(&mut self, out: &mut Vec<Bytes>, intake: &Intake) -> Result<()> {
         let first = out.len();
-        drain(self.ring.get_mut(), out);
+        drain(self.ring.get_mut(), out, intake);
         self.record(&out[first..])?;
         self.recorder.as_mut().map_or(Ok(()), Recorder::flush)
     }
@@ -83,10 +84,12 @@ impl Reader {
     }
 }
 
-fn drain(ring: &mut RingBuf<MapData>, out: &mut Vec<Bytes>) {
+fn drain(ring: &mut RingBuf<MapData>, out: &mut Vec<Bytes>, intake: &Intake) {
     while let Some(item) = ring.next() {
         // One copy out of the ring; every later stage slices this buffer.
         out.push(Bytes::copy_from_slice(&item));
+        // Counted before `item` drops, which frees its place in the ring.
+        intake.take(1);
     }
 }
 

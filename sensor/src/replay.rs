@@ -94,9 +94,11 @@ pub async fn replay(
     let (wall, cpu) = (Instant::now(), cpu_time());
     for chunk in records.chunks(BATCH) {
         let mut batch = chunk.to_vec();
+        pipeline.intake().take(batch.len() as u64);
         pipeline.process(&mut batch);
     }
     pipeline.release(true);
+    pipeline.report_loss();
     let (received, written) = (pipeline.received, pipeline.written);
     pipeline.close().await;
     let (wall, cpu) = (wall.elapsed(), cpu_time().saturating_sub(cpu));

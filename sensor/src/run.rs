@@ -142,6 +142,9 @@ pub async fn run(
     // the sinks: a destination that cannot be built stops start-up before
     // anything is loaded.
     let kernel = load::preflight(opts)?;
+    if let Ok(release) = std::fs::read_to_string("/proc/sys/kernel/osrelease") {
+        crate::decode::generic::set_kernel_release(release.trim());
+    }
     let sink = Fanout::start(&pipeline_opts.outputs, pipeline_opts.sink_defaults.clone())?;
     let mut ebpf = load::load(opts, &kernel)?;
     if opts.ebpf_log {
@@ -183,7 +186,7 @@ pub async fn run(
         let hold_deadline = pipeline.enricher.hold_deadline();
         health::beat();
         tokio::select! {
-            read = reader.read(&mut raw) => {
+            read = reader.read(&mut raw, pipeline.sink.intake()) => {
                 read?;
                 pipeline.process(&mut raw);
             }
@@ -212,7 +215,7 @@ pub async fn run(
     // on other CPUs a moment to finish, then write out what was read.
     drop(ebpf);
     tokio::time::sleep(Duration::from_millis(50)).await;
-    reader.drain(&mut raw)?;
+    reader.drain(&mut raw, pipeline.sink.intake())?;
     pipeline.process(&mut raw);
     pipeline.release(true);
     pipeline.report_loss();
@@ -260,7 +263,9 @@ pub struct Pipeline {
     sink: Fanout,
     metrics: PipelineMetrics,
     line: String,
+    /// Rendered records for the sinks, and where each ends.
     batch: Vec<u8>,
+    ends: Vec<u32>,
     pub received: u64,
     pub written: u64,
 }
@@ -297,9 +302,15 @@ impl Pipeline {
             metrics: PipelineMetrics::new(),
             line: String::with_capacity(4096),
             batch: Vec::with_capacity(1 << 16),
+            ends: Vec::with_capacity(1 << 10),
             received: 0,
             written: 0,
         }
+    }
+
+    /// Where records read are counted (`sensor replay` has no reader).
+    pub fn intake(&self) -> &sink::Intake {
+        self.sink.intake()
     }
 
     /// Delivers or spools what the sinks hold; the pipeline is done.
@@ -317,6 +328,7 @@ impl Pipeline {
             let mut decoded = match decode::decode(record) {
                 Ok(d) => d,
                 Err(e) => {
+                    // Still owed by the sinks until a LOST record counts it.
                     self.loss.undecodable(kind);
                     log::warn!("dropping a malformed record: {e:#}");
                     continue;
@@ -325,6 +337,7 @@ impl Pipeline {
             self.seq.observe(&decoded.header);
             let subject = self.enricher.observe(&decoded.event);
             let Verdict::Keep(key) = self.filter.verdict(&mut decoded, subject.as_deref()) else {
+                self.sink.intake().discard(1);
                 continue;
             };
             let key = key.map(str::to_owned);
@@ -347,6 +360,7 @@ impl Pipeline {
     /// Renders `ready` into the batch, if it is in scope.
     fn emit(&mut self, ready: &Ready) {
         if !self.filter.scope.admits(ready) {
+            self.sink.intake().discard(1);
             return;
         }
         let kind = EventKind::from_u16(ready.decoded.header.kind);
@@ -359,6 +373,7 @@ impl Pipeline {
             Format::Auditd => render::auditd::render(&enriched, &mut self.line),
         }
         self.batch.extend_from_slice(self.line.as_bytes());
+        self.ends.push(self.batch.len() as u32);
         self.written += 1;
         // A full ring's records would otherwise be rendered into one buffer
         // (tens of MiB at once) before any of it could be written.
@@ -367,14 +382,14 @@ impl Pipeline {
         }
     }
 
-    fn report_loss(&mut self) {
+    /// What was lost since the last call, in a LOST record and metrics.
+    pub fn report_loss(&mut self) {
+        let drops = self.sink.take_lost();
         let mut sinks = Lost::default();
-        for (name, n) in self.sink.take_lost() {
-            log::warn!(
-                "sink {name}: {n} records dropped: they reached neither the destination nor \
-                 the spool (full at --spool-size, or the error logged above)"
-            );
-            sinks.add_sink(name, n);
+        // Each sink logs its drops with their cause as they happen (at a
+        // bounded rate); here they are counted.
+        for (name, n) in &drops {
+            sinks.add_sink(name.clone(), *n);
         }
         if let Some(lost) = self.loss.poll(sinks) {
             self.metrics.lost(&lost);
@@ -387,15 +402,19 @@ impl Pipeline {
                 Format::Auditd => render::auditd::render_lost(id, node, &lost, &mut self.line),
             }
             self.hand_over();
-            self.sink.push_lost(self.line.as_bytes());
+            self.sink
+                .push_lost(self.line.as_bytes(), lost.total(), &drops);
+            // Undecodable records are counted in the LOST record now.
+            self.sink.intake().discard(lost.undecodable());
         }
         self.hand_over();
     }
 
     /// Gives the batch to the sinks, whose thread writes it meanwhile.
     fn hand_over(&mut self) {
-        self.sink.push(&self.batch);
+        self.sink.push(&self.batch, &self.ends);
         self.batch.clear();
+        self.ends.clear();
     }
 }
 

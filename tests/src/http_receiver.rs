@@ -1,13 +1,15 @@
 //! An HTTP/1.1 receiver the tests run on loopback, standing in for a log
 //! collector or Splunk's HEC: it keeps every POST (headers and the body,
 //! gunzipped), answers 200, and can be stopped and started again on the
-//! same port to make an outage.
+//! same port to make an outage. It can also answer late, or not at all
+//! (the connection closed after the request was read), as collectors do
+//! that make a sender send again.
 
 use std::{
     io::{BufRead, BufReader, Read, Write},
     net::{TcpListener, TcpStream},
     sync::{
-        atomic::{AtomicBool, Ordering},
+        atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering},
         Arc, Mutex,
     },
     thread,
@@ -36,8 +38,18 @@ impl Request {
 pub struct Receiver {
     pub port: u16,
     pub requests: Arc<Mutex<Vec<Request>>>,
+    behaviour: Arc<Behaviour>,
     stop: Arc<AtomicBool>,
     thread: Option<thread::JoinHandle<()>>,
+}
+
+/// How the receiver answers, changeable while it runs.
+#[derive(Default)]
+struct Behaviour {
+    /// Milliseconds between keeping a request and answering it.
+    delay_ms: AtomicU64,
+    /// Requests still to keep and then leave unanswered.
+    unanswered: AtomicUsize,
 }
 
 impl Receiver {
@@ -45,6 +57,7 @@ impl Receiver {
         let mut r = Self {
             port,
             requests: Arc::default(),
+            behaviour: Arc::default(),
             stop: Arc::default(),
             thread: None,
         };
@@ -59,13 +72,17 @@ impl Receiver {
         listener.set_nonblocking(true)?;
         self.stop = Arc::default();
         let (stop, requests) = (self.stop.clone(), self.requests.clone());
+        let behaviour = self.behaviour.clone();
         self.thread = Some(thread::spawn(move || {
             let mut conns = Vec::new();
             while !stop.load(Ordering::Relaxed) {
                 match listener.accept() {
                     Ok((conn, _)) => {
                         let (stop, requests) = (stop.clone(), requests.clone());
-                        conns.push(thread::spawn(move || serve(conn, &stop, &requests)));
+                        let behaviour = behaviour.clone();
+                        conns.push(thread::spawn(move || {
+                            serve(conn, &stop, &requests, &behaviour)
+                        }));
                     }
                     Err(_) => thread::sleep(Duration::from_millis(5)),
                 }
@@ -88,6 +105,32 @@ impl Receiver {
     pub fn requests(&self) -> Vec<Request> {
         self.requests.lock().unwrap().clone()
     }
+
+    /// Every line of every request, in order.
+    pub fn lines(&self) -> Vec<String> {
+        self.requests()
+            .iter()
+            .flat_map(|q| {
+                String::from_utf8_lossy(&q.body)
+                    .lines()
+                    .map(String::from)
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    }
+
+    /// Answers each request `delay` after it was kept (a slow collector).
+    pub fn answer_after(&self, delay: Duration) {
+        self.behaviour
+            .delay_ms
+            .store(delay.as_millis() as u64, Ordering::Relaxed);
+    }
+
+    /// Keeps the next `n` requests, then closes their connections without
+    /// an answer (the sender cannot know they arrived).
+    pub fn leave_unanswered(&self, n: usize) {
+        self.behaviour.unanswered.store(n, Ordering::Relaxed);
+    }
 }
 
 impl Drop for Receiver {
@@ -96,7 +139,12 @@ impl Drop for Receiver {
     }
 }
 
-fn serve(conn: TcpStream, stop: &AtomicBool, requests: &Mutex<Vec<Request>>) {
+fn serve(
+    conn: TcpStream,
+    stop: &AtomicBool,
+    requests: &Mutex<Vec<Request>>,
+    behaviour: &Behaviour,
+) {
     let _ = conn.set_read_timeout(Some(Duration::from_millis(20)));
     let mut reader = BufReader::new(conn.try_clone().unwrap());
     let mut conn = conn;
@@ -147,6 +195,16 @@ fn serve(conn: TcpStream, stop: &AtomicBool, requests: &Mutex<Vec<Request>>) {
             headers,
             body,
         });
+        let unanswered = &behaviour.unanswered;
+        if unanswered
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
+            .is_ok()
+        {
+            return;
+        }
+        thread::sleep(Duration::from_millis(
+            behaviour.delay_ms.load(Ordering::Relaxed),
+        ));
         let answer = "{\"text\":\"Success\",\"code\":0}";
         let _ = write!(
             conn,

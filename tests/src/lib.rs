@@ -376,6 +376,20 @@ pub fn assert_serials_contiguous(lines: &[String]) -> usize {
     serials.len()
 }
 
+/// The argument after the command of each exec record in `lines` that
+/// starts with `prefix` (a workload's tags), in the order they appear.
+pub fn tags_seen(lines: &[String], prefix: &str) -> Vec<String> {
+    lines
+        .iter()
+        .filter_map(|l| {
+            let v: Value = serde_json::from_str(l).ok()?;
+            let argv = v["EXECVE"]["ARGV"].as_array()?;
+            let arg = argv.get(1)?.as_str()?;
+            arg.starts_with(prefix).then(|| arg.to_string())
+        })
+        .collect()
+}
+
 /// Polls `done` every 100 ms for up to `secs` seconds.
 pub fn wait_until(secs: u64, mut done: impl FnMut() -> bool) -> bool {
     let deadline = Instant::now() + Duration::from_secs(secs);

@@ -20,7 +20,7 @@ use sensor_tests::{
     http_receiver::Receiver,
     marker, metric, refusal,
     rsyslog::{make_certificates, Input, Rsyslog},
-    sensor_bin, temp_dir, wait_until, Sensor,
+    sensor_bin, tags_seen, temp_dir, wait_until, Sensor,
 };
 use serde_json::Value;
 
@@ -64,19 +64,6 @@ impl Workload {
         self.stop.store(true, Ordering::Relaxed);
         self.thread.join().unwrap()
     }
-}
-
-/// The workload's tags in the order their records appear in `lines`.
-fn tags_seen(lines: &[String], prefix: &str) -> Vec<String> {
-    lines
-        .iter()
-        .filter_map(|l| {
-            let v: Value = serde_json::from_str(l).ok()?;
-            let argv = v["EXECVE"]["ARGV"].as_array()?;
-            let arg = argv.get(1)?.as_str()?;
-            arg.starts_with(prefix).then(|| arg.to_string())
-        })
-        .collect()
 }
 
 fn wait_for_text(what: &str, secs: u64, lines: impl Fn() -> Vec<String>, needle: &str) {
@@ -214,19 +201,6 @@ fn walk(dir: &Path) -> Vec<String> {
     files
 }
 
-/// Every line of every request, in order.
-fn received_lines(r: &Receiver) -> Vec<String> {
-    r.requests()
-        .iter()
-        .flat_map(|q| {
-            String::from_utf8_lossy(&q.body)
-                .lines()
-                .map(String::from)
-                .collect::<Vec<_>>()
-        })
-        .collect()
-}
-
 /// A destination that can go down and come back.
 trait Destination {
     fn stop(&mut self);
@@ -255,7 +229,7 @@ impl Destination for Receiver {
         Receiver::restart(self).unwrap();
     }
     fn lines(&self) -> Vec<String> {
-        received_lines(self)
+        Receiver::lines(self)
     }
 }
 
@@ -354,7 +328,7 @@ fn splunk_hec_gets_gzipped_events_with_the_token_and_metadata() {
     .unwrap();
     let tag = marker("hec");
     exec_marked(&tag);
-    wait_for_text("HEC event", 20, || received_lines(&receiver), &tag);
+    wait_for_text("HEC event", 20, || receiver.lines(), &tag);
     let log = sensor.stderr();
     sensor.stop().unwrap();
     assert!(!log.contains("4444444444"), "the token was logged: {log}");
@@ -364,7 +338,8 @@ fn splunk_hec_gets_gzipped_events_with_the_token_and_metadata() {
         .all(|q| q.path == "/services/collector/event"
             && q.header("authorization") == Some("Splunk 00000000-1111-2222-3333-444444444444")
             && q.header("content-encoding") == Some("gzip")));
-    let events: Vec<Value> = received_lines(&receiver)
+    let events: Vec<Value> = receiver
+        .lines()
         .iter()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
@@ -465,16 +440,17 @@ fn a_full_spool_drops_the_newest_and_says_so_in_a_lost_record() {
     for i in 0..100 {
         exec_marked(&format!("spool-full-{i}"));
     }
-    assert!(wait_until(20, || sensor
-        .stderr()
-        .contains("records dropped: they reached neither")));
+    assert!(wait_until(20, || sensor.stderr().contains(
+        "records dropped (counted, and reported in LOST records): its spool is full"
+    )));
     let receiver = Receiver::start(port).unwrap();
     // The LOST record, after what the spool kept.
-    assert!(wait_until(60, || received_lines(&receiver)
+    assert!(wait_until(60, || receiver
+        .lines()
         .iter()
         .any(|l| l.contains("\"LOST\""))));
     let stdout = sensor.stop().unwrap();
-    let lines = received_lines(&receiver);
+    let lines = receiver.lines();
     json_lines(&lines);
     let lost: Vec<Value> = lines
         .iter()
@@ -525,9 +501,9 @@ fn shutdown_spools_what_cannot_be_sent_and_the_next_run_sends_it_first() {
     let sensor = Sensor::start(&args).unwrap();
     let second = marker("second-run");
     exec_marked(&second);
-    wait_for_text("record", 30, || received_lines(&receiver), &second);
+    wait_for_text("record", 30, || receiver.lines(), &second);
     sensor.stop().unwrap();
-    let lines = received_lines(&receiver);
+    let lines = receiver.lines();
     let at = |tag: &str| {
         lines
             .iter()
@@ -667,6 +643,7 @@ fn files_and_directories_are_private_whatever_the_umask() {
         logs.join("audit.json.1"),
         logs.join("audit.json.2"),
         spool.join("down/lock"),
+        spool.join("down/ledger"),
     ] {
         assert_eq!(mode(&file), 0o600, "{}", file.display());
     }
@@ -711,12 +688,29 @@ fn a_symbolic_link_where_a_file_goes_is_refused_and_its_target_untouched() {
     assert!(!err.contains("attached"), "{err}");
     assert_eq!(fs::read_to_string(&target).unwrap(), "keep\n");
 
-    // The spool's lock: not truncated through a link.
+    // The spool's lock, taken at start: not truncated through a link, and
+    // the sensor refuses to start rather than run without its spool.
     let spool = dir.join("spool");
     fs::create_dir_all(spool.join("down")).unwrap();
     std::os::unix::fs::symlink(&target, spool.join("down/lock")).unwrap();
     let port = free_port();
     let down = format!("http://127.0.0.1:{port}/ingest?name=down&queue_size=1K");
+    let err = refusal(
+        &["--output", &down, "--spool-dir", spool.to_str().unwrap()],
+        &[],
+    )
+    .unwrap();
+    let expected = format!(
+        "{}: it is a symbolic link",
+        spool.join("down/lock").display()
+    );
+    assert!(err.contains(&expected), "{err}");
+    assert_eq!(fs::read_to_string(&target).unwrap(), "keep\n");
+    // Nor is the ledger read or written through one: what it would have
+    // said is unknown (logged), and a new ledger replaces the link.
+    fs::remove_file(spool.join("down/lock")).unwrap();
+    let ledger = spool.join("down/ledger");
+    std::os::unix::fs::symlink(&target, &ledger).unwrap();
     let rules = exec_rules(&dir);
     let sensor = Sensor::start(&[
         "--rules",
@@ -727,18 +721,11 @@ fn a_symbolic_link_where_a_file_goes_is_refused_and_its_target_untouched() {
         spool.to_str().unwrap(),
     ])
     .unwrap();
-    for i in 0..20 {
-        exec_marked(&format!("symlink-{i}"));
-    }
-    let expected = format!(
-        "{}: it is a symbolic link",
-        spool.join("down/lock").display()
-    );
-    assert!(
-        wait_until(20, || sensor.stderr().contains(&expected)),
-        "{}",
-        sensor.stderr()
-    );
+    let expected = format!("{}: it is a symbolic link", ledger.display());
+    assert!(sensor.stderr().contains(&expected), "{}", sensor.stderr());
+    let meta = fs::symlink_metadata(&ledger).unwrap();
+    assert!(meta.file_type().is_file(), "{meta:?}");
+    assert_eq!(mode(&ledger), 0o600);
     sensor.stop().unwrap();
     assert_eq!(fs::read_to_string(&target).unwrap(), "keep\n");
     assert_eq!(segments(&spool), 0, "{:?}", walk(&spool));

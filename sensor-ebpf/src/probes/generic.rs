@@ -12,24 +12,27 @@ use aya_ebpf::{
         bpf_get_current_pid_tgid,
         generated::{bpf_probe_read_user, bpf_probe_read_user_str},
     },
+    maps::ProgramArray,
     programs::{RawTracePointContext, TracePointContext},
+    EbpfContext,
 };
 use sensor_common::{
     event::EventKind,
     generic::{
-        family, flags, path_kind, GenericEvent, PathCopy, SyscallSpec, ARCH_I386, ARCH_X86_64,
-        PATHS_MAX, PATH_ARG_CAP,
+        family, flags, outcome, path_kind, GenericEvent, PathCopy, PathSpec, SyscallSpec,
+        ARCH_I386, ARCH_X86_64, NO_ARG, PATHS_MAX, PATH_ARG_CAP,
     },
-    process::InodeInfo,
     rules::I386_BASE,
+    tail,
 };
 
 use crate::{
     copy::{self, From},
     emit, filter,
     kernel::{fd_file, off, read},
-    maps::{scratch, work, Scratch, PATHS_PENDING, PATH_STAGE, SPECS},
+    maps::{scratch, work, Scratch, PATHS_PENDING, PATH_STAGE, RAW_TAILS, SPECS, TAILS},
     path, process,
+    resolve::{self, Resolve},
     syscall::{self, Pending},
 };
 
@@ -41,6 +44,10 @@ const TS_COMPAT: u32 = 0x0002;
 const MARK_COMPAT: u32 = 3;
 /// Bounds a copy position and length in the record's data, by masking.
 const PATH_MASK: u64 = 2 * PATH_ARG_CAP as u64 - 1;
+/// `AT_FDCWD`: a relative name is relative to the cwd.
+const AT_FDCWD: i32 = -100;
+/// `O_CREAT`: an open that may create its file.
+const O_CREAT: u64 = 0o100;
 
 #[inline(always)]
 fn spec(slot: u32) -> Result<&'static SyscallSpec, i32> {
@@ -61,7 +68,7 @@ pub fn try_enter(ctx: &TracePointContext) -> Result<(), i32> {
     let spec = spec(nr)?;
     syscall::enter(ctx, process::current_task(), nr, spec.arity as usize)?;
     let w = work()?;
-    copy_paths(spec, &w.pending)
+    copy_paths(ctx, &TAILS, spec, &w.pending)
 }
 
 /// A 64-bit call's exit.
@@ -69,7 +76,7 @@ pub fn try_enter(ctx: &TracePointContext) -> Result<(), i32> {
 pub fn try_exit(ctx: &TracePointContext) -> Result<(), i32> {
     let pending = syscall::take_exit(ctx)?;
     let slot = pending.nr;
-    record(pending, ARCH_X86_64, slot)
+    record(ctx, &TAILS, pending, ARCH_X86_64, slot)
 }
 
 /// Whether the current task is in a 32-bit syscall.
@@ -94,7 +101,7 @@ pub fn try_compat_enter(ctx: &RawTracePointContext) -> Result<(), i32> {
     let spec = spec(I386_BASE + (nr & (I386_BASE - 1)))?;
     let w = work()?;
     syscall::enter_compat(w, regs, nr, MARK_COMPAT)?;
-    copy_paths(spec, &w.pending)
+    copy_paths(ctx, &RAW_TAILS, spec, &w.pending)
 }
 
 /// `raw_syscalls:sys_exit(struct pt_regs *regs, long ret)`.
@@ -109,7 +116,7 @@ pub fn try_compat_exit(ctx: &RawTracePointContext) -> Result<(), i32> {
     }
     pending.ret = ctx.arg::<u64>(1) as i64;
     let slot = I386_BASE + (pending.nr & (I386_BASE - 1));
-    record(pending, ARCH_I386, slot)
+    record(ctx, &RAW_TAILS, pending, ARCH_I386, slot)
 }
 
 /// Argument `i` of the call (0 for `NO_ARG`).
@@ -118,24 +125,115 @@ fn arg_of(pending: &Pending, i: u32) -> u64 {
     pending.args.get(i as usize).copied().unwrap_or(0)
 }
 
-/// Copies the path arguments at entry, kept by thread until the exit.
+/// Copies the path arguments at entry, kept by thread until the exit,
+/// with what a name the call removes or replaces led to before it (looked
+/// up by `resolve`, which continues in `try_enter_finish`).
 #[inline(always)]
-fn copy_paths(spec: &SyscallSpec, pending: &Pending) -> Result<(), i32> {
+fn copy_paths<C: EbpfContext>(
+    ctx: &C,
+    tails: &ProgramArray,
+    spec: &SyscallSpec,
+    pending: &Pending,
+) -> Result<(), i32> {
     if spec.npaths == 0 {
         return Ok(());
     }
     let stage = PATH_STAGE.get_ptr_mut(0).ok_or(-1)?;
     let stage: &mut PathCopy = unsafe { &mut *stage };
+    let task = process::current_task();
+    let r = resolve::state()?;
+    resolve::begin(r, task)?;
     for i in 0..PATHS_MAX {
         stage.len[i] = 0;
+        stage.outcome[i] = 0;
         if (i as u32) < spec.npaths {
-            let src = arg_of(pending, spec.paths[i].arg);
-            stage.len[i] = read_user_str(&mut stage.data[i], src);
+            let p = &spec.paths[i];
+            let src = arg_of(pending, p.arg);
+            let len = read_user_str(&mut stage.data[i], src);
+            stage.len[i] = len;
+            if len > 0 && looked_up_at_entry(pending, p) {
+                let name = stage.data[i].as_ptr() as u64;
+                if let Ok(start) = start_of(task, pending, p) {
+                    resolve::queue(r, i, name, len as u64 - 1, start, false)?;
+                }
+            }
         }
     }
+    if r.count > 0 {
+        // Returns only if the tail call failed: keep the names anyway.
+        let _ = resolve::run(ctx, tails, r, tail::SYSCALL_ENTER);
+        stage.outcome = [outcome::BEFORE_INCOMPLETE; PATHS_MAX];
+    }
+    keep_paths(stage)
+}
+
+/// Whether path `p` is looked up at entry: every name the kernel looks
+/// up, but an open's that cannot create (what it opens is known at exit,
+/// from the descriptor).
+#[inline(always)]
+fn looked_up_at_entry(pending: &Pending, p: &PathSpec) -> bool {
+    match p.kind {
+        path_kind::LITERAL => false,
+        path_kind::OPEN => arg_of(pending, p.arg + 1) & O_CREAT != 0,
+        _ => true,
+    }
+}
+
+/// The `syscall_enter` program: the lookups' findings into the entry's
+/// copy, then the copy kept.
+#[inline(always)]
+pub fn try_enter_finish() -> Result<(), i32> {
+    let stage = PATH_STAGE.get_ptr_mut(0).ok_or(-1)?;
+    let stage: &mut PathCopy = unsafe { &mut *stage };
+    let r = resolve::state()?;
+    for job in r.jobs.iter().take(r.count as usize) {
+        let i = (job.arg as usize) & (PATHS_MAX - 1);
+        let mut o = 0;
+        if job.outcome & outcome::PARENT as u64 != 0 {
+            o |= outcome::PARENT;
+            stage.parent[i] = job.parent;
+        }
+        if job.outcome & outcome::OBJECT as u64 != 0 {
+            o |= outcome::BEFORE;
+            stage.before[i] = job.object;
+        }
+        if job.outcome & outcome::ABSENT as u64 != 0 {
+            o |= outcome::BEFORE_ABSENT;
+        }
+        if job.outcome & outcome::INCOMPLETE as u64 != 0 {
+            o |= outcome::BEFORE_INCOMPLETE;
+        }
+        stage.outcome[i] = o;
+    }
+    keep_paths(stage)
+}
+
+#[inline(always)]
+fn keep_paths(stage: &PathCopy) -> Result<(), i32> {
     let tid = bpf_get_current_pid_tgid() as u32;
-    #[allow(clippy::needless_borrows_for_generic_args)]
-    PATHS_PENDING.insert(tid, &*stage, 0)
+    PATHS_PENDING.insert(tid, stage, 0)
+}
+
+/// Where a relative name of path `p` starts: the directory fd of an `*at`
+/// call, else the cwd (a `struct path` address).
+#[inline(always)]
+fn start_of(task: u64, pending: &Pending, p: &PathSpec) -> Result<u64, i32> {
+    let dirfd = arg_of(pending, p.dirfd) as i32;
+    if p.dirfd != NO_ARG && dirfd != AT_FDCWD {
+        return Ok(fd_file(task, dirfd as u32 as u64)? + off!(file_f_path));
+    }
+    let fs: u64 = read(task, off!(task_struct_fs))?;
+    Ok(fs + off!(fs_struct_pwd))
+}
+
+/// Whether the call follows a symbolic link at the end of path `p`.
+#[inline(always)]
+fn follows(pending: &Pending, p: &PathSpec) -> bool {
+    if p.flag_arg != NO_ARG && arg_of(pending, p.flag_arg) & p.flag_bits as u64 != 0 {
+        p.flag_follows != 0
+    } else {
+        p.follow != 0
+    }
 }
 
 /// A NUL-terminated user string into `dst`: its length, NUL included, 0
@@ -157,9 +255,16 @@ fn read_user_str(dst: &mut [u8; PATH_ARG_CAP], src: u64) -> u32 {
 }
 
 /// Writes the record of a call: `slot` is its syscall's, `arch` its
-/// audit architecture.
+/// audit architecture. A call that names paths has them looked up
+/// (`resolve`) and is written by `try_finish`.
 #[inline(always)]
-fn record(pending: &Pending, arch: u32, slot: u32) -> Result<(), i32> {
+fn record<C: EbpfContext>(
+    ctx: &C,
+    tails: &ProgramArray,
+    pending: &Pending,
+    arch: u32,
+    slot: u32,
+) -> Result<(), i32> {
     let spec = spec(slot)?;
     let s: &mut Scratch<GenericEvent> = scratch()?;
     let task = process::current_task();
@@ -175,34 +280,101 @@ fn record(pending: &Pending, arch: u32, slot: u32) -> Result<(), i32> {
     e.flags = 0;
     e.path_len = [0; PATHS_MAX];
     e.cwd_len = 0;
-    e.inode = InodeInfo::default();
+    e.outcome = [0; PATHS_MAX];
     e.extra = [0; 6];
 
     let pos = paths(s, spec, pending);
     path::set_position(s, pos);
-    if spec.family == family::PATH {
-        let fs: u64 = read(task, off!(task_struct_fs))?;
-        let cwd = path::walk(s, fs + off!(fs_struct_pwd), process::root(task)?)?;
-        let e = &mut s.event;
-        e.cwd_len = cwd.len as u32;
-        e.flags |= flags::HAS_CWD
-            | if cwd.truncated {
-                flags::CWD_TRUNCATED
-            } else {
-                0
-            }
-            | if cwd.deleted { flags::CWD_DELETED } else { 0 };
-        // What an open made: the file behind the descriptor it returned.
-        if spec.paths[0].kind == path_kind::OPEN && pending.ret >= 0 {
-            if let Ok(file) = fd_file(task, pending.ret as u64) {
-                path::inode(file, &mut s.event.inode)?;
-                s.event.flags |= flags::HAS_INODE;
+    s.walk.ts_boot_ns = pending.ts_boot_ns;
+    extras(&mut s.event, spec, pending, task)?;
+    if spec.family != family::PATH {
+        return emit::output(s, EventKind::Syscall, pending.ts_boot_ns, pos as usize);
+    }
+    let fs: u64 = read(task, off!(task_struct_fs))?;
+    let cwd = path::walk(s, fs + off!(fs_struct_pwd), process::root(task)?)?;
+    let e = &mut s.event;
+    e.cwd_len = cwd.len as u32;
+    e.flags |= flags::HAS_CWD
+        | if cwd.truncated {
+            flags::CWD_TRUNCATED
+        } else {
+            0
+        }
+        | if cwd.deleted { flags::CWD_DELETED } else { 0 };
+
+    let r = resolve::state()?;
+    resolve::begin(r, task)?;
+    let data = s.data.as_ptr() as u64;
+    let mut at = 0;
+    for i in 0..PATHS_MAX {
+        let len = s.event.path_len[i] as u64;
+        let p = &spec.paths[i];
+        if (i as u32) < spec.npaths && len > 0 && p.kind != path_kind::LITERAL {
+            let entry = s.event.outcome[i];
+            let made = matches!(p.kind, path_kind::CREATE | path_kind::RENAME_TO);
+            let known = entry & (outcome::BEFORE | outcome::BEFORE_ABSENT) != 0;
+            if p.kind == path_kind::OPEN && pending.ret >= 0 {
+                opened(&mut s.event, i, task, pending.ret as u64);
+            } else if made || !known {
+                match start_of(task, pending, p) {
+                    Ok(start) => {
+                        resolve::queue(r, i, data + at, len - 1, start, follows(pending, p))?
+                    }
+                    Err(_) => s.event.outcome[i] |= outcome::INCOMPLETE,
+                }
             }
         }
+        at += len;
     }
-    extras(&mut s.event, spec, pending, task)?;
+    if r.count > 0 {
+        // Returns only if the tail call failed: the record without them.
+        let _ = resolve::run(ctx, tails, r, tail::SYSCALL_FINISH);
+        for o in s.event.outcome.iter_mut() {
+            *o |= outcome::INCOMPLETE;
+        }
+    }
     let len = path::position(s) as usize;
     emit::output(s, EventKind::Syscall, pending.ts_boot_ns, len)
+}
+
+/// What an open made or opened, from the descriptor it returned: the
+/// file, and the directory it is in.
+#[inline(always)]
+fn opened(e: &mut GenericEvent, i: usize, task: u64, fd: u64) {
+    let Ok(file) = fd_file(task, fd) else {
+        e.outcome[i] |= outcome::INCOMPLETE;
+        return;
+    };
+    if path::inode(file, &mut e.object[i]).is_ok() {
+        e.outcome[i] |= outcome::OBJECT;
+    }
+    let parent = read::<u64>(file, off!(file_f_path) + off!(path_dentry))
+        .and_then(|d| read::<u64>(d, off!(dentry_d_parent)))
+        .and_then(|d| read::<u64>(d, off!(dentry_d_inode)));
+    if let Ok(inode) = parent {
+        if path::inode_at(inode, &mut e.parent[i]).is_ok() {
+            e.outcome[i] |= outcome::PARENT;
+        }
+    }
+}
+
+/// The `syscall_finish` program: the lookups' findings into the record,
+/// and its output.
+#[inline(always)]
+pub fn try_finish() -> Result<(), i32> {
+    let s: &mut Scratch<GenericEvent> = scratch()?;
+    let r: &Resolve = resolve::state()?;
+    for job in r.jobs.iter().take(r.count as usize) {
+        let i = (job.arg as usize) & (PATHS_MAX - 1);
+        s.event.outcome[i] |= job.outcome as u32;
+        if job.outcome & outcome::PARENT as u64 != 0 {
+            s.event.parent[i] = job.parent;
+        }
+        s.event.object[i] = job.object;
+    }
+    let len = path::position(s) as usize;
+    let ts = s.walk.ts_boot_ns;
+    emit::output(s, EventKind::Syscall, ts, len)
 }
 
 /// The path arguments into the record's data: the entry's copy, or (when
@@ -217,6 +389,9 @@ fn paths(s: &mut Scratch<GenericEvent>, spec: &SyscallSpec, pending: &Pending) -
     let mut pos = 0;
     match unsafe { PATHS_PENDING.get(tid) } {
         Some(copy) => {
+            s.event.outcome = copy.outcome;
+            s.event.parent = copy.parent;
+            s.event.before = copy.before;
             for i in 0..PATHS_MAX {
                 let len = copy.len[i] as u64;
                 if (i as u32) < spec.npaths && len > 0 {
@@ -231,6 +406,7 @@ fn paths(s: &mut Scratch<GenericEvent>, spec: &SyscallSpec, pending: &Pending) -
         }
         None => {
             s.event.flags |= flags::PATHS_AT_EXIT;
+            s.event.outcome = [outcome::BEFORE_INCOMPLETE; PATHS_MAX];
             for i in 0..PATHS_MAX {
                 if (i as u32) < spec.npaths {
                     let src = arg_of(pending, spec.paths[i].arg);

@@ -39,6 +39,8 @@ const ALLOWED: &[libc::c_long] = &[
     libc::SYS_flock, libc::SYS_fsync, libc::SYS_fdatasync, libc::SYS_ftruncate,
     libc::SYS_getdents64, libc::SYS_readlink, libc::SYS_readlinkat, libc::SYS_rename,
     libc::SYS_renameat, libc::SYS_renameat2, libc::SYS_unlink, libc::SYS_unlinkat,
+    // A spool directory left empty goes at a clean stop.
+    libc::SYS_rmdir,
     libc::SYS_mkdir, libc::SYS_mkdirat, libc::SYS_fchmod, libc::SYS_access, libc::SYS_faccessat,
     libc::SYS_faccessat2, libc::SYS_statfs, libc::SYS_fstatfs, libc::SYS_getcwd, libc::SYS_dup,
     libc::SYS_dup3, libc::SYS_pipe2, libc::SYS_eventfd2,
@@ -236,7 +238,9 @@ extern "C" fn on_sigsys(_: libc::c_int, _: *mut libc::siginfo_t, context: *mut l
     };
     let name = u32::try_from(nr)
         .ok()
-        .and_then(|nr| sensor_common::syscalls::by_number(sensor_common::syscalls::Arch::X86_64, nr))
+        .and_then(|nr| {
+            sensor_common::syscalls::by_number(sensor_common::syscalls::Arch::X86_64, nr)
+        })
         .map_or("?", |s| s.name);
     // No allocation, no lock: a fixed buffer written with one write(2).
     let mut line = [0u8; 96];

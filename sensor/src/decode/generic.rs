@@ -1,9 +1,11 @@
 //! Any other syscall's records (`sensor_common::generic`).
 
+use std::borrow::Cow;
+
 use anyhow::{ensure, Result};
 use bytes::Bytes;
 use sensor_common::{
-    generic::{family, flags, GenericEvent, PATHS_MAX},
+    generic::{family, flags, outcome, GenericEvent, PATHS_MAX},
     process::InodeInfo,
     syscalls::{self, Arch, Family, PathArg},
 };
@@ -17,14 +19,47 @@ pub struct Syscall {
     pub paths: Vec<PathName>,
     /// The cwd, for a call that names paths.
     pub cwd: Option<Vec<u8>>,
-    /// What the call opened (the file behind the descriptor it returned).
-    pub inode: Option<InodeInfo>,
     pub extra: Option<Extra>,
 }
 
 pub struct PathName {
     pub name: Bytes,
     pub arg: PathArg,
+    /// The directory of the name's last component, when it was reached.
+    pub parent: Option<InodeInfo>,
+    /// What the name led to after the call, and before it (looked up for
+    /// a call that creates, removes or replaces it).
+    pub after: Lookup,
+    pub before: Lookup,
+}
+
+/// What a lookup of a name in the dcache found.
+#[derive(Clone, Copy, Debug)]
+pub enum Lookup {
+    Found(InodeInfo),
+    /// Nothing by that name.
+    Absent,
+    /// Not looked up, or the lookup stopped short (`outcome::INCOMPLETE`).
+    Unknown,
+}
+
+impl Lookup {
+    fn from(bits: u32, found: u32, absent: u32, inode: InodeInfo) -> Self {
+        if bits & found != 0 {
+            Lookup::Found(inode)
+        } else if bits & absent != 0 {
+            Lookup::Absent
+        } else {
+            Lookup::Unknown
+        }
+    }
+
+    pub fn inode(&self) -> Option<&InodeInfo> {
+        match self {
+            Lookup::Found(inode) => Some(inode),
+            _ => None,
+        }
+    }
 }
 
 /// The family's values.
@@ -59,10 +94,17 @@ pub fn decode(raw: Bytes) -> Result<Syscall> {
         // A name of PATH_MAX bytes or more is one the kernel refused
         // (ENAMETOOLONG) before its audit saw it: no PATH item.
         let cut = e.flags & (flags::PATH_CUT << i) != 0;
-        if let (Some(arg), false, false) = (args.get(i), name.is_empty(), cut) {
+        // An empty name (AT_EMPTY_PATH: the descriptor itself) is no name
+        // to the kernel's audit.
+        let empty = c_str(&name).is_empty();
+        if let (Some(arg), false, false) = (args.get(i), empty, cut) {
+            let o = e.outcome[i];
             paths.push(PathName {
                 name: name.slice_ref(c_str(&name)),
                 arg: *arg,
+                parent: (o & outcome::PARENT != 0).then_some(e.parent[i]),
+                after: Lookup::from(o, outcome::OBJECT, outcome::ABSENT, e.object[i]),
+                before: Lookup::from(o, outcome::BEFORE, outcome::BEFORE_ABSENT, e.before[i]),
             });
         }
     }
@@ -103,7 +145,6 @@ pub fn decode(raw: Bytes) -> Result<Syscall> {
         arch,
         paths,
         cwd,
-        inode: (e.flags & flags::HAS_INODE != 0).then_some(e.inode),
         extra,
     })
 }
@@ -118,10 +159,10 @@ pub fn socketcall_nargs(call: u32) -> u32 {
 }
 
 /// A PATH record's subject, as the kernel's audit writes one per name it
-/// looked up: the name's parent directory first where the call creates or
-/// removes a name.
+/// looked up: the name as passed (a PARENT item: up to its last slash, or
+/// the cwd), what it is to the call, and the inode the lookup reached.
 pub struct PathItem<'a> {
-    pub name: std::borrow::Cow<'a, [u8]>,
+    pub name: Cow<'a, [u8]>,
     pub nametype: &'static str,
     pub inode: Option<&'a InodeInfo>,
 }
@@ -129,65 +170,138 @@ pub struct PathItem<'a> {
 /// `O_CREAT`: an open that may create the file.
 const O_CREAT: u64 = 0o100;
 
+/// Whether the kernel takes a two-name call's names last first: from 5.15
+/// its link, symlink and rename calls pass both `getname()`s as arguments
+/// of one call, which gcc evaluates right to left, and the kernel's audit
+/// lists names in the order they were taken. Set once from the running
+/// kernel's release (`set_kernel_release`); newer kernels by default.
+static LAST_NAME_FIRST: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+
+/// Records the running kernel's release (`uname -r`) for `path_items`.
+pub fn set_kernel_release(release: &str) {
+    let mut parts = release
+        .split(['.', '-'])
+        .map(|p| p.parse::<u32>().unwrap_or(0));
+    let version = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+    let _ = LAST_NAME_FIRST.set(version >= (5, 15));
+}
+
 impl Syscall {
-    /// The PATH items of the call, in the kernel's order: parents, then
-    /// the objects, in argument order. A failed call's names are UNKNOWN:
-    /// the kernel's lookup of them did not finish. Only an opened file's
-    /// inode is known (`inode`).
+    /// The PATH items of the call, in the kernel's order: the items each
+    /// name's lookup made, in the order the names were taken, then the
+    /// objects created or removed (`audit_inode_child`), in the order the
+    /// call reached them.
     pub fn path_items(&self) -> Vec<PathItem<'_>> {
         use sensor_common::syscalls::PathKind::*;
-        let mut parents = Vec::new();
-        let mut objects = Vec::new();
         let success = self.call.syscall.ret >= 0;
-        for (i, p) in self.paths.iter().enumerate() {
-            let inode = self.inode.as_ref().filter(|_| i == 0);
-            let item = |nametype| PathItem {
-                name: std::borrow::Cow::Borrowed(&p.name[..]),
+        fn item<'a>(
+            p: &'a PathName,
+            nametype: &'static str,
+            inode: Option<&'a InodeInfo>,
+        ) -> PathItem<'a> {
+            PathItem {
+                name: Cow::Borrowed(&p.name[..]),
                 nametype,
                 inode,
-            };
-            if !success || p.arg.kind == Literal {
-                objects.push(item("UNKNOWN"));
-                continue;
             }
-            let creates = match p.arg.kind {
-                Open => self.open_flags(p.arg).is_some_and(|f| f & O_CREAT != 0),
-                Create | RenameTo => true,
-                _ => false,
-            };
-            let nametype = match p.arg.kind {
-                Delete | RenameFrom => "DELETE",
-                _ if creates => "CREATE",
-                _ => "NORMAL",
-            };
-            if nametype != "NORMAL" {
-                parents.push(PathItem {
-                    name: parent_name(&p.name, self.cwd.as_deref()),
-                    nametype: "PARENT",
-                    inode: None,
-                });
-            }
-            objects.push(item(nametype));
         }
-        parents.extend(objects);
-        parents
+        let mut names = Vec::new();
+        let mut children = Vec::new();
+        for p in &self.paths {
+            // As the lookup saw it, before the call changed it (its
+            // entry's lookup), else as the call left it.
+            let seen = p.before.inode().or(p.after.inode());
+            match p.arg.kind {
+                Literal => names.push(item(p, "UNKNOWN", None)),
+                Normal => names.push(match seen {
+                    Some(inode) => item(p, "NORMAL", Some(inode)),
+                    None => item(p, "UNKNOWN", None),
+                }),
+                Open if self.open_flags(p.arg).is_some_and(|f| f & O_CREAT == 0) => {
+                    names.push(match p.after.inode() {
+                        Some(inode) => item(p, "NORMAL", Some(inode)),
+                        None => item(p, "UNKNOWN", None),
+                    })
+                }
+                // May create: the parent, then what it made or opened.
+                Open => match &p.parent {
+                    None => names.push(item(p, "UNKNOWN", None)),
+                    Some(parent) => {
+                        names.push(self.parent_item(p, parent));
+                        match (p.after.inode(), &p.before) {
+                            (Some(inode), Lookup::Absent) if success => {
+                                children.push(item(p, "CREATE", Some(inode)))
+                            }
+                            (_, Lookup::Found(inode)) => names.push(item(p, "NORMAL", Some(inode))),
+                            (Some(inode), _) => names.push(item(p, "NORMAL", Some(inode))),
+                            (None, _) => {}
+                        }
+                    }
+                },
+                Create | RenameTo | Delete | RenameFrom => {
+                    let Some(parent) = &p.parent else {
+                        names.push(item(p, "UNKNOWN", None));
+                        continue;
+                    };
+                    names.push(self.parent_item(p, parent));
+                    if matches!(p.arg.kind, Delete | RenameFrom | RenameTo) {
+                        // What the call removed or replaced, as it was.
+                        match p.before {
+                            Lookup::Found(ref inode) => {
+                                children.push(item(p, "DELETE", Some(inode)))
+                            }
+                            Lookup::Unknown if success && p.arg.kind != RenameTo => {
+                                children.push(item(p, "DELETE", None))
+                            }
+                            _ => {}
+                        }
+                    }
+                    match (p.arg.kind, &p.before) {
+                        // creat() of a file that was there opens it.
+                        (Create, Lookup::Found(inode)) if success => {
+                            names.push(item(p, "NORMAL", Some(inode)))
+                        }
+                        (Create | RenameTo, _) => children.push(item(p, "CREATE", p.after.inode())),
+                        _ => {}
+                    }
+                }
+            }
+        }
+        if self.paths.len() == 2 && *LAST_NAME_FIRST.get().unwrap_or(&true) {
+            names.reverse();
+        }
+        names.extend(children);
+        names
+    }
+
+    fn parent_item<'a>(&'a self, p: &'a PathName, parent: &'a InodeInfo) -> PathItem<'a> {
+        PathItem {
+            name: parent_name(&p.name, self.cwd.as_deref()),
+            nametype: "PARENT",
+            inode: Some(parent),
+        }
     }
 
     /// The flags of an open (`open`'s a1, `openat`'s a2): the argument
-    /// after the path, where the call has one.
+    /// after the path; `creat`'s are O_CREAT's.
     fn open_flags(&self, arg: PathArg) -> Option<u64> {
         let name = syscalls::by_number(self.arch, self.call.syscall.nr)?.name;
-        (name != "openat2").then(|| self.call.syscall.args[arg.arg as usize + 1])
+        match name {
+            "openat2" => None,
+            "creat" => Some(O_CREAT),
+            _ => Some(self.call.syscall.args[arg.arg as usize + 1]),
+        }
     }
 }
 
 /// The name of a path's directory as the kernel's PATH record gives a
-/// PARENT item: the name up to its last `/` (kept), or, for a name without
-/// one, the cwd.
-fn parent_name<'a>(name: &'a [u8], cwd: Option<&'a [u8]>) -> std::borrow::Cow<'a, [u8]> {
-    match name.iter().rposition(|&b| b == b'/') {
-        Some(at) => std::borrow::Cow::Borrowed(&name[..=at]),
-        None => std::borrow::Cow::Borrowed(cwd.unwrap_or(b"(null)")),
+/// PARENT item (`parent_len`): the name up to the slash before its last
+/// component (kept), or, for a name without one, the cwd.
+fn parent_name<'a>(name: &'a [u8], cwd: Option<&'a [u8]>) -> Cow<'a, [u8]> {
+    let end = name.iter().rposition(|&b| b != b'/').map_or(0, |i| i + 1);
+    match name[..end].iter().rposition(|&b| b == b'/') {
+        Some(at) => Cow::Borrowed(&name[..=at]),
+        None => Cow::Borrowed(cwd.unwrap_or(b"(null)")),
     }
 }
 
@@ -200,5 +314,6 @@ mod tests {
         assert_eq!(&*parent_name(b"/tmp/x", Some(b"/root")), b"/tmp/");
         assert_eq!(&*parent_name(b"a/b", Some(b"/root")), b"a/");
         assert_eq!(&*parent_name(b"x", Some(b"/root")), b"/root");
+        assert_eq!(&*parent_name(b"/a/b/", Some(b"/root")), b"/a/");
     }
 }

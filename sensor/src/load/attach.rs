@@ -17,7 +17,7 @@ use aya::{
 use sensor_common::{
     generic::{family, path_kind, PathSpec, SyscallSpec, NO_ARG, PATHS_MAX},
     rules::SLOTS,
-    syscalls::{self, Family, PathKind, NO_ARG as NO_TABLE_ARG},
+    syscalls::{self, Family, Follow, PathKind, NO_ARG as NO_TABLE_ARG},
 };
 
 use super::{
@@ -62,7 +62,7 @@ impl Attachments {
         let each = self.each_syscall(syscalls);
         for program in PROGRAMS {
             let points: Vec<String> = match program.attach {
-                Attach::Tail(_) => continue,
+                Attach::Tail(..) => continue,
                 Attach::EachSyscall(prefix) if program.needed(syscalls) => {
                     each.iter().map(|name| format!("{prefix}_{name}")).collect()
                 }
@@ -130,7 +130,7 @@ pub fn attach_to(ebpf: &mut Ebpf, program: &Program, point: &str) -> Result<Link
         Attach::RawTracepoint(_) => typed::<RawTracePoint>(ebpf, program)?
             .attach(point)
             .map(Link::Raw),
-        Attach::Tail(_) => return Ok(Link::Continuation),
+        Attach::Tail(..) => return Ok(Link::Continuation),
     };
     attached.with_context(|| format!("attaching {} to {point}", program.name))
 }
@@ -141,7 +141,7 @@ pub fn attach(ebpf: &mut Ebpf, program: &Program) -> Result<Option<Link>> {
     let point = match program.attach {
         Attach::Tracepoint(_) => program.name,
         Attach::RawTracepoint(point) => point,
-        Attach::EachSyscall(_) | Attach::Tail(_) => return Ok(None),
+        Attach::EachSyscall(_) | Attach::Tail(..) => return Ok(None),
     };
     attach_to(ebpf, program, point).map(Some)
 }
@@ -171,6 +171,30 @@ fn write_specs(ebpf: &mut Ebpf, syscalls: &BTreeSet<SyscallId>, tracefs: &Tracef
         specs.set(slot as u32, spec, 0)?;
     }
     Ok(())
+}
+
+/// A path's `Follow` as the programs test it.
+fn follow(follow: Follow) -> PathSpec {
+    let flag = |arg: u8, bits: u32, follows: bool| PathSpec {
+        flag_arg: arg as u32,
+        flag_bits: bits,
+        flag_follows: follows as u32,
+        follow: !follows as u32,
+        ..PathSpec::default()
+    };
+    match follow {
+        Follow::Never => PathSpec {
+            flag_arg: NO_ARG,
+            ..PathSpec::default()
+        },
+        Follow::Always => PathSpec {
+            follow: 1,
+            flag_arg: NO_ARG,
+            ..PathSpec::default()
+        },
+        Follow::UnlessFlag { arg, bits } => flag(arg, bits, false),
+        Follow::IfFlag { arg, bits } => flag(arg, bits, true),
+    }
 }
 
 /// What the generic programs read of a syscall of `family`.
@@ -203,6 +227,7 @@ fn spec(syscall_family: Family, arity: u32) -> SyscallSpec {
                         PathKind::RenameTo => path_kind::RENAME_TO,
                         PathKind::Literal => path_kind::LITERAL,
                     },
+                    ..follow(from.follow)
                 };
             }
             spec.npaths = args.len().min(PATHS_MAX) as u32;

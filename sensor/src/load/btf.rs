@@ -38,7 +38,12 @@ pub fn controller(btf: &Btf) -> Result<(&'static str, u32)> {
     let r = Resolver { btf };
     CONTROLLERS
         .into_iter()
-        .find_map(|c| Some((c, r.enum_value(&format!("{c}_cgrp_id"))?)))
+        .find_map(|c| {
+            Some((
+                c,
+                r.enum_value("cgroup_subsys_id", &format!("{c}_cgrp_id"))?,
+            ))
+        })
         .context("the kernel has none of the memory, pids and cpu cgroup controllers")
 }
 
@@ -46,6 +51,7 @@ pub fn controller(btf: &Btf) -> Result<(&'static str, u32)> {
 pub fn resolve(btf: &Btf) -> Result<KernelOffsets> {
     let r = Resolver { btf };
     let (_, controller) = controller(btf)?;
+    let (children, sibling, circular) = dentry_children(&r)?;
     Ok(KernelOffsets {
         task_struct_cgroups: r.offset("task_struct", "cgroups")?,
         task_struct_nsproxy: r.offset("task_struct", "nsproxy")?,
@@ -102,6 +108,7 @@ pub fn resolve(btf: &Btf) -> Result<KernelOffsets> {
         dentry_d_name: r.offset("dentry", "d_name")?,
         dentry_d_hash_pprev: r.offset("dentry", "d_hash.pprev")?,
         qstr_name: r.offset("qstr", "name")?,
+        qstr_len: r.offset("qstr", "len")?,
         vfsmount_mnt_root: r.offset("vfsmount", "mnt_root")?,
         mount_mnt: r.offset("mount", "mnt")?,
         mount_mnt_parent: r.offset("mount", "mnt_parent")?,
@@ -131,7 +138,38 @@ pub fn resolve(btf: &Btf) -> Result<KernelOffsets> {
         cred_cap_permitted: r.offset("cred", "cap_permitted")?,
         cred_cap_effective: r.offset("cred", "cap_effective")?,
         cred_cap_ambient: r.offset("cred", "cap_ambient")?,
+        dentry_d_inode: r.offset("dentry", "d_inode")?,
+        dentry_d_flags: r.offset("dentry", "d_flags")?,
+        dentry_children: children,
+        dentry_sibling: sibling,
+        dentry_children_circular: circular as u32,
+        dcache_mounted: r
+            .enum_value("dentry_flags", "DCACHE_MOUNTED")
+            .unwrap_or(DCACHE_MOUNTED_DEFINE),
+        mount_mnt_mounts: r.offset("mount", "mnt_mounts")?,
+        mount_mnt_child: r.offset("mount", "mnt_child")?,
+        inode_i_link: r.offset("inode", "i_link")?,
     })
+}
+
+/// `DCACHE_MOUNTED` while it was a `#define`, invisible to BTF; later
+/// kernels list it in `enum dentry_flags`.
+const DCACHE_MOUNTED_DEFINE: u32 = 0x0001_0000;
+
+/// A dentry's children and sibling link, and whether they form a circular
+/// list (`list_head`, to 6.7) or an `hlist` (from 6.8).
+fn dentry_children(r: &Resolver) -> Result<(u32, u32, bool)> {
+    match (
+        r.offset("dentry", "d_children"),
+        r.offset("dentry", "d_sib"),
+    ) {
+        (Ok(children), Ok(sibling)) => Ok((children, sibling, false)),
+        _ => Ok((
+            r.offset("dentry", "d_subdirs")?,
+            r.offset("dentry", "d_child")?,
+            true,
+        )),
+    }
 }
 
 struct Resolver<'a> {
@@ -154,9 +192,9 @@ impl Resolver<'_> {
             .ok_or_else(|| anyhow!("struct {name} is not in the kernel's BTF"))
     }
 
-    /// The value of enumerator `name` of `enum cgroup_subsys_id`.
-    fn enum_value(&self, name: &str) -> Option<u32> {
-        let types = self.btf.resolve_types_by_name("cgroup_subsys_id").ok()?;
+    /// The value of enumerator `name` of `enum enum_name`.
+    fn enum_value(&self, enum_name: &str, name: &str) -> Option<u32> {
+        let types = self.btf.resolve_types_by_name(enum_name).ok()?;
         types.into_iter().find_map(|t| match t {
             Type::Enum(e) => e
                 .members

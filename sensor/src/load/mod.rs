@@ -25,7 +25,7 @@ use sensor_common::{
     rules::{KernelPredicate, KernelRange, KernelRulesMeta},
 };
 
-use programs::{Attach, Program, PROGRAMS};
+use programs::{Attach, Program, Tails, PROGRAMS};
 
 /// The eBPF object, embedded at build time (see build.rs).
 static OBJECT: &[u8] = aya::include_bytes_aligned!(env!("SENSOR_EBPF_OBJECT"));
@@ -126,21 +126,23 @@ pub fn load_each(opts: &LoadOptions, kernel: &Kernel) -> Result<(Ebpf, Loads)> {
 fn fill_tails(ebpf: &mut Ebpf) -> Result<()> {
     let mut fds = Vec::new();
     for program in PROGRAMS {
-        if let Attach::Tail(slot) = program.attach {
-            let loaded = typed::<TracePoint>(ebpf, program)?;
-            if let Ok(fd) = loaded.fd() {
-                fds.push((slot, fd.try_clone()?));
+        if let Attach::Tail(tails, slot) = program.attach {
+            let fd = match tails {
+                Tails::Tracepoint => typed::<TracePoint>(ebpf, program)?.fd().ok(),
+                Tails::Raw => typed::<RawTracePoint>(ebpf, program)?.fd().ok(),
+            };
+            if let Some(fd) = fd {
+                fds.push((tails, slot, program.name, fd.try_clone()?));
             }
         }
     }
-    let map = ebpf
-        .map_mut(sensor_common::tail::TAILS_MAP)
-        .context("the TAILS map is missing")?;
-    let mut tails = ProgramArray::try_from(map)?;
-    for (slot, fd) in &fds {
-        tails
+    for (tails, slot, name, fd) in &fds {
+        let map = ebpf
+            .map_mut(tails.map())
+            .with_context(|| format!("the {} map is missing", tails.map()))?;
+        ProgramArray::try_from(map)?
             .set(*slot, fd, 0)
-            .with_context(|| format!("putting continuation {slot} in its slot"))?;
+            .with_context(|| format!("putting {name} in slot {slot} of {}", tails.map()))?;
     }
     Ok(())
 }
@@ -184,10 +186,12 @@ fn bytes_of<T: aya::Pod>(value: &T) -> &[u8] {
 fn load_one(ebpf: &mut Ebpf, program: &Program) -> Result<Verified, Refused> {
     let start = std::time::Instant::now();
     let loaded = match program.attach {
-        Attach::Tracepoint(_) | Attach::Tail(_) | Attach::EachSyscall(_) => {
+        Attach::Tracepoint(_) | Attach::Tail(Tails::Tracepoint, _) | Attach::EachSyscall(_) => {
             typed::<TracePoint>(ebpf, program).map(|p| p.load())
         }
-        Attach::RawTracepoint(_) => typed::<RawTracePoint>(ebpf, program).map(|p| p.load()),
+        Attach::RawTracepoint(_) | Attach::Tail(Tails::Raw, _) => {
+            typed::<RawTracePoint>(ebpf, program).map(|p| p.load())
+        }
     };
     let refused = |error| Refused { error, log: None };
     loaded

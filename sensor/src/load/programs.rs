@@ -15,9 +15,27 @@ pub enum Attach {
     /// `syscalls:PREFIX_NAME` (`sys_enter`, `sys_exit`) of every 64-bit
     /// syscall the rules name that no other program records.
     EachSyscall(&'static str),
-    /// Never attached: a tracepoint program the others continue in, put in
-    /// this slot of the program array (`sensor_common::tail`).
-    Tail(u32),
+    /// Never attached: a program the others of its type continue in, put
+    /// in this slot of that type's program array (`sensor_common::tail`).
+    Tail(Tails, u32),
+}
+
+/// The program arrays, one per program type.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Tails {
+    /// `TAILS`: tracepoint programs.
+    Tracepoint,
+    /// `RAW_TAILS`: raw tracepoint programs.
+    Raw,
+}
+
+impl Tails {
+    pub fn map(self) -> &'static str {
+        match self {
+            Tails::Tracepoint => tail::TAILS_MAP,
+            Tails::Raw => tail::RAW_TAILS_MAP,
+        }
+    }
 }
 
 /// When a program is attached.
@@ -48,13 +66,13 @@ impl Program {
             Attach::EachSyscall(prefix) => {
                 format!("tracepoints syscalls:{prefix}_* of the syscalls the rules name")
             }
-            Attach::Tail(slot) => format!("slot {slot} of {}", tail::TAILS_MAP),
+            Attach::Tail(tails, slot) => format!("slot {slot} of {}", tails.map()),
         }
     }
 
     /// Whether it continues other programs rather than being attached.
     pub fn is_continuation(&self) -> bool {
-        matches!(self.attach, Attach::Tail(_))
+        matches!(self.attach, Attach::Tail(..))
     }
 
     /// Whether the rules (which can record `syscalls`) need it attached.
@@ -167,14 +185,24 @@ pub const PROGRAMS: &[Program] = &[
     },
     raw("compat_enter", "sys_enter", Serves::I386),
     raw("compat_exit", "sys_exit", Serves::I386),
-    continuation(tail::WALK),
-    continuation(tail::EXEC_FINISH),
+    continuation(Tails::Tracepoint, tail::WALK),
+    continuation(Tails::Tracepoint, tail::EXEC_FINISH),
+    continuation(Tails::Tracepoint, tail::RESOLVE),
+    continuation(Tails::Tracepoint, tail::SYSCALL_FINISH),
+    continuation(Tails::Tracepoint, tail::SYSCALL_ENTER),
+    continuation(Tails::Raw, tail::RESOLVE),
+    continuation(Tails::Raw, tail::SYSCALL_FINISH),
+    continuation(Tails::Raw, tail::SYSCALL_ENTER),
 ];
 
-const fn continuation(slot: u32) -> Program {
+const fn continuation(tails: Tails, slot: u32) -> Program {
+    let name = match tails {
+        Tails::Tracepoint => tail::PROGRAMS[slot as usize],
+        Tails::Raw => tail::RAW_PROGRAMS[slot as usize],
+    };
     Program {
-        name: tail::PROGRAMS[slot as usize],
-        attach: Attach::Tail(slot),
+        name,
+        attach: Attach::Tail(tails, slot),
         serves: Serves::Always,
     }
 }

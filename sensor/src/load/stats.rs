@@ -21,7 +21,7 @@ use aya_obj::{
     Object,
 };
 
-use super::programs::{Attach, Program, PROGRAMS};
+use super::programs::{Attach, Program, Tails, PROGRAMS};
 
 /// The verifier's limits on the oldest kernel the sensor supports (5.10):
 /// instructions processed per program, and bytes of stack across a chain
@@ -153,10 +153,12 @@ fn measure_one(obj: &Object, program: &'static Program) -> Result<Stats> {
         .with_context(|| format!("program {} is not in the eBPF object", program.name))?;
     let function = &obj.functions[&prog.function_key()];
     let prog_type = match program.attach {
-        Attach::Tracepoint(_) | Attach::Tail(_) | Attach::EachSyscall(_) => {
+        Attach::Tracepoint(_) | Attach::Tail(Tails::Tracepoint, _) | Attach::EachSyscall(_) => {
             bpf_prog_type::BPF_PROG_TYPE_TRACEPOINT
         }
-        Attach::RawTracepoint(_) => bpf_prog_type::BPF_PROG_TYPE_RAW_TRACEPOINT,
+        Attach::RawTracepoint(_) | Attach::Tail(Tails::Raw, _) => {
+            bpf_prog_type::BPF_PROG_TYPE_RAW_TRACEPOINT
+        }
     };
     let mut log = vec![0u8; 64 * 1024];
     let attr = ProgLoadAttr {

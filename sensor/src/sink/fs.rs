@@ -1,6 +1,7 @@
-//! How the sinks create and open files (output files, spool segments, the
-//! spool's lock and cursor), in one place, because they hold argv and
-//! terminal data:
+//! Every file and directory the sinks create or open goes through here
+//! (output files, spool segments, the spool's lock and ledger, their
+//! temporary copies), because they hold argv and terminal data, and a
+//! ledger a planted file could falsify:
 //!
 //! - files are created 0600 and the directories the sensor makes 0700,
 //!   exactly, whatever the umask (0640 and 0750 with [`Mode::GROUP_READ`],
@@ -10,7 +11,10 @@
 //!   `O_NOFOLLOW`: a symbolic link planted where a file goes is refused,
 //!   never written through, and neither are FIFOs, devices or a file with
 //!   other hard links;
-//! - nothing is truncated but the sensor's own small files, rewritten whole.
+//! - nothing is truncated: the lock is opened as it is, and the sensor's
+//!   own files are replaced whole (a new file renamed over the old one,
+//!   which replaces a link rather than following it);
+//! - running out of descriptors (EMFILE, ENFILE) is named as such.
 
 use std::{
     ffi::CString,
@@ -101,9 +105,22 @@ pub fn append(path: &Path, mode: Mode) -> Result<File> {
         .map_err(|e| failed("opening", path, e))
 }
 
-/// Opens (or creates) a lock file; what it holds is never truncated.
-pub fn lock_file(path: &Path) -> Result<File> {
-    open(path, libc::O_RDWR, Some(Mode::PRIVATE.file)).map_err(|e| failed("opening", path, e))
+/// Takes `dir`'s lock (its `lock` file, made if missing, never truncated)
+/// for as long as the returned file is open; None when another process
+/// holds it.
+pub fn lock(dir: &Path) -> Result<Option<File>> {
+    let path = dir.join("lock");
+    let file = open(&path, libc::O_RDWR, Some(Mode::PRIVATE.file))
+        .map_err(|e| failed("opening", &path, e))?;
+    // SAFETY: a valid fd; flock has no memory effects.
+    if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+        return Ok(Some(file));
+    }
+    let e = io::Error::last_os_error();
+    if e.raw_os_error() == Some(libc::EWOULDBLOCK) {
+        return Ok(None);
+    }
+    Err(failed("locking", &path, e))
 }
 
 /// Opens `path` for reading.
@@ -111,62 +128,48 @@ pub fn open_read(path: &Path) -> Result<File> {
     open(path, libc::O_RDONLY, None).map_err(|e| failed("opening", path, e))
 }
 
-/// The whole content of `path`.
-pub fn read(path: &Path) -> Result<Vec<u8>> {
-    let mut data = Vec::new();
-    open_read(path)?
-        .read_to_end(&mut data)
-        .map_err(|e| failed("reading", path, e))?;
-    Ok(data)
-}
-
-/// Replaces the content of one of the sensor's own small files (the
-/// spool's cursor, a rewritten segment), creating it with `mode.file`.
-pub fn write(path: &Path, data: &[u8], mode: Mode) -> Result<()> {
-    let mut file = open(path, libc::O_WRONLY | libc::O_TRUNC, Some(mode.file))
-        .map_err(|e| failed("opening", path, e))?;
-    file.write_all(data).map_err(|e| failed("writing", path, e))
-}
-
-/// Whether the sensor can create files in `dir` (or, if it does not exist
-/// yet, in its nearest existing parent, where it would be made), without
-/// leaving anything behind.
-pub fn check_writable(dir: &Path) -> Result<()> {
-    let mut at = dir;
-    while !at.exists() {
-        at = at
-            .parent()
-            .with_context(|| format!("{}: no existing parent", dir.display()))?;
-    }
-    if !at.is_dir() {
-        bail!("{} is not a directory", at.display());
-    }
-    let c = c_path(at).map_err(|e| failed("opening", at, e))?;
-    // An unnamed file, gone when closed. SAFETY: a NUL-terminated path.
-    let fd = unsafe {
-        libc::open(
-            c.as_ptr(),
-            libc::O_TMPFILE | libc::O_WRONLY | libc::O_CLOEXEC,
-            0o600,
-        )
+/// The whole content of `path`; None if there is no such file.
+pub fn read(path: &Path) -> Result<Option<Vec<u8>>> {
+    let mut file = match open(path, libc::O_RDONLY, None) {
+        Ok(file) => file,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(failed("opening", path, e)),
     };
-    if fd >= 0 {
-        // SAFETY: fd was just opened and is owned here.
-        drop(unsafe { OwnedFd::from_raw_fd(fd) });
-        return Ok(());
+    let mut data = Vec::new();
+    file.read_to_end(&mut data)
+        .map_err(|e| failed("reading", path, e))?;
+    Ok(Some(data))
+}
+
+/// Puts `data` at `path` whole or not at all (a crash leaves the old
+/// content or the new): written to a new file beside it (`PATH.tmp`, made
+/// with `mode.file`), then renamed over it. Returns the file, open for
+/// reading and writing.
+pub fn replace(path: &Path, data: &[u8], mode: Mode) -> Result<File> {
+    let tmp = path.with_extension("tmp");
+    // Whatever a crash left there goes: the file is made new, never
+    // truncated through a link.
+    remove(&tmp)?;
+    let mut file =
+        open(&tmp, libc::O_RDWR, Some(mode.file)).map_err(|e| failed("creating", &tmp, e))?;
+    file.write_all(data)
+        .map_err(|e| failed("writing", &tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| failed("renaming into place", &tmp, e))?;
+    Ok(file)
+}
+
+/// Removes the file `path` (a link itself, never its target), if there.
+pub fn remove(path: &Path) -> Result<()> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(failed("removing", path, e)),
+        _ => Ok(()),
     }
-    let e = io::Error::last_os_error();
-    match e.raw_os_error() {
-        // A file system without O_TMPFILE: a named file, removed at once.
-        Some(libc::EOPNOTSUPP | libc::EISDIR) => {
-            let probe = at.join(format!(".sensor-write-test-{}", std::process::id()));
-            let file = open(&probe, libc::O_WRONLY | libc::O_EXCL, Some(0o600))
-                .map_err(|e| failed("cannot create files in", at, e))?;
-            drop(file);
-            std::fs::remove_file(&probe).map_err(|e| failed("removing", &probe, e))
-        }
-        _ => Err(failed("cannot create files in", at, e)),
-    }
+}
+
+/// Removes `dir` if it is empty (another process may have put something
+/// there meanwhile: then it stays).
+pub fn remove_dir_if_empty(dir: &Path) {
+    let _ = std::fs::remove_dir(dir);
 }
 
 /// `openat` of `path`'s last component from its directory's descriptor,
@@ -301,22 +304,37 @@ mod tests {
         std::fs::write(&target, "keep").unwrap();
         let link = d.join("link");
         symlink(&target, &link).unwrap();
+        let locked = d.join("locked");
+        std::fs::create_dir(&locked).unwrap();
+        symlink(&target, locked.join("lock")).unwrap();
         for e in [
             append(&link, Mode::PRIVATE).err().unwrap(),
-            lock_file(&link).err().unwrap(),
-            write(&link, b"", Mode::PRIVATE).err().unwrap(),
+            lock(&locked).err().unwrap(),
+            read(&link).err().unwrap(),
         ] {
             assert!(format!("{e:#}").contains("is a symbolic link"), "{e:#}");
         }
+        // Replacing a link replaces the link, not what it names.
+        replace(&link, b"new", Mode::PRIVATE).unwrap();
         assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep");
+        assert_eq!(
+            (read(&link).unwrap().unwrap(), mode(&link)),
+            (b"new".to_vec(), 0o600)
+        );
+        assert_eq!(read(&d.join("absent")).unwrap(), None);
+
+        // One lock holder at a time; the lock file is never truncated.
+        std::fs::write(d.join("lock"), "held").unwrap();
+        let held = lock(&d).unwrap().expect("free");
+        assert!(lock(&d).unwrap().is_none(), "held by another open file");
+        drop(held);
+        assert_eq!(std::fs::read_to_string(d.join("lock")).unwrap(), "held");
 
         let hard = d.join("hard");
         std::fs::hard_link(&target, &hard).unwrap();
         let e = append(&hard, Mode::PRIVATE).err().unwrap();
         assert!(format!("{e:#}").contains("2 hard links"), "{e:#}");
 
-        check_writable(&d.join("not/yet")).unwrap();
-        assert!(!d.join("not").exists());
         std::fs::remove_dir_all(d).unwrap();
     }
 }

@@ -1,6 +1,7 @@
 //! Stage 7, sink: where rendered lines go. Several at once, each with its
 //! own queue, disk spool and delivery task ([`queue`]), so a slow or
-//! unreachable destination never holds up the pipeline or the others.
+//! unreachable destination never holds up the pipeline or the others, and
+//! its own [`ledger`] of what it owes, so a crash loses nothing unreported.
 //!
 //! A sink is named by a URL, with options in its query string or, in the
 //! config file, as keys beside `url`:
@@ -12,6 +13,7 @@ pub mod file;
 pub mod fs;
 pub mod hec;
 pub mod http;
+pub mod ledger;
 pub mod net;
 pub mod queue;
 pub mod spool;
@@ -19,13 +21,15 @@ pub mod stdout;
 pub mod syslog;
 pub mod tls;
 
-use std::{path::PathBuf, time::Duration};
+use std::{path::PathBuf, sync::Arc, time::Duration};
 
 use anyhow::{bail, Context, Result};
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
 use crate::metrics::registry;
+pub use ledger::Intake;
+use queue::Batch;
 pub use queue::Queue;
 
 /// A byte size: a number, or a string with a K, M or G suffix (powers of 1024).
@@ -413,12 +417,10 @@ impl Spec {
     fn start(&self, transport: Transport, defaults: &Defaults) -> Result<Queue> {
         let spool_size = self.options.spool_size.map_or(defaults.spool_size, |s| s.0);
         let queue_size = self.options.queue_size.map_or(defaults.queue_size, |s| s.0);
-        let dir = defaults.spool_dir.join(&self.name);
-        // Now rather than at the first outage, when it would be too late.
-        fs::check_writable(&dir)
+        // The spool's directory and ledger are made now, so a directory the
+        // sensor cannot write stops start-up rather than the first outage.
+        let spool = spool::Spool::open(defaults.spool_dir.join(&self.name), spool_size)
             .with_context(|| format!("output {}: its spool directory (--spool-dir)", self.name))?;
-        let spool = spool::Spool::open(dir, spool_size)
-            .with_context(|| format!("output {}: its spool", self.name))?;
         Queue::start(self.name.clone(), transport, queue_size as usize, spool)
     }
 }
@@ -495,6 +497,7 @@ const CLOSE_GRACE: Duration = Duration::from_secs(5);
 pub struct Fanout {
     sinks: Vec<(Spec, Queue)>,
     defaults: Defaults,
+    intake: Intake,
 }
 
 impl Fanout {
@@ -504,6 +507,7 @@ impl Fanout {
         let mut fanout = Self {
             sinks: Vec::new(),
             defaults,
+            intake: Intake::default(),
         };
         for spec in specs {
             if fanout.sinks.iter().any(|(s, _)| s.name == spec.name) {
@@ -517,27 +521,40 @@ impl Fanout {
                 .sinks
                 .push((spec.clone(), spec.start(transport, &fanout.defaults)?));
         }
+        fanout.intake.set(fanout.ledgers());
         Ok(fanout)
     }
 
-    /// Queues a batch of complete lines on every sink; never waits.
-    pub fn push(&self, batch: &[u8]) {
-        self.push_to_all(batch, false);
+    fn ledgers(&self) -> Vec<Arc<ledger::Ledger>> {
+        self.sinks.iter().map(|(_, q)| q.ledger().clone()).collect()
     }
 
-    /// A LOST record: kept by every sink even when its spool is full.
-    pub fn push_lost(&self, line: &[u8]) {
-        self.push_to_all(line, true);
+    /// Where the stages before the sinks count the records they read and
+    /// filter out.
+    pub fn intake(&self) -> &Intake {
+        &self.intake
     }
 
-    fn push_to_all(&self, batch: &[u8], always: bool) {
-        if batch.is_empty() {
+    /// Queues rendered records on every sink (`data`, each ending at its
+    /// offset in `ends`); never waits.
+    pub fn push(&self, data: &[u8], ends: &[u32]) {
+        if ends.is_empty() {
             return;
         }
-        let n = queue::lines(batch);
-        let batch = Bytes::copy_from_slice(batch);
+        let batch = Batch::new(Bytes::copy_from_slice(data), ends.into());
+        self.intake.handed(batch.records());
         for (_, q) in &self.sinks {
-            q.push(batch.clone(), n, always);
+            q.push(batch.clone());
+        }
+    }
+
+    /// A LOST record reporting `total` records, among them each sink's
+    /// drops in `drops`: kept by every sink even when its spool is full.
+    pub fn push_lost(&self, line: &[u8], total: u64, drops: &[(String, u64)]) {
+        let report = Batch::report(Bytes::copy_from_slice(line), total);
+        for (_, q) in &self.sinks {
+            let own = drops.iter().find(|(name, _)| name == q.name());
+            q.push_report(report.clone(), own.map_or(0, |(_, n)| *n));
         }
     }
 
@@ -591,6 +608,9 @@ impl Fanout {
             log::info!("sink {}: closed by the new configuration", spec.name);
             registry().forget("sink", &spec.name);
         }
+        // Before they close: what the pipeline holds is no longer theirs.
+        self.intake
+            .set(old.iter().map(|(_, q)| q.ledger().clone()).collect());
         close_all(closing.into_iter().map(|(_, q)| q)).await;
         self.defaults = defaults;
         let mut failed = None;
@@ -609,6 +629,7 @@ impl Fanout {
                 Err(e) => failed = Some(e),
             }
         }
+        self.intake.set(self.ledgers());
         failed.map_or(Ok(()), Err)
     }
 

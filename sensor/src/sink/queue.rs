@@ -7,9 +7,15 @@
 //! the spool is empty again. The task sends the queue, then the spool.
 //! A chunk leaves the queue or the spool only once the destination took it.
 //!
-//! Policy when the spool is full: the newest records are dropped, counted
-//! by [`Queue::take_lost`] and reported in a LOST record (which is always
-//! kept, beyond the spool's size if need be).
+//! Each record is owed in the sink's [`Ledger`] until it is delivered from
+//! the queue or written to the spool; what a killed process owed is
+//! reported by the next start.
+//!
+//! Policy when the spool is full or cannot be written (a full disk, an I/O
+//! error): the newest records are dropped, counted by [`Queue::take_lost`]
+//! and reported in a LOST record, which is always kept: beyond the spool's
+//! size, or in the queue when the spool cannot take it. Drops are logged
+//! with their cause, at most once per [`DROP_LOG_EVERY`].
 
 use std::{
     collections::VecDeque,
@@ -17,7 +23,7 @@ use std::{
         atomic::{AtomicBool, Ordering::Relaxed},
         Arc, Mutex, MutexGuard, OnceLock,
     },
-    time::Duration,
+    time::{Duration, Instant},
 };
 
 use anyhow::Context;
@@ -28,7 +34,11 @@ use tokio::{
     task::JoinHandle,
 };
 
-use super::{spool::Spool, Transport};
+use super::{
+    ledger::Ledger,
+    spool::{Peeked, Spool},
+    Transport,
+};
 use crate::metrics::{registry, Counter, Gauge};
 
 /// Most bytes handed to the destination at once (one HTTP request, one
@@ -39,16 +49,100 @@ const DELIVERY_TIMEOUT: Duration = Duration::from_secs(60);
 const BACKOFF_MIN: Duration = Duration::from_millis(100);
 /// Low enough that a destination back from an outage waits at most this long.
 const BACKOFF_MAX: Duration = Duration::from_secs(5);
+/// Dropped records are logged at once, then at most this often (a full
+/// disk under a storm would otherwise log every batch).
+pub const DROP_LOG_EVERY: Duration = Duration::from_secs(10);
+
+/// Rendered records handed to the sinks together.
+#[derive(Clone)]
+pub struct Batch {
+    /// The records end to end, each complete lines.
+    pub data: Bytes,
+    /// Where each record ends in `data`.
+    ends: Arc<[u32]>,
+    /// What each record settles in the ledger: 1, or for a LOST record
+    /// the number of records it reports.
+    pub weight: u64,
+}
+
+impl Batch {
+    pub fn new(data: Bytes, ends: Arc<[u32]>) -> Self {
+        Self {
+            data,
+            ends,
+            weight: 1,
+        }
+    }
+
+    /// A LOST record reporting `total` lost records.
+    pub fn report(line: Bytes, total: u64) -> Self {
+        let end = line.len() as u32;
+        Self {
+            data: line,
+            ends: Arc::new([end]),
+            weight: total,
+        }
+    }
+
+    pub fn records(&self) -> u64 {
+        self.ends.len() as u64
+    }
+
+    /// What delivering or spooling it settles in the ledger.
+    pub fn settles(&self) -> u64 {
+        self.records() * self.weight
+    }
+
+    /// Each record's bytes.
+    pub fn iter(&self) -> impl Iterator<Item = &[u8]> {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts
+            .zip(self.ends.iter().copied())
+            .map(|(start, end)| &self.data[start as usize..end as usize])
+    }
+}
 
 struct State {
-    /// Batches of complete lines, each with its number of lines.
-    memory: VecDeque<(Bytes, u64)>,
+    memory: VecDeque<Batch>,
     memory_bytes: usize,
     memory_records: u64,
     memory_max: usize,
     spool: Spool,
     /// Records dropped since the last report.
     lost: u64,
+    drops: DropLog,
+}
+
+/// Drops logged at once, then at most once per [`DROP_LOG_EVERY`] with
+/// how many there were meanwhile.
+#[derive(Default)]
+struct DropLog {
+    last: Option<Instant>,
+    unlogged: u64,
+}
+
+impl DropLog {
+    fn note(&mut self, sink: &str, n: u64, cause: &str) {
+        self.unlogged += n;
+        let now = Instant::now();
+        let since = self.last.map(|t| now - t);
+        if since.is_some_and(|s| s < DROP_LOG_EVERY) {
+            return;
+        }
+        match since {
+            None => log::error!(
+                "sink {sink}: {} records dropped (counted, and reported in LOST records): {cause}",
+                self.unlogged
+            ),
+            Some(s) => log::error!(
+                "sink {sink}: {} records dropped in the last {} s: {cause}",
+                self.unlogged,
+                s.as_secs()
+            ),
+        }
+        self.last = Some(now);
+        self.unlogged = 0;
+    }
 }
 
 struct Metrics {
@@ -110,6 +204,7 @@ impl Metrics {
 struct Shared {
     name: String,
     state: Mutex<State>,
+    ledger: Arc<Ledger>,
     wake: Notify,
     closing: AtomicBool,
     reopen: AtomicBool,
@@ -130,12 +225,6 @@ impl Shared {
     }
 }
 
-/// Records (lines) in `data`. Counted once per batch, where it is made:
-/// a scan of every byte is a sizeable part of a record's cost.
-pub fn lines(data: &[u8]) -> u64 {
-    memchr::memchr_iter(b'\n', data).count() as u64
-}
-
 pub struct Queue {
     shared: Arc<Shared>,
     task: JoinHandle<()>,
@@ -146,7 +235,7 @@ impl Queue {
         name: String,
         transport: Transport,
         memory_max: usize,
-        spool: Spool,
+        mut spool: Spool,
     ) -> anyhow::Result<Self> {
         if !spool.is_empty() {
             log::info!(
@@ -154,16 +243,25 @@ impl Queue {
                 spool.records
             );
         }
+        let found = std::mem::take(&mut spool.found_lost);
+        if found > 0 {
+            log::warn!(
+                "sink {name}: {found} records were lost before this start (the previous run \
+                 did not stop cleanly, or its spool was damaged); a LOST record reports them"
+            );
+        }
         let shared = Arc::new(Shared {
             metrics: Metrics::new(&name),
             name,
+            ledger: spool.ledger().clone(),
             state: Mutex::new(State {
                 memory: VecDeque::new(),
                 memory_bytes: 0,
                 memory_records: 0,
                 memory_max,
                 spool,
-                lost: 0,
+                lost: found,
+                drops: DropLog::default(),
             }),
             wake: Notify::new(),
             closing: AtomicBool::new(false),
@@ -178,24 +276,67 @@ impl Queue {
         &self.shared.name
     }
 
-    /// Queues `n` complete lines; never waits. `always`: a LOST record,
-    /// kept even past the spool's size.
-    pub fn push(&self, batch: Bytes, n: u64, always: bool) {
+    pub fn ledger(&self) -> &Arc<Ledger> {
+        &self.shared.ledger
+    }
+
+    /// Queues records; never waits.
+    pub fn push(&self, batch: Batch) {
         let mut st = self.shared.lock();
-        if st.spool.is_empty() && st.memory_bytes + batch.len() <= st.memory_max {
-            st.memory_bytes += batch.len();
-            st.memory_records += n;
-            st.memory.push_back((batch, n));
+        let n = batch.records();
+        if st.spool.is_empty() && st.memory_bytes + batch.data.len() <= st.memory_max {
+            st.keep(batch);
         } else {
-            match st.spool.append(&batch, always) {
-                Ok(true) => self.shared.metrics.spooled.add(n),
-                Ok(false) => st.lost += n,
-                Err(e) => {
-                    log::error!("sink {}: dropping {n} records: {e:#}", self.shared.name);
+            let cause = match st.spool.append(&batch, false) {
+                Ok(true) => None,
+                Ok(false) => Some(format!(
+                    "its spool is full (spool_size {} bytes)",
+                    st.spool.max_bytes()
+                )),
+                Err(e) => Some(format!("{e:#}")),
+            };
+            match cause {
+                None => self.shared.metrics.spooled.add(n),
+                Some(cause) => {
+                    // Still owed in the ledger, until a LOST record counts them.
                     st.lost += n;
+                    st.drops.note(&self.shared.name, n, &cause);
                 }
             }
         }
+        self.shared.update_gauges(&st);
+        drop(st);
+        self.shared.wake.notify_one();
+    }
+
+    /// Queues a LOST record, which counts `own` records this sink dropped
+    /// (taken by [`take_lost`](Self::take_lost)). Always kept: spooled
+    /// beyond the spool's size, or queued beyond the queue's when the spool
+    /// cannot take it.
+    pub fn push_report(&self, report: Batch, own: u64) {
+        // Owed until the LOST record is delivered or spooled: if it dies
+        // in the queue, the next start reports what it counted.
+        self.shared.ledger.owe(report.weight);
+        let mut st = self.shared.lock();
+        let memory = st.spool.is_empty() && st.memory_bytes + report.data.len() <= st.memory_max;
+        let spooled = !memory
+            && match st.spool.append(&report, true) {
+                Ok(_) => true,
+                Err(e) => {
+                    // The records dropped for the same cause say it.
+                    log::debug!(
+                        "sink {}: a LOST record kept in memory: {e:#}",
+                        self.shared.name
+                    );
+                    false
+                }
+            };
+        if spooled {
+            self.shared.metrics.spooled.inc();
+        } else {
+            st.keep(report);
+        }
+        self.shared.ledger.settle(own);
         self.shared.update_gauges(&st);
         drop(st);
         self.shared.wake.notify_one();
@@ -222,8 +363,8 @@ impl Queue {
             let _ = (&mut self.task).await;
         }
         let mut st = self.shared.lock();
-        let memory: Vec<u8> = st.memory.drain(..).flat_map(|(b, _)| b.to_vec()).collect();
-        let (records, bytes) = (st.memory_records, memory.len());
+        let memory: Vec<Batch> = st.memory.drain(..).collect();
+        let (records, bytes) = (st.memory_records, st.memory_bytes);
         st.memory_bytes = 0;
         st.memory_records = 0;
         match st.spool.prepend(&memory) {
@@ -232,7 +373,10 @@ impl Queue {
                 self.shared.name
             ),
             Ok(()) => {}
-            Err(e) => log::error!("sink {}: {records} records lost: {e:#}", self.shared.name),
+            Err(e) => log::error!(
+                "sink {}: {records} records lost, which the next start reports: {e:#}",
+                self.shared.name
+            ),
         }
         if !st.spool.is_empty() {
             log::warn!(
@@ -241,57 +385,91 @@ impl Queue {
                 st.spool.records
             );
         }
+        if let Err(e) = st.spool.tidy() {
+            log::warn!("sink {}: {e:#}", self.shared.name);
+        }
         self.shared.update_gauges(&st);
     }
 }
 
-/// Which chunk is in flight: how many queue entries (and their records),
-/// or spooled bytes.
+impl State {
+    /// Into the memory queue.
+    fn keep(&mut self, batch: Batch) {
+        self.memory_bytes += batch.data.len();
+        self.memory_records += batch.records();
+        self.memory.push_back(batch);
+    }
+}
+
+/// Which chunk is in flight: how many queue entries (their records, and
+/// what they settle), or spooled records.
 enum Taken {
-    Memory(usize, u64),
-    Spool,
+    Memory {
+        entries: usize,
+        records: u64,
+        settles: u64,
+    },
+    Spool(Peeked),
 }
 
 fn next_chunk(shared: &Shared) -> anyhow::Result<Option<(Bytes, Taken)>> {
-    let st = shared.lock();
+    let mut st = shared.lock();
     if st.memory.is_empty() {
-        return Ok(st.spool.peek(CHUNK_BYTES)?.map(|b| (b, Taken::Spool)));
+        let peeked = st.spool.peek(CHUNK_BYTES);
+        // Damaged frames skipped on the way: lost, owed until reported.
+        let damaged = std::mem::take(&mut st.spool.found_lost);
+        if damaged > 0 {
+            shared.ledger.owe(damaged);
+            st.lost += damaged;
+        }
+        return Ok(peeked?.map(|p| (p.data.clone(), Taken::Spool(p))));
     }
-    let (mut taken, mut records) = (0, 0);
+    let (mut entries, mut records, mut settles) = (0, 0, 0);
     let mut size = 0;
-    for (b, n) in &st.memory {
-        if taken > 0 && size + b.len() > CHUNK_BYTES {
+    for b in &st.memory {
+        if entries > 0 && size + b.data.len() > CHUNK_BYTES {
             break;
         }
-        size += b.len();
-        taken += 1;
-        records += n;
+        size += b.data.len();
+        entries += 1;
+        records += b.records();
+        settles += b.settles();
     }
     // One batch goes as it is; several are joined into one write.
-    let chunk = if taken == 1 {
-        st.memory[0].0.clone()
+    let chunk = if entries == 1 {
+        st.memory[0].data.clone()
     } else {
         let mut chunk = BytesMut::with_capacity(size);
-        for (b, _) in st.memory.iter().take(taken) {
-            chunk.extend_from_slice(b);
+        for b in st.memory.iter().take(entries) {
+            chunk.extend_from_slice(&b.data);
         }
         chunk.freeze()
     };
-    Ok(Some((chunk, Taken::Memory(taken, records))))
+    let taken = Taken::Memory {
+        entries,
+        records,
+        settles,
+    };
+    Ok(Some((chunk, taken)))
 }
 
 fn commit(shared: &Shared, chunk: &[u8], taken: Taken) -> anyhow::Result<()> {
     let mut st = shared.lock();
     let records = match taken {
-        Taken::Memory(taken, records) => {
-            st.memory.drain(..taken);
+        Taken::Memory {
+            entries,
+            records,
+            settles,
+        } => {
+            st.memory.drain(..entries);
             st.memory_bytes -= chunk.len();
             st.memory_records -= records;
+            shared.ledger.settle(settles);
             records
         }
-        Taken::Spool => {
-            st.spool.commit(chunk)?;
-            lines(chunk)
+        Taken::Spool(p) => {
+            st.spool.commit(&p)?;
+            p.records
         }
     };
     shared.metrics.delivered.add(records);
@@ -335,11 +513,16 @@ async fn deliver(shared: Arc<Shared>, mut transport: Transport) {
         let next = match next_chunk(&shared) {
             Ok(next) => next,
             Err(e) => {
-                log::error!("sink {name}: reading the spool: {e:#}");
+                shared.metrics.errors.inc();
+                if !failing {
+                    log::error!("sink {name}: reading the spool: {e:#}; retrying with backoff");
+                    failing = true;
+                }
                 if closing {
                     return;
                 }
                 tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(BACKOFF_MAX);
                 continue;
             }
         };
@@ -382,5 +565,23 @@ async fn deliver(shared: Arc<Shared>, mut transport: Transport) {
                 backoff = (backoff * 2).min(BACKOFF_MAX);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_batch_yields_its_records_and_what_they_settle() {
+        let b = Batch::new(Bytes::from_static(b"a\nbb\nccc\n"), Arc::from([2u32, 5, 9]));
+        assert_eq!(
+            b.iter().collect::<Vec<_>>(),
+            [&b"a\n"[..], b"bb\n", b"ccc\n"]
+        );
+        assert_eq!((b.records(), b.settles()), (3, 3));
+        let report = Batch::report(Bytes::from_static(b"LOST\n"), 42);
+        assert_eq!(report.iter().collect::<Vec<_>>(), [&b"LOST\n"[..]]);
+        assert_eq!((report.records(), report.settles()), (1, 42));
     }
 }
