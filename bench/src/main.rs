@@ -11,16 +11,23 @@ mod output;
 mod pipeline;
 mod proc;
 mod report;
+mod rules;
 mod stats;
 mod sweep;
 mod workload;
 
-use std::{collections::BTreeMap, path::PathBuf, process::ExitCode, time::Duration};
+use std::{
+    collections::BTreeMap,
+    path::{Path, PathBuf},
+    process::ExitCode,
+    time::Duration,
+};
 
 use anyhow::{ensure, Context, Result};
 use clap::{Parser, Subcommand};
 
 use mode::{Cost, Mode, Session};
+use rules::RuleSet;
 use workload::{Sample, Workload};
 
 #[derive(Parser)]
@@ -63,7 +70,7 @@ pub struct RunArgs {
     /// Seconds each workload runs.
     #[arg(long)]
     secs: Option<f64>,
-    /// Modes, comma-separated.
+    /// Modes, comma-separated (`sensor-before` needs `--before-sensor`).
     #[arg(
         long,
         value_enum,
@@ -76,7 +83,7 @@ pub struct RunArgs {
         long,
         value_enum,
         value_delimiter = ',',
-        default_value = "exec,socket,mmap,connect,pty,getpid,mixed"
+        default_value = "exec,socket,mmap,connect,pty,getpid,mixed,files,getpid-generic,files-b32,getpid-b32"
     )]
     workloads: Vec<Workload>,
     /// Leave out the capacity sweep.
@@ -88,7 +95,12 @@ pub struct RunArgs {
     /// The sensor binary.
     #[arg(long)]
     sensor: PathBuf,
-    /// Audit rules given to auditd (the sensor runs its built-in copy).
+    /// Another sensor build to compare with in the same run (mode
+    /// `sensor-before`), e.g. the commit before a change.
+    #[arg(long)]
+    before_sensor: Option<PathBuf>,
+    /// The default rules (rules/default.rules), given to the sensor and to
+    /// auditd; the other rule sets add to them.
     #[arg(long)]
     rules: PathBuf,
     /// Where the results go.
@@ -109,6 +121,25 @@ impl RunArgs {
 
     fn secs(&self) -> f64 {
         self.secs.unwrap_or(if self.quick { 1.5 } else { 3.0 })
+    }
+
+    /// The sensor binary `mode` runs.
+    pub fn sensor(&self, mode: Mode) -> &Path {
+        match (mode, &self.before_sensor) {
+            (Mode::SensorBefore, Some(before)) => before,
+            _ => &self.sensor,
+        }
+    }
+
+    /// The rule sets of the workloads, in their order.
+    pub fn rule_sets(&self) -> Vec<RuleSet> {
+        let mut sets: Vec<RuleSet> = Vec::new();
+        for w in &self.workloads {
+            if !sets.contains(&w.rules()) {
+                sets.push(w.rules());
+            }
+        }
+        sets
     }
 }
 
@@ -147,15 +178,24 @@ pub struct Measured {
 }
 
 fn run(args: &RunArgs) -> Result<()> {
+    for mode in &args.modes {
+        ensure!(
+            args.sensor(*mode).exists(),
+            "no sensor at {} for {}: build it first (`cargo xtask build`)",
+            args.sensor(*mode).display(),
+            mode.name()
+        );
+    }
     ensure!(
-        args.sensor.exists(),
-        "no sensor at {}: build it first (`cargo xtask build`)",
-        args.sensor.display()
+        !args.modes.contains(&Mode::SensorBefore) || args.before_sensor.is_some(),
+        "mode sensor-before runs the build given by --before-sensor PATH: give it"
     );
     let scratch = args
         .scratch
         .join(format!("sensor-bench-{}", mode::unique()));
     std::fs::create_dir_all(&scratch)?;
+    let sets = args.rule_sets();
+    let rule_files = rules::write(&args.rules, &sets, &scratch)?;
     let mut measured = Measured::default();
     let (reps, secs) = (args.reps(), args.secs());
     for rep in 0..reps {
@@ -163,62 +203,29 @@ fn run(args: &RunArgs) -> Result<()> {
         for i in 0..args.modes.len() {
             let m = (i + rep) % args.modes.len();
             let mode = args.modes[m];
-            eprintln!("bench: repetition {}/{reps}, {}", rep + 1, mode.name());
-            // One failure (the shared machine) costs a sample, not the run.
-            let session = match Session::start(mode, &args.sensor, &args.rules, &scratch, &[]) {
-                Ok(session) => session,
-                Err(e) => {
-                    eprintln!(
-                        "bench: {} did not start, left out of this repetition: {e:#}",
-                        mode.name()
-                    );
-                    continue;
-                }
-            };
-            let ours: Vec<u32> = session.pid().into_iter().collect();
-            measured.other_tracers.extend(proc::other_tracers(&ours));
-            for (w, &workload) in args.workloads.iter().enumerate() {
-                let run = match measure(&session, workload, secs, 0) {
-                    Ok(run) => run,
-                    Err(e) => {
-                        eprintln!(
-                            "bench:   {} failed, sample left out: {e:#}",
-                            workload.name()
-                        );
-                        continue;
-                    }
-                };
+            for &set in &sets {
                 eprintln!(
-                    "bench:   {:8} {:>10.0} {}  events {:>7} lost {:>6} cpu {:.2} s",
-                    workload.name(),
-                    run.sample.rate(),
-                    workload.unit(),
-                    run.cost.events,
-                    run.cost.lost,
-                    run.cost.cpu
+                    "bench: repetition {}/{reps}, {}, {} rules",
+                    rep + 1,
+                    mode.name(),
+                    set.name()
                 );
-                measured.runs.entry((w, m)).or_default().push(run);
-            }
-            let idle = session.idle_rss_kib;
-            let stopped = match session.stop() {
-                Ok(stopped) => stopped,
-                Err(e) => {
-                    eprintln!("bench: stopping {}: {e:#}", mode.name());
-                    continue;
-                }
-            };
-            if matches!(mode, Mode::SensorJson | Mode::SensorAuditd) {
-                measured
-                    .rss
-                    .entry(m)
-                    .or_default()
-                    .push((idle, stopped.peak_rss_kib));
-                let summary = stopped.log.lines().find(|l| l.contains("stopped:"));
-                measured
-                    .stop_logs
-                    .entry(m)
-                    .or_default()
-                    .push(summary.unwrap_or("").to_owned());
+                let workloads: Vec<(usize, Workload)> = args
+                    .workloads
+                    .iter()
+                    .copied()
+                    .enumerate()
+                    .filter(|(_, w)| w.rules() == set)
+                    .collect();
+                session(
+                    args,
+                    &mut measured,
+                    (m, mode),
+                    &rule_files[&set],
+                    &workloads,
+                    secs,
+                    &scratch,
+                );
             }
         }
     }
@@ -247,6 +254,75 @@ fn run(args: &RunArgs) -> Result<()> {
     }
     eprintln!("bench: results in {}", args.out.display());
     Ok(())
+}
+
+/// One session of `mode` under `rules`: `workloads` (with their index) run
+/// in it, one after the other.
+fn session(
+    args: &RunArgs,
+    measured: &mut Measured,
+    (m, mode): (usize, Mode),
+    rules: &Path,
+    workloads: &[(usize, Workload)],
+    secs: f64,
+    scratch: &Path,
+) {
+    // One failure (the shared machine) costs a sample, not the run.
+    let session = match Session::start(mode, args.sensor(mode), rules, scratch, &[]) {
+        Ok(session) => session,
+        Err(e) => {
+            eprintln!(
+                "bench: {} did not start, left out of this repetition: {e:#}",
+                mode.name()
+            );
+            return;
+        }
+    };
+    let ours: Vec<u32> = session.pid().into_iter().collect();
+    measured.other_tracers.extend(proc::other_tracers(&ours));
+    for &(w, workload) in workloads {
+        let run = match measure(&session, workload, secs, 0) {
+            Ok(run) => run,
+            Err(e) => {
+                eprintln!(
+                    "bench:   {} failed, sample left out: {e:#}",
+                    workload.name()
+                );
+                continue;
+            }
+        };
+        eprintln!(
+            "bench:   {:14} {:>10.0} {}  events {:>7} lost {:>6} cpu {:.2} s",
+            workload.name(),
+            run.sample.rate(),
+            workload.unit(),
+            run.cost.events,
+            run.cost.lost,
+            run.cost.cpu
+        );
+        measured.runs.entry((w, m)).or_default().push(run);
+    }
+    let idle = session.idle_rss_kib;
+    let stopped = match session.stop() {
+        Ok(stopped) => stopped,
+        Err(e) => {
+            eprintln!("bench: stopping {}: {e:#}", mode.name());
+            return;
+        }
+    };
+    if mode.is_sensor() {
+        measured
+            .rss
+            .entry(m)
+            .or_default()
+            .push((idle, stopped.peak_rss_kib));
+        let summary = stopped.log.lines().find(|l| l.contains("stopped:"));
+        measured
+            .stop_logs
+            .entry(m)
+            .or_default()
+            .push(summary.unwrap_or("").to_owned());
+    }
 }
 
 /// Runs `workload` under `session` and reads what the tracer did.

@@ -27,6 +27,9 @@ pub enum Mode {
     SensorAuditd,
     /// Debian's auditd with the same rules, writing its log.
     Auditd,
+    /// Another build of the sensor (`--before-sensor`), JSON to a file,
+    /// skipping the rules it cannot honour: a before/after in one run.
+    SensorBefore,
 }
 
 impl Mode {
@@ -36,7 +39,15 @@ impl Mode {
             Mode::SensorJson => "sensor-json",
             Mode::SensorAuditd => "sensor-auditd",
             Mode::Auditd => "auditd",
+            Mode::SensorBefore => "sensor-before",
         }
+    }
+
+    pub fn is_sensor(self) -> bool {
+        matches!(
+            self,
+            Mode::SensorJson | Mode::SensorAuditd | Mode::SensorBefore
+        )
     }
 }
 
@@ -104,13 +115,18 @@ impl Session {
         };
         let (tracer, idle_rss_kib) = match mode {
             Mode::Baseline => (Tracer::None, 0),
-            Mode::SensorJson | Mode::SensorAuditd => {
-                let format = if mode == Mode::SensorJson {
-                    "json"
-                } else {
+            Mode::SensorJson | Mode::SensorAuditd | Mode::SensorBefore => {
+                let rules = rules.to_str().context("a rules path that is not UTF-8")?;
+                let mut args = vec!["--rules", rules, "--format"];
+                args.push(if mode == Mode::SensorAuditd {
                     "auditd"
-                };
-                let child = start_sensor(sensor, &dir, &["--format", format], extra)?;
+                } else {
+                    "json"
+                });
+                if mode == Mode::SensorBefore {
+                    args.push("--skip-unsupported-rules");
+                }
+                let child = start_sensor(sensor, &dir, &args, extra)?;
                 let rss = proc::status_kib(child.id(), "VmRSS").unwrap_or(0);
                 (Tracer::Sensor(child), rss)
             }
@@ -197,7 +213,10 @@ impl Session {
             return Ok(Cost::default());
         }
         let text = read_range(&self.output(), before.bytes, after.bytes)?;
-        let (events, lost) = crate::output::count(&text, self.mode == Mode::SensorJson);
+        let (events, lost) = crate::output::count(
+            &text,
+            matches!(self.mode, Mode::SensorJson | Mode::SensorBefore),
+        );
         Ok(Cost {
             cpu: after.cpu - before.cpu,
             events,

@@ -1,16 +1,19 @@
 //! The workloads: tight loops of the calls the sensor records, each run in
 //! a child process (`sensor-bench workload KIND`) for a fixed time, printing
-//! how many operations it did. `mixed` is stress-ng's exec, sock and mmap
-//! stressors together.
+//! how many operations it did, under the rule set it names. `mixed` is
+//! stress-ng's exec, sock and mmap stressors together.
 
 use std::{
     ffi::CString,
+    path::{Path, PathBuf},
     process::Command,
     time::{Duration, Instant},
 };
 
 use anyhow::{bail, ensure, Context, Result};
 use clap::ValueEnum;
+
+use crate::rules::RuleSet;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Workload {
@@ -26,6 +29,18 @@ pub enum Workload {
     Pty,
     /// getpid: a syscall no rule names (the unhooked control).
     Getpid,
+    /// A file storm under OSPP's file rules, as a logged-in user (loginuid
+    /// 1000, as the rules' `auid>=1000` expects): openat(O_CREAT) + close,
+    /// fstatat, openat of an existing file + close, unlink.
+    Files,
+    /// getpid under the file rules: the generic programs attached to the
+    /// syscalls they name, none to getpid (the "no rule names it" control).
+    GetpidGeneric,
+    /// The file storm with the rules' 32-bit lines loaded too.
+    FilesB32,
+    /// getpid with the 32-bit lines loaded: the compat programs on
+    /// `raw_syscalls` run for every syscall (the price of 32-bit coverage).
+    GetpidB32,
     /// stress-ng's exec, sock and mmap stressors at once.
     Mixed,
     /// setsockopt on one socket at a set rate (the capacity sweep).
@@ -41,6 +56,10 @@ impl Workload {
             Workload::Connect => "connect",
             Workload::Pty => "pty",
             Workload::Getpid => "getpid",
+            Workload::Files => "files",
+            Workload::GetpidGeneric => "getpid-generic",
+            Workload::FilesB32 => "files-b32",
+            Workload::GetpidB32 => "getpid-b32",
             Workload::Mixed => "mixed",
             Workload::Paced => "paced",
         }
@@ -54,9 +73,28 @@ impl Workload {
             Workload::Mmap => "mmap+munmap/s",
             Workload::Connect => "connect+accept/s",
             Workload::Pty => "pty writes/s",
-            Workload::Getpid => "getpid/s",
+            Workload::Getpid | Workload::GetpidGeneric | Workload::GetpidB32 => "getpid/s",
+            Workload::Files | Workload::FilesB32 => "creat+stat+open+unlink/s",
             Workload::Mixed => "stress-ng bogo ops/s",
             Workload::Paced => "setsockopt/s",
+        }
+    }
+
+    /// The rules it runs under.
+    pub fn rules(self) -> RuleSet {
+        match self {
+            Workload::Files | Workload::GetpidGeneric => RuleSet::Files,
+            Workload::FilesB32 | Workload::GetpidB32 => RuleSet::FilesB32,
+            _ => RuleSet::Default,
+        }
+    }
+
+    /// The loop it runs: the variants under other rules run the same one.
+    fn loop_kind(self) -> Workload {
+        match self {
+            Workload::GetpidGeneric | Workload::GetpidB32 => Workload::Getpid,
+            Workload::FilesB32 => Workload::Files,
+            w => w,
         }
     }
 }
@@ -150,8 +188,8 @@ fn stress_ng(secs: f64) -> Result<Sample> {
 /// The child side: loops until `secs` are up; prints `OPS SECS`.
 pub fn child(workload: Workload, secs: f64, rate: u64) -> Result<()> {
     let budget = Duration::from_secs_f64(secs);
-    let start = Instant::now();
     let mut ops = 0u64;
+    let workload = workload.loop_kind();
     // Checking the clock every call would cost as much as getpid itself.
     let step = match workload {
         Workload::Getpid => 4096,
@@ -159,6 +197,7 @@ pub fn child(workload: Workload, secs: f64, rate: u64) -> Result<()> {
         _ => 64,
     };
     let mut op = operation(workload)?;
+    let start = Instant::now();
     if workload == Workload::Paced {
         paced(&mut op, rate.max(1), budget, &mut ops)?;
     } else {
@@ -342,6 +381,70 @@ fn operation(workload: Workload) -> Result<Op> {
             unsafe { libc::syscall(libc::SYS_getpid) };
             Ok(())
         }),
+        Workload::Files => files()?,
         Workload::Mixed => bail!("mixed runs stress-ng, not a loop"),
+        other => bail!("{} runs another workload's loop", other.name()),
     })
+}
+
+/// Where the file storm works: a tmpfs, so that the loop is bound by the
+/// syscalls rather than the disk (on this VM's ext4 its rate varied
+/// several-fold from run to run with the other work on the machine).
+const FILES_DIR: &str = "/dev/shm";
+
+/// The file storm's operation, in a directory of its own (removed when the
+/// operation is dropped), by relative names as most programs use them.
+fn files() -> Result<Op> {
+    // The rules audit logged-in users; root may set its own loginuid once.
+    std::fs::write("/proc/self/loginuid", "1000")
+        .context("setting the workload's loginuid to 1000 (the file rules' auid>=1000)")?;
+    let dir =
+        Scratch(Path::new(FILES_DIR).join(format!("sensor-bench-files-{}", std::process::id())));
+    std::fs::create_dir_all(&dir.0).with_context(|| {
+        format!(
+            "creating {} (the file storm runs on the tmpfs at {FILES_DIR})",
+            dir.0.display()
+        )
+    })?;
+    std::env::set_current_dir(&dir.0)?;
+    std::fs::write("existing", b"x")?;
+    let (new, existing) = (CString::new("new")?, CString::new("existing")?);
+    Ok(Box::new(move || unsafe {
+        let _keep = &dir;
+        let fd = check(
+            libc::openat(
+                libc::AT_FDCWD,
+                new.as_ptr(),
+                libc::O_CREAT | libc::O_WRONLY | libc::O_CLOEXEC,
+                0o600,
+            ),
+            "openat(O_CREAT)",
+        )?;
+        libc::close(fd);
+        let mut st: libc::stat = std::mem::zeroed();
+        check(
+            libc::fstatat(libc::AT_FDCWD, new.as_ptr(), &mut st, 0),
+            "fstatat",
+        )?;
+        let fd = check(
+            libc::openat(
+                libc::AT_FDCWD,
+                existing.as_ptr(),
+                libc::O_RDONLY | libc::O_CLOEXEC,
+            ),
+            "openat",
+        )?;
+        libc::close(fd);
+        check(libc::unlink(new.as_ptr()), "unlink")?;
+        Ok(())
+    }))
+}
+
+/// A directory removed with what it holds when dropped.
+struct Scratch(PathBuf);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }

@@ -1,8 +1,10 @@
 //! The benchmark harness end to end, as short as it goes: one repetition
-//! of one workload under the sensor, and the pipeline measured on a
-//! recording replayed in both formats. No timing is asserted (timing goals
-//! live in the benchmark); what is checked is that every stage produced
-//! figures and the sensor lost nothing at this small load.
+//! of the socket storm (default rules) and the file storm (OSPP's file
+//! rules, a second session) under the sensor, and the pipeline measured on
+//! a recording replayed in both formats. No timing is asserted (timing
+//! goals live in the benchmark); what is checked is that every stage
+//! produced figures, each storm's calls were recorded, and the sensor lost
+//! nothing at this small load.
 
 use std::process::Command;
 
@@ -17,7 +19,7 @@ fn one_short_repetition_yields_every_figure() {
             "--modes",
             "sensor-json",
             "--workloads",
-            "socket",
+            "socket,files",
             "--no-sweep",
         ])
         .arg("--sensor")
@@ -45,6 +47,15 @@ fn one_short_repetition_yields_every_figure() {
         run["cpu_us_per_event"]["median"].as_f64().unwrap() > 0.0,
         "{run}"
     );
+    // The file storm under OSPP's rules, as a logged-in user: the created
+    // file's open, the existing file's open and the unlink are recorded
+    // (the stat and the closes no rule names).
+    let files = &results["workloads"]["files"];
+    assert_eq!(files["rules"], "files", "{files}");
+    let run = &files["modes"]["sensor-json"];
+    assert!(run["ops_per_s"]["median"].as_f64().unwrap() > 0.0, "{run}");
+    assert!(run["events_per_op"].as_f64().unwrap() >= 2.9, "{run}");
+    assert_eq!(run["lost"], 0, "{run}");
     let memory = &results["memory"]["sensor-json"];
     assert!(memory["peak_rss_mib"].as_f64().unwrap() >= memory["idle_rss_mib"].as_f64().unwrap());
     for format in ["json", "auditd"] {
