@@ -93,6 +93,29 @@ impl Batch {
         self.records() * self.weight
     }
 
+    /// The first records that fit in `bytes`, and the rest.
+    fn split(self, bytes: usize) -> (Option<Batch>, Option<Batch>) {
+        let n = self.ends.partition_point(|&end| end as usize <= bytes);
+        if n == self.ends.len() {
+            return (Some(self), None);
+        }
+        if n == 0 {
+            return (None, Some(self));
+        }
+        let cut = self.ends[n - 1];
+        let head = Batch {
+            data: self.data.slice(..cut as usize),
+            ends: self.ends[..n].into(),
+            weight: self.weight,
+        };
+        let tail = Batch {
+            data: self.data.slice(cut as usize..),
+            ends: self.ends[n..].iter().map(|end| end - cut).collect(),
+            weight: self.weight,
+        };
+        (Some(head), Some(tail))
+    }
+
     /// Each record's bytes.
     pub fn iter(&self) -> impl Iterator<Item = &[u8]> {
         let starts = std::iter::once(0).chain(self.ends.iter().copied());
@@ -280,13 +303,20 @@ impl Queue {
         &self.shared.ledger
     }
 
-    /// Queues records; never waits.
+    /// Queues records; never waits. The oldest wait in memory while they
+    /// fit (and nothing older is on disk), the rest in the spool.
     pub fn push(&self, batch: Batch) {
         let mut st = self.shared.lock();
-        let n = batch.records();
-        if st.spool.is_empty() && st.memory_bytes + batch.data.len() <= st.memory_max {
-            st.keep(batch);
+        let (memory, disk) = if st.spool.is_empty() {
+            batch.split(st.memory_max.saturating_sub(st.memory_bytes))
         } else {
+            (None, Some(batch))
+        };
+        if let Some(batch) = memory {
+            st.keep(batch);
+        }
+        if let Some(batch) = disk {
+            let n = batch.records();
             let cause = match st.spool.append(&batch, false) {
                 Ok(true) => None,
                 Ok(false) => Some(format!(
@@ -583,5 +613,22 @@ mod tests {
         let report = Batch::report(Bytes::from_static(b"LOST\n"), 42);
         assert_eq!(report.iter().collect::<Vec<_>>(), [&b"LOST\n"[..]]);
         assert_eq!((report.records(), report.settles()), (1, 42));
+    }
+
+    #[test]
+    fn a_batch_splits_after_the_last_record_that_fits() {
+        let b = || Batch::new(Bytes::from_static(b"a\nbb\nccc\n"), Arc::from([2u32, 5, 9]));
+        fn lines(b: &Option<Batch>) -> Option<Vec<&[u8]>> {
+            b.as_ref().map(|b| b.iter().collect())
+        }
+        let (head, tail) = b().split(6);
+        assert_eq!(lines(&head), Some(vec![&b"a\n"[..], b"bb\n"]));
+        assert_eq!(lines(&tail), Some(vec![&b"ccc\n"[..]]));
+        let (head, tail) = b().split(1);
+        assert!(head.is_none());
+        assert_eq!(tail.map(|t| t.records()), Some(3));
+        let (head, tail) = b().split(9);
+        assert_eq!(head.map(|h| h.records()), Some(3));
+        assert!(tail.is_none());
     }
 }
