@@ -521,16 +521,23 @@ fn scan(r: *mut Resolve) -> Result<(), i32> {
     if child_len as u64 == len && same_name(r, child, len)? {
         let hashed: u64 = read(child, off!(dentry_d_hash_pprev))?;
         if hashed != 0 {
-            unsafe {
-                set(&raw mut (*r).found, child);
-                set(&raw mut (*r).mounted, 0);
-                set(&raw mut (*r).phase, phase::FOUND);
-            }
+            found_next(r, child);
             return Ok(());
         }
     }
     unsafe { set(&raw mut (*r).cursor, read(node, 0)?) };
     Ok(())
+}
+
+/// `dentry` is what the component names: `found` looks at it next, mounts
+/// on it not yet looked for.
+#[inline(always)]
+fn found_next(r: *mut Resolve, dentry: u64) {
+    unsafe {
+        set(&raw mut (*r).found, dentry);
+        set(&raw mut (*r).mounted, 0);
+        set(&raw mut (*r).phase, phase::FOUND);
+    }
 }
 
 /// Whether the `len`-byte name of dentry `child` is the component.
@@ -621,12 +628,8 @@ fn mount(r: *mut Resolve) -> Result<(), i32> {
     let mountpoint: u64 = read(m, off!(mount_mnt_mountpoint))?;
     if mountpoint == unsafe { get(&raw const (*r).found) } {
         let root: u64 = read(m, off!(mount_mnt) + off!(vfsmount_mnt_root))?;
-        unsafe {
-            set(&raw mut (*r).mount, m);
-            set(&raw mut (*r).found, root);
-            set(&raw mut (*r).mounted, 0);
-            set(&raw mut (*r).phase, phase::FOUND);
-        }
+        unsafe { set(&raw mut (*r).mount, m) };
+        found_next(r, root);
         return Ok(());
     }
     unsafe { set(&raw mut (*r).cursor, read(node, 0)?) };

@@ -201,19 +201,13 @@ impl Field {
                     // audit_uid_comparator/audit_gid_comparator compare kuids
                     // unsigned. The kernel's gid= and egid= also match a
                     // supplementary group (groups_search); events do not carry
-                    // those, so only the gid itself is compared.
-                    Uid => input.uid,
-                    Euid => input.euid,
-                    Suid => input.suid,
-                    Fsuid => input.fsuid,
-                    Gid => input.gid,
-                    Egid => input.egid,
-                    Sgid => input.sgid,
-                    Fsgid => input.fsgid,
-                    // auid=unset becomes loginuid_set=0 in the kernel, i.e.
-                    // auid == u32::MAX: the plain comparison (only = and !=
-                    // are accepted for it).
-                    Auid => input.auid,
+                    // those, so only the gid itself is compared. auid=unset
+                    // becomes loginuid_set=0 in the kernel, i.e. auid ==
+                    // u32::MAX: the plain comparison (only = and != are
+                    // accepted for it).
+                    Uid | Euid | Suid | Fsuid | Gid | Egid | Sgid | Fsgid | Auid => {
+                        id(self.name, input).unwrap_or_default()
+                    }
                     Ses => input.ses,
                     Success => match input.success {
                         true => AUDITSC_SUCCESS,
