@@ -55,7 +55,7 @@ pub fn cargo_nightly() -> Command {
     }
     // rustc looks bpf-linker up in PATH; `cargo install` puts it in
     // $CARGO_HOME/bin, which may not be in PATH (e.g. under sudo).
-    if let Some(bin) = crate::setup::cargo_bin_dir() {
+    if let Some(bin) = cargo_bin_dir() {
         let path = std::env::var_os("PATH").unwrap_or_default();
         let mut dirs = vec![bin];
         dirs.extend(std::env::split_paths(&path));
@@ -64,6 +64,14 @@ pub fn cargo_nightly() -> Command {
         }
     }
     cmd
+}
+
+/// `$CARGO_HOME/bin`, where `cargo install` puts binaries.
+pub fn cargo_bin_dir() -> Option<PathBuf> {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))?;
+    Some(home.join("bin"))
 }
 
 fn describe(cmd: &Command) -> String {

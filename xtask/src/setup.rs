@@ -8,7 +8,7 @@ use std::process::Command;
 
 use anyhow::{bail, Result};
 
-use crate::cmd::{self, output};
+use crate::cmd::{self, cargo_bin_dir, output};
 
 /// Debian packages: LLVM 22 for bpf-linker (it matches the LLVM of the
 /// installed nightly); auditd (auditd, auditctl, ausearch, aureport), the
@@ -218,14 +218,6 @@ fn rust_src() -> Result<()> {
         Command::new("rustup").args(["component", "add", "rust-src", "--toolchain", "nightly"]),
         "rust-src is needed for -Z build-std=core; check network access",
     )
-}
-
-/// `$CARGO_HOME/bin`, where `cargo install` puts binaries.
-pub fn cargo_bin_dir() -> Option<PathBuf> {
-    let home = std::env::var_os("CARGO_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))?;
-    Some(home.join("bin"))
 }
 
 fn bpf_linker_version() -> Option<String> {

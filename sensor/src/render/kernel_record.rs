@@ -5,7 +5,7 @@
 //! numbers as numbers, quoted strings unquoted, `?` as null, `arch` as
 //! `0x…`, every `…uid`/`…gid` named; and `KERNEL_ID`.
 
-use super::{auditd::Records, json::Obj, usermsg::one_line};
+use super::{auditd::Records, obj::Obj, usermsg::one_line};
 use crate::{
     decode::kernel_record::{fields, type_name, KernelRecord},
     enrich::Enriched,

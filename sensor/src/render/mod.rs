@@ -7,6 +7,7 @@ mod fixtures;
 pub mod json;
 pub mod kernel_record;
 pub mod names;
+pub mod obj;
 pub mod session;
 pub mod sockaddr;
 pub mod usermsg;

@@ -7,7 +7,7 @@ use std::fmt::Write;
 
 use super::{
     auditd::{self, Records},
-    json::Obj,
+    obj::Obj,
     tty,
 };
 use crate::{

@@ -12,7 +12,7 @@ use std::{
     net::{Ipv4Addr, Ipv6Addr},
 };
 
-use super::json::Obj;
+use super::obj::Obj;
 
 /// Upper-case hex, as auditd writes raw bytes (the setsockopt value).
 pub fn hex(raw: &[u8]) -> String {

@@ -16,7 +16,8 @@ use std::fmt::Write;
 use super::{
     auditd::{self, Records},
     encode::percent,
-    json::{self, Obj},
+    json,
+    obj::Obj,
 };
 use crate::{
     decode::usermsg::{Message, UserMsg, AUDIT_USER_TTY},

@@ -9,6 +9,7 @@
 //! `syslog+tls://`, `http(s)://…` (JSON lines POSTed), and
 //! `http(s)://…/services/collector/event` (Splunk HEC).
 
+pub mod batch;
 pub mod file;
 pub mod fs;
 pub mod hec;
@@ -28,8 +29,8 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
 use crate::metrics::registry;
+use batch::Batch;
 pub use ledger::Intake;
-use queue::Batch;
 pub use queue::Queue;
 
 /// A byte size: a number, or a string with a K, M or G suffix (powers of 1024).

@@ -38,9 +38,9 @@ use anyhow::{Context, Result};
 use bytes::{Bytes, BytesMut};
 
 use super::{
+    batch::Batch,
     fs::{self, Mode},
     ledger::{Ledger, State},
-    queue::Batch,
 };
 
 /// A segment is closed and a new one started past this size.
