@@ -54,14 +54,22 @@ pub enum Command {
     },
 }
 
+/// Every setting, split by what SIGHUP does with it: a setting is in one
+/// of the two, so its type, not what a reload happens to copy, decides
+/// whether a reload applies it.
 #[derive(clap::Args)]
 pub struct Options {
-    /// YAML configuration file: a key for every option here (`--tty-rate`
-    /// is `tty_rate`) and `outputs` with per-sink options. Flags win over
-    /// it. SIGHUP reads it again.
-    #[arg(long, value_name = "PATH", global = true)]
-    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub reloadable: Reloadable,
+    #[command(flatten)]
+    pub restart_only: RestartOnly,
+}
 
+/// What SIGHUP applies, from the command line and the configuration file
+/// read again.
+#[derive(clap::Args, Clone)]
+#[command(next_help_heading = "Applied again on SIGHUP")]
+pub struct Reloadable {
     /// Where records go; repeat for several (default stdout): stdout,
     /// file:///PATH, syslog+udp://HOST:PORT, syslog+tcp://HOST:PORT,
     /// syslog+tls://HOST:PORT, http(s)://HOST:PORT/PATH (JSON lines POSTed),
@@ -69,25 +77,6 @@ pub struct Options {
     /// the query string: file:///var/log/sensor.log?max_size=100M&keep=5.
     #[arg(long = "output", value_name = "URL", global = true)]
     pub outputs: Vec<String>,
-
-    /// Serve Prometheus metrics at /metrics, and /healthz and /readyz, on
-    /// IP:PORT (brackets around any IP are accepted: `[$(POD_IP)]:9090`).
-    #[arg(long, value_name = "ADDR", value_parser = metrics_addr, global = true)]
-    pub metrics_addr: Option<SocketAddr>,
-
-    /// /metrics answers only requests with `Authorization: Bearer TOKEN`,
-    /// the token read from this file at start (never logged).
-    #[arg(
-        long,
-        value_name = "PATH",
-        global = true,
-        conflicts_with = "metrics_token_env"
-    )]
-    pub metrics_token_file: Option<PathBuf>,
-
-    /// As --metrics-token-file, the token from this environment variable.
-    #[arg(long, value_name = "NAME", global = true)]
-    pub metrics_token_env: Option<String>,
 
     /// Where each sink spools (in a directory of its own) what it cannot
     /// send yet; kept across restarts.
@@ -124,6 +113,79 @@ pub struct Options {
     #[arg(long, global = true)]
     pub skip_unsupported_rules: bool,
 
+    /// Write fork and exit records (FORK, EXIT). They always keep the
+    /// process tree exact; this makes them part of the output too.
+    #[arg(long, global = true)]
+    pub process_events: bool,
+
+    /// Most bytes of terminal data kept per login session and second; the
+    /// excess is cut and counted (TRUNCATED).
+    #[arg(long, value_name = "BYTES", default_value_t = 16 * 1024, global = true)]
+    pub tty_rate: u32,
+
+    /// Node name in every record's NODE (default: $NODE_NAME, else the host name).
+    #[arg(long, value_name = "NAME", global = true)]
+    pub node_name: Option<String>,
+
+    /// Cluster name in every record's CLUSTER (default: $CLUSTER_NAME).
+    #[arg(long, value_name = "NAME", global = true)]
+    pub cluster_name: Option<String>,
+
+    /// Longest an event waits for its container's metadata, in
+    /// milliseconds, before it is written with the container id alone.
+    #[arg(long, value_name = "MS", default_value_t = 1000,
+          value_parser = clap::value_parser!(u64).range(0..=METADATA_WAIT_MAX), global = true)]
+    pub metadata_wait: u64,
+
+    /// How long a container's metadata is kept after it is gone, in
+    /// seconds (its last events may still be in flight).
+    #[arg(long, value_name = "SECONDS", default_value_t = 300, global = true)]
+    pub metadata_retention: u64,
+
+    /// Audit only these workloads (repeatable, any may match): `host`,
+    /// `namespace=NS`, `pod=NAME`, `label:KEY=VALUE`, `container=NAME`,
+    /// `image=IMAGE`; values may use `*`.
+    #[arg(long, value_name = "SELECTOR", global = true)]
+    pub include: Vec<Selector>,
+
+    /// Never audit these workloads (repeatable; same selectors as
+    /// --include), e.g. `--exclude namespace=kube-system`. Applied in the
+    /// kernel once a cgroup is known to match.
+    #[arg(long, value_name = "SELECTOR", global = true)]
+    pub exclude: Vec<Selector>,
+}
+
+/// What the sensor takes at start only: the kernel programs are loaded
+/// with it, or the part that uses it is built once (the metrics server,
+/// the runtime lookup, the log). SIGHUP names each one that changed.
+#[derive(clap::Args, Clone)]
+#[command(next_help_heading = "Taken at start (a change needs a restart)")]
+pub struct RestartOnly {
+    /// YAML configuration file: a key for every option here (`--tty-rate`
+    /// is `tty_rate`) and `outputs` with per-sink options. Flags win over
+    /// it. SIGHUP reads it again.
+    #[arg(long, value_name = "PATH", global = true)]
+    pub config: Option<PathBuf>,
+
+    /// Serve Prometheus metrics at /metrics, and /healthz and /readyz, on
+    /// IP:PORT (brackets around any IP are accepted: `[$(POD_IP)]:9090`).
+    #[arg(long, value_name = "ADDR", value_parser = metrics_addr, global = true)]
+    pub metrics_addr: Option<SocketAddr>,
+
+    /// /metrics answers only requests with `Authorization: Bearer TOKEN`,
+    /// the token read from this file at start (never logged).
+    #[arg(
+        long,
+        value_name = "PATH",
+        global = true,
+        conflicts_with = "metrics_token_env"
+    )]
+    pub metrics_token_file: Option<PathBuf>,
+
+    /// As --metrics-token-file, the token from this environment variable.
+    #[arg(long, value_name = "NAME", global = true)]
+    pub metrics_token_env: Option<String>,
+
     /// Kernel BTF to resolve struct offsets from.
     #[arg(long, value_name = "PATH", default_value = DEFAULT_BTF, global = true)]
     pub btf: PathBuf,
@@ -139,29 +201,11 @@ pub struct Options {
           value_parser = clap::value_parser!(u32).range(1..=ARGV_CAP_MAX as i64), global = true)]
     pub argv_max: u32,
 
-    /// Write fork and exit records (FORK, EXIT). They always keep the
-    /// process tree exact; this makes them part of the output too.
-    #[arg(long, global = true)]
-    pub process_events: bool,
-
     /// Most bytes of terminal data per TTY record; the rest of a longer
     /// read or write is counted (TRUNCATED), not kept.
     #[arg(long, value_name = "BYTES", default_value_t = TTY_DATA_DEFAULT as u32,
           value_parser = clap::value_parser!(u32).range(1..=TTY_DATA_CAP as i64), global = true)]
     pub tty_max_record: u32,
-
-    /// Most bytes of terminal data kept per login session and second; the
-    /// excess is cut and counted (TRUNCATED).
-    #[arg(long, value_name = "BYTES", default_value_t = 16 * 1024, global = true)]
-    pub tty_rate: u32,
-
-    /// Node name in every record's NODE (default: $NODE_NAME, else the host name).
-    #[arg(long, value_name = "NAME", global = true)]
-    pub node_name: Option<String>,
-
-    /// Cluster name in every record's CLUSTER (default: $CLUSTER_NAME).
-    #[arg(long, value_name = "NAME", global = true)]
-    pub cluster_name: Option<String>,
 
     /// A container runtime's CRI endpoint, asked for container names,
     /// images and pods (repeatable; `none`: ask no runtime). Default:
@@ -169,32 +213,9 @@ pub struct Options {
     #[arg(long = "runtime-endpoint", value_name = "unix:///PATH", global = true)]
     pub runtime_endpoints: Vec<String>,
 
-    /// Longest an event waits for its container's metadata, in
-    /// milliseconds, before it is written with the container id alone.
-    #[arg(long, value_name = "MS", default_value_t = 1000,
-          value_parser = clap::value_parser!(u64).range(0..=METADATA_WAIT_MAX), global = true)]
-    pub metadata_wait: u64,
-
-    /// How long a container's metadata is kept after it is gone, in
-    /// seconds (its last events may still be in flight).
-    #[arg(long, value_name = "SECONDS", default_value_t = 300, global = true)]
-    pub metadata_retention: u64,
-
     /// A pod annotation to copy into K8S.ANNOTATIONS (repeatable).
     #[arg(long = "pod-annotation", value_name = "KEY", global = true)]
     pub pod_annotations: Vec<String>,
-
-    /// Audit only these workloads (repeatable, any may match): `host`,
-    /// `namespace=NS`, `pod=NAME`, `label:KEY=VALUE`, `container=NAME`,
-    /// `image=IMAGE`; values may use `*`.
-    #[arg(long, value_name = "SELECTOR", global = true)]
-    pub include: Vec<Selector>,
-
-    /// Never audit these workloads (repeatable; same selectors as
-    /// --include), e.g. `--exclude namespace=kube-system`. Applied in the
-    /// kernel once a cgroup is known to match.
-    #[arg(long, value_name = "SELECTOR", global = true)]
-    pub exclude: Vec<Selector>,
 
     /// Log errors met by the kernel programs (through aya-log) to stderr.
     #[arg(long, global = true)]
@@ -209,6 +230,60 @@ pub struct Options {
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
 }
+
+/// `changed(&self, new)`: the names (the configuration file's keys) of
+/// the settings that differ in `new`. The pattern names every field, so a
+/// field added to the struct and not listed here does not compile.
+macro_rules! changed {
+    ($settings:ident { $($field:ident),* $(,)? }) => {
+        impl $settings {
+            pub fn changed(&self, new: &Self) -> Vec<&'static str> {
+                let $settings { $($field),* } = self;
+                let mut names = Vec::new();
+                $(
+                    if *$field != new.$field {
+                        names.push(stringify!($field));
+                    }
+                )*
+                names
+            }
+        }
+    };
+}
+
+changed!(Reloadable {
+    outputs,
+    spool_dir,
+    spool_size,
+    queue_size,
+    format,
+    rules,
+    skip_unsupported_rules,
+    process_events,
+    tty_rate,
+    node_name,
+    cluster_name,
+    metadata_wait,
+    metadata_retention,
+    include,
+    exclude,
+});
+
+changed!(RestartOnly {
+    config,
+    metrics_addr,
+    metrics_token_file,
+    metrics_token_env,
+    btf,
+    ring_buffer_size,
+    argv_max,
+    tty_max_record,
+    runtime_endpoints,
+    pod_annotations,
+    ebpf_log,
+    record_raw,
+    verbose,
+});
 
 #[derive(Clone, Copy, PartialEq, ValueEnum)]
 pub enum Format {

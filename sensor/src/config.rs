@@ -10,6 +10,7 @@
 use std::{
     ffi::OsString,
     path::{Path, PathBuf},
+    time::Duration,
 };
 
 use anyhow::{bail, Context, Result};
@@ -17,7 +18,10 @@ use clap::{parser::ValueSource, CommandFactory, FromArgMatches, Parser};
 use serde::Deserialize;
 
 use crate::{
-    cli::Cli,
+    cli::{Cli, Reloadable},
+    enrich,
+    filter::scope::Selectors,
+    pipeline, rules,
     sink::{self, SinkOptions, Size, Spec},
 };
 
@@ -122,11 +126,89 @@ pub struct Settings {
     pub outputs: Vec<Spec>,
 }
 
+impl Settings {
+    /// The reloadable settings, split by what applies them: the same at
+    /// start and on SIGHUP. Every field is named, so a setting added to
+    /// [`Reloadable`] must be given to one of them.
+    pub fn applied(&self) -> Applied {
+        let Reloadable {
+            // Resolved, with the file's `outputs`, into `self.outputs`.
+            outputs: _,
+            spool_dir,
+            spool_size,
+            queue_size,
+            format,
+            rules,
+            skip_unsupported_rules,
+            process_events,
+            tty_rate,
+            node_name,
+            cluster_name,
+            metadata_wait,
+            metadata_retention,
+            include,
+            exclude,
+        } = &self.cli.options.reloadable;
+        let node = enrich::node_name(node_name.clone());
+        Applied {
+            stages: pipeline::Settings {
+                format: *format,
+                node: node.clone(),
+                cluster: enrich::cluster_name(cluster_name.clone()),
+                process_events: *process_events,
+                tty_rate: *tty_rate,
+                metadata_wait: Duration::from_millis(*metadata_wait),
+                metadata_retention: Duration::from_secs(*metadata_retention),
+                scope: Selectors {
+                    include: include.clone(),
+                    exclude: exclude.clone(),
+                },
+            },
+            outputs: self.outputs.clone(),
+            sinks: sink::Defaults {
+                spool_dir: spool_dir.clone(),
+                spool_size: *spool_size,
+                queue_size: *queue_size,
+                node,
+            },
+            rules: rules.clone(),
+            skip_unsupported_rules: *skip_unsupported_rules,
+        }
+    }
+}
+
+/// [`Reloadable`] settings as their users take them.
+pub struct Applied {
+    pub stages: pipeline::Settings,
+    pub outputs: Vec<Spec>,
+    pub sinks: sink::Defaults,
+    /// Where the rules come from (None: the built-in default).
+    pub rules: Option<PathBuf>,
+    pub skip_unsupported_rules: bool,
+}
+
+impl Applied {
+    /// Reads the rules; their warnings and notes are logged.
+    pub fn load_rules(&self) -> Result<rules::RuleFile> {
+        let rules = match &self.rules {
+            Some(path) => rules::load(path, self.skip_unsupported_rules)?,
+            None => rules::builtin_default(),
+        };
+        for warning in &rules.warnings {
+            log::warn!("{warning}");
+        }
+        for note in &rules.notes {
+            log::info!("{note}");
+        }
+        Ok(rules)
+    }
+}
+
 /// The command line `args` (program name first) and the file it names.
 pub fn resolve(args: Vec<OsString>) -> Result<Settings> {
     let given = Cli::command().try_get_matches_from(&args)?;
     let from_flags = Cli::from_arg_matches(&given)?;
-    let Some(path) = from_flags.options.config.clone() else {
+    let Some(path) = from_flags.options.restart_only.config.clone() else {
         check_names(&from_flags)?;
         let outputs = outputs(&from_flags, None)?;
         return Ok(Settings {
@@ -185,7 +267,7 @@ const NAME_MAX: usize = 253;
 /// environment: bounded, one word of printable characters. The value
 /// itself is never echoed (it may be huge).
 fn check_names(cli: &Cli) -> Result<()> {
-    let o = &cli.options;
+    let o = &cli.options.reloadable;
     for (what, flag, var, given) in [
         ("node", "--node-name", "NODE_NAME", &o.node_name),
         ("cluster", "--cluster-name", "CLUSTER_NAME", &o.cluster_name),
@@ -232,7 +314,7 @@ fn line_of(text: &str, key: &str) -> String {
 
 /// `--output` flags if any, else the file's `outputs`, else stdout.
 fn outputs(cli: &Cli, file: Option<(&Path, Vec<SinkOptions>)>) -> Result<Vec<Spec>> {
-    let flags = &cli.options.outputs;
+    let flags = &cli.options.reloadable.outputs;
     if !flags.is_empty() {
         return flags
             .iter()
@@ -290,9 +372,10 @@ mod tests {
             &["--ring-buffer-size", "131072"],
         )
         .unwrap();
-        assert!(matches!(s.cli.options.format, crate::cli::Format::Auditd));
-        assert_eq!(s.cli.options.ring_buffer_size, 131072);
-        assert!(s.cli.options.process_events);
+        let o = &s.cli.options;
+        assert!(matches!(o.reloadable.format, crate::cli::Format::Auditd));
+        assert_eq!(o.restart_only.ring_buffer_size, 131072);
+        assert!(o.reloadable.process_events);
         assert_eq!(s.outputs.len(), 1);
         assert_eq!(s.outputs[0].options.keep, Some(3));
         let s = resolve_with(
@@ -350,11 +433,11 @@ mod tests {
             &["--exclude", "pod=noisy-*"],
         )
         .unwrap();
-        let o = &s.cli.options;
+        let (o, r) = (&s.cli.options.reloadable, &s.cli.options.restart_only);
         assert_eq!(o.cluster_name.as_deref(), Some("prod-eu"));
-        assert_eq!(o.runtime_endpoints, ["unix:///run/a.sock", "/run/b.sock"]);
+        assert_eq!(r.runtime_endpoints, ["unix:///run/a.sock", "/run/b.sock"]);
         assert_eq!(o.metadata_wait, 250);
-        assert_eq!(o.pod_annotations, ["owner"]);
+        assert_eq!(r.pod_annotations, ["owner"]);
         assert_eq!(o.include.len(), 1);
         // The flag wins over the file's list, as for every key.
         assert_eq!(o.exclude.len(), 1);

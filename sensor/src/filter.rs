@@ -55,6 +55,12 @@ impl Filter {
         }
     }
 
+    /// SIGHUP's settings, from the next event on.
+    pub fn reconfigure(&mut self, process_events: bool, tty_rate: u32) {
+        self.process_events = process_events;
+        self.tty_rate = tty_rate;
+    }
+
     /// Called about once a second: refreshes what has to be looked up
     /// again from time to time.
     pub fn tick(&mut self) {

@@ -18,14 +18,13 @@ mod kernel_feed;
 mod load;
 mod loss;
 mod metrics;
+mod pipeline;
 mod read;
 mod render;
 mod replay;
 mod rules;
 mod run;
 mod sink;
-
-use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
@@ -40,7 +39,9 @@ fn main() -> std::process::ExitCode {
     let settings = config::resolve(std::env::args_os().collect());
     let verbose = settings
         .as_ref()
-        .map_or(cli.options.verbose, |s| s.cli.options.verbose);
+        .map_or(cli.options.restart_only.verbose, |s| {
+            s.cli.options.restart_only.verbose
+        });
     let level = match verbose {
         0 => "info",
         1 => "debug",
@@ -63,19 +64,9 @@ fn main() -> std::process::ExitCode {
 /// bad rule file stops the sensor before anything is loaded or attached.
 fn start(settings: config::Settings) -> anyhow::Result<std::process::ExitCode> {
     let cli = &settings.cli;
-    let o = &cli.options;
-    let rules = match &o.rules {
-        Some(path) => {
-            rules::load(path, o.skip_unsupported_rules).context("loading the audit rules")?
-        }
-        None => rules::builtin_default(),
-    };
-    for warning in &rules.warnings {
-        log::warn!("{warning}");
-    }
-    for note in &rules.notes {
-        log::info!("{note}");
-    }
+    let o = &cli.options.restart_only;
+    let applied = settings.applied();
+    let rules = applied.load_rules().context("loading the audit rules")?;
     let opts = LoadOptions {
         btf: o.btf.clone(),
         ring_buffer_bytes: o.ring_buffer_size,
@@ -83,7 +74,7 @@ fn start(settings: config::Settings) -> anyhow::Result<std::process::ExitCode> {
         ebpf_log: o.ebpf_log,
         mmap_all: !rules.mmap_needs_only_exec(),
         tty_cap: o.tty_max_record,
-        scope_exclusions: !o.exclude.is_empty() || !o.include.is_empty(),
+        scope_exclusions: applied.stages.scope.any(),
     };
     if let Some(Command::Check {
         verifier_log,
@@ -124,39 +115,26 @@ fn start(settings: config::Settings) -> anyhow::Result<std::process::ExitCode> {
         }
         None => {}
     }
-    let pipeline = run::PipelineOptions {
-        format: o.format,
-        node_name: o.node_name.clone(),
-        process_events: o.process_events,
-        tty_rate: o.tty_rate,
-        rules_path: o.rules.clone(),
-        skip_unsupported_rules: o.skip_unsupported_rules,
-        cluster_name: o
-            .cluster_name
-            .clone()
-            .or_else(|| std::env::var("CLUSTER_NAME").ok().filter(|c| !c.is_empty())),
-        runtime: runtime_endpoints(o)?,
-        metadata_wait: Duration::from_millis(o.metadata_wait),
-        metadata_retention: Duration::from_secs(o.metadata_retention),
-        scope: filter::scope::Scope::new(o.include.clone(), o.exclude.clone()),
-        outputs: settings.outputs.clone(),
-        sink_defaults: run::sink_defaults(o),
-        record_raw: o.record_raw.clone(),
-    };
+    let runtime_endpoints = runtime_endpoints(o)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    match &cli.command {
-        Some(Command::Replay { file }) => {
-            runtime.block_on(replay::replay(file, &o.btf, rules, pipeline))?
-        }
-        _ => runtime.block_on(run::run(&opts, rules, pipeline))?,
+    if let Some(Command::Replay { file }) = &cli.command {
+        runtime.block_on(replay::replay(
+            file,
+            &o.btf,
+            rules,
+            applied,
+            runtime_endpoints,
+        ))?;
+    } else {
+        runtime.block_on(run::run(&opts, rules, settings, applied, runtime_endpoints))?;
     }
     Ok(std::process::ExitCode::SUCCESS)
 }
 
 /// `--runtime-endpoint`s as socket paths; the defaults when none is given.
-fn runtime_endpoints(o: &cli::Options) -> anyhow::Result<enrich::runtime::Endpoints> {
+fn runtime_endpoints(o: &cli::RestartOnly) -> anyhow::Result<enrich::runtime::Endpoints> {
     use enrich::runtime::{endpoint_path, DEFAULT_ENDPOINTS};
     let explicit = !o.runtime_endpoints.is_empty();
     let given: Vec<&str> = if explicit {

@@ -26,7 +26,8 @@ struct Held {
 pub struct Hold {
     queue: VecDeque<Held>,
     by_container: HashMap<String, usize>,
-    wait: Duration,
+    /// How long an event waits (SIGHUP may change it).
+    pub wait: Duration,
 }
 
 impl Hold {

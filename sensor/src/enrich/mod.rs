@@ -231,6 +231,21 @@ impl Enricher {
         self.hold.deadline()
     }
 
+    /// SIGHUP's settings: the records written from now on carry the new
+    /// names; events held already keep their deadline.
+    pub fn reconfigure(
+        &mut self,
+        node: String,
+        cluster: Option<String>,
+        metadata_wait: Duration,
+        metadata_retention: Duration,
+    ) {
+        self.node = node;
+        self.cluster = cluster;
+        self.hold.wait = metadata_wait;
+        self.metadata.retention = metadata_retention;
+    }
+
     /// The renderers' view of `ready`, numbered `id`. A written exec's ID
     /// becomes its program's key.
     pub fn view<'a>(&'a mut self, ready: &'a Ready, id: EventId) -> Enriched<'a> {
@@ -255,6 +270,11 @@ impl Enricher {
             target: ready.target.as_ref(),
         }
     }
+}
+
+/// `CLUSTER`: the flag's, else $CLUSTER_NAME, if any.
+pub fn cluster_name(flag: Option<String>) -> Option<String> {
+    flag.or_else(|| std::env::var("CLUSTER_NAME").ok().filter(|c| !c.is_empty()))
 }
 
 /// `NODE`: the downward API's NODE_NAME in a pod, else the host name.

@@ -5,13 +5,11 @@
 //! inclusions are given and none matches. What cannot be decided (a
 //! container whose runtime has not said who it is) is kept: an audit trail
 //! errs on the side of recording. A cgroup found out of scope is excluded
-//! in the kernel from then on, so its later events cost nothing.
-
-use std::collections::HashSet;
+//! in the kernel from then on (by [`crate::load::kernel_side`], which owns
+//! the kernel's map), so its later events cost nothing.
 
 use anyhow::{bail, Result};
-use aya::maps::{HashMap as BpfHashMap, MapData};
-use sensor_common::scope::{CgroupKey, SCOPE_EXCLUDED_MAX};
+use sensor_common::scope::CgroupKey;
 
 use crate::{
     enrich::{cgroup::Origin, Ready},
@@ -99,62 +97,84 @@ impl Selector {
     }
 }
 
-#[derive(Default)]
-pub struct Scope {
+/// `--include` and `--exclude`.
+#[derive(Clone, Default, PartialEq)]
+pub struct Selectors {
     pub include: Vec<Selector>,
     pub exclude: Vec<Selector>,
-    /// The kernel's exclusion map, when exclusions are configured.
-    kernel: Option<BpfHashMap<MapData, CgroupKey, u8>>,
-    /// Cgroups already excluded in the kernel (or found not to fit).
-    excluded: HashSet<CgroupKey>,
+}
+
+impl Selectors {
+    /// Whether any workload may be out of scope.
+    pub fn any(&self) -> bool {
+        !self.include.is_empty() || !self.exclude.is_empty()
+    }
+}
+
+pub struct Scope {
+    selectors: Selectors,
+    /// Whether the kernel takes the cgroups found out of scope.
+    to_kernel: bool,
+    /// Cgroups found out of scope, for the kernel's exclusion map (with
+    /// their path, to name them), until [`Scope::take_out_of_scope`].
+    out_of_scope: Vec<(CgroupKey, String)>,
     /// Events dropped as out of scope.
     pub dropped: u64,
-    exported: Option<Counter>,
+    exported: Counter,
 }
 
 impl Scope {
-    pub fn new(include: Vec<Selector>, exclude: Vec<Selector>) -> Self {
+    /// `to_kernel`: the kernel programs drop the events of the cgroups
+    /// found out of scope, once given them.
+    pub fn new(selectors: Selectors, to_kernel: bool) -> Self {
         Self {
-            include,
-            exclude,
-            exported: Some(registry().counter(
+            selectors,
+            to_kernel,
+            out_of_scope: Vec::new(),
+            dropped: 0,
+            exported: registry().counter(
                 "sensor_scope_dropped_total",
                 "Events out of scope (--include, --exclude) dropped in userspace; \
                  the kernel drops the later ones of a cgroup found out of scope.",
                 &[],
-            )),
-            ..Self::default()
+            ),
         }
     }
 
-    /// Gives the kernel's exclusion map (the `SCOPE_EXCLUDED` map).
-    pub fn set_kernel_map(&mut self, map: BpfHashMap<MapData, CgroupKey, u8>) {
-        self.kernel = Some(map);
+    /// New selectors (SIGHUP); cgroups found out of scope before are the
+    /// kernel side's to forget.
+    pub fn reconfigure(&mut self, selectors: Selectors, to_kernel: bool) {
+        self.selectors = selectors;
+        self.to_kernel = to_kernel;
+        self.out_of_scope.clear();
     }
 
-    /// Whether `ready` is in scope; excludes its cgroup in the kernel when
+    /// Whether `ready` is in scope; notes its cgroup for the kernel when
     /// it is not.
     pub fn admits(&mut self, ready: &Ready) -> bool {
-        let excluded = self.exclude.iter().any(|s| s.matches(ready) == Some(true));
+        let Selectors { include, exclude } = &self.selectors;
+        let excluded = exclude.iter().any(|s| s.matches(ready) == Some(true));
         let included =
-            self.include.is_empty() || self.include.iter().any(|s| s.matches(ready) != Some(false));
+            include.is_empty() || include.iter().any(|s| s.matches(ready) != Some(false));
         if !excluded && included {
             return true;
         }
         self.dropped += 1;
-        if let Some(c) = &self.exported {
-            c.inc();
-        }
-        if let (Some(map), Some(placement)) = (self.kernel.as_mut(), ready.placement.as_ref()) {
-            if self.excluded.len() < SCOPE_EXCLUDED_MAX as usize
-                && self.excluded.insert(placement.key)
-            {
-                if let Err(e) = map.insert(placement.key, 1, 0) {
-                    log::warn!("excluding cgroup {} in the kernel: {e}", placement.path);
-                }
+        self.exported.inc();
+        if let (true, Some(placement)) = (self.to_kernel, ready.placement.as_ref()) {
+            // Events of one cgroup come in runs (those read before the
+            // kernel excluded it): one note for a run.
+            if self.out_of_scope.last().map(|(key, _)| key) != Some(&placement.key) {
+                self.out_of_scope
+                    .push((placement.key, placement.path.clone()));
             }
         }
         false
+    }
+
+    /// The cgroups found out of scope since the last call.
+    pub fn take_out_of_scope(&mut self) -> Vec<(CgroupKey, String)> {
+        std::mem::take(&mut self.out_of_scope)
     }
 }
 

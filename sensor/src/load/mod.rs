@@ -5,6 +5,7 @@ pub mod attach;
 pub mod btf;
 pub mod features;
 pub mod kallsyms;
+pub mod kernel_side;
 pub mod privileges;
 pub mod programs;
 pub mod stats;
@@ -281,7 +282,7 @@ fn verifier_error(program: &Program, e: ProgramError) -> Refused {
 /// Writes the rules' kernel prefilter (`rules::kernel`) into the programs'
 /// maps. The prefilter is off while the rules are rewritten, so an update
 /// never drops an event either rule set would keep.
-pub fn set_rules(ebpf: &mut Ebpf, rules: &crate::rules::RuleFile) -> Result<()> {
+fn set_rules(ebpf: &mut Ebpf, rules: &crate::rules::RuleFile) -> Result<()> {
     let compiled = crate::rules::kernel::compile(rules);
     let mut meta: Array<_, KernelRulesMeta> = Array::try_from(
         ebpf.map_mut("RULES_META")

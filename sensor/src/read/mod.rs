@@ -1,6 +1,8 @@
 //! Stage 2, read: records out of the ring buffer, and the per-CPU sequence
 //! numbers that make loss exact.
 
+pub mod recording;
+
 use std::collections::HashMap;
 
 use anyhow::{Context, Result};
@@ -12,7 +14,8 @@ use bytes::Bytes;
 use sensor_common::event::EventHeader;
 use tokio::io::{unix::AsyncFd, Interest};
 
-use crate::{replay::Recorder, sink::Intake};
+use crate::sink::Intake;
+use recording::Recorder;
 
 /// Records worth a pipeline pass of their own, without waiting for more.
 const FULL_BATCH: usize = 256;

@@ -170,7 +170,8 @@ pub struct Metadata {
     updates: UnboundedReceiver<Update>,
     entries: HashMap<String, Entry>,
     available: bool,
-    retention: Duration,
+    /// How long a gone container is kept (SIGHUP may change it).
+    pub retention: Duration,
     pub stats: Stats,
 }
 
