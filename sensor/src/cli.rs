@@ -153,11 +153,31 @@ pub struct Reloadable {
     /// kernel once a cgroup is known to match.
     #[arg(long, value_name = "SELECTOR", global = true)]
     pub exclude: Vec<Selector>,
+
+    /// /metrics answers only requests with `Authorization: Bearer TOKEN`,
+    /// the token read from this file at start and on SIGHUP (never logged).
+    #[arg(
+        long,
+        value_name = "PATH",
+        global = true,
+        conflicts_with = "metrics_token_env"
+    )]
+    pub metrics_token_file: Option<PathBuf>,
+
+    /// As --metrics-token-file, the token from this environment variable.
+    #[arg(long, value_name = "NAME", global = true)]
+    pub metrics_token_env: Option<String>,
+
+    /// More log output on stderr (-v debug, -vv trace).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
 }
 
 /// What the sensor takes at start only: the kernel programs are loaded
-/// with it, or the part that uses it is built once (the metrics server,
-/// the runtime lookup, the log). SIGHUP names each one that changed.
+/// with it; or applying it would take a new listening socket or a new
+/// event loop (the metrics address, the container runtime lookup), which
+/// the seccomp filter installed once the programs are attached denies; or
+/// only the command line gives it. SIGHUP names each one that changed.
 #[derive(clap::Args, Clone)]
 #[command(next_help_heading = "Taken at start (a change needs a restart)")]
 pub struct RestartOnly {
@@ -172,19 +192,15 @@ pub struct RestartOnly {
     #[arg(long, value_name = "ADDR", value_parser = metrics_addr, global = true)]
     pub metrics_addr: Option<SocketAddr>,
 
-    /// /metrics answers only requests with `Authorization: Bearer TOKEN`,
-    /// the token read from this file at start (never logged).
-    #[arg(
-        long,
-        value_name = "PATH",
-        global = true,
-        conflicts_with = "metrics_token_env"
-    )]
-    pub metrics_token_file: Option<PathBuf>,
+    /// A container runtime's CRI endpoint, asked for container names,
+    /// images and pods (repeatable; `none`: ask no runtime). Default:
+    /// containerd's and CRI-O's sockets.
+    #[arg(long = "runtime-endpoint", value_name = "unix:///PATH", global = true)]
+    pub runtime_endpoints: Vec<String>,
 
-    /// As --metrics-token-file, the token from this environment variable.
-    #[arg(long, value_name = "NAME", global = true)]
-    pub metrics_token_env: Option<String>,
+    /// A pod annotation to copy into K8S.ANNOTATIONS (repeatable).
+    #[arg(long = "pod-annotation", value_name = "KEY", global = true)]
+    pub pod_annotations: Vec<String>,
 
     /// Kernel BTF to resolve struct offsets from.
     #[arg(long, value_name = "PATH", default_value = DEFAULT_BTF, global = true)]
@@ -207,16 +223,6 @@ pub struct RestartOnly {
           value_parser = clap::value_parser!(u32).range(1..=TTY_DATA_CAP as i64), global = true)]
     pub tty_max_record: u32,
 
-    /// A container runtime's CRI endpoint, asked for container names,
-    /// images and pods (repeatable; `none`: ask no runtime). Default:
-    /// containerd's and CRI-O's sockets.
-    #[arg(long = "runtime-endpoint", value_name = "unix:///PATH", global = true)]
-    pub runtime_endpoints: Vec<String>,
-
-    /// A pod annotation to copy into K8S.ANNOTATIONS (repeatable).
-    #[arg(long = "pod-annotation", value_name = "KEY", global = true)]
-    pub pod_annotations: Vec<String>,
-
     /// Log errors met by the kernel programs (through aya-log) to stderr.
     #[arg(long, global = true)]
     pub ebpf_log: bool,
@@ -225,10 +231,6 @@ pub struct RestartOnly {
     /// prefixed, to FILE (for `sensor replay`).
     #[arg(long, value_name = "FILE", hide = true)]
     pub record_raw: Option<PathBuf>,
-
-    /// More log output on stderr (-v debug, -vv trace).
-    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
-    pub verbose: u8,
 }
 
 /// `changed(&self, new)`: the names (the configuration file's keys) of
@@ -267,22 +269,22 @@ changed!(Reloadable {
     metadata_retention,
     include,
     exclude,
+    metrics_token_file,
+    metrics_token_env,
+    verbose,
 });
 
 changed!(RestartOnly {
     config,
     metrics_addr,
-    metrics_token_file,
-    metrics_token_env,
+    runtime_endpoints,
+    pod_annotations,
     btf,
     ring_buffer_size,
     argv_max,
     tty_max_record,
-    runtime_endpoints,
-    pod_annotations,
     ebpf_log,
     record_raw,
-    verbose,
 });
 
 #[derive(Clone, Copy, PartialEq, ValueEnum)]

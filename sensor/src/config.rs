@@ -21,7 +21,7 @@ use crate::{
     cli::{Cli, Reloadable},
     enrich,
     filter::scope::Selectors,
-    pipeline, rules,
+    metrics, pipeline, rules,
     sink::{self, SinkOptions, Size, Spec},
 };
 
@@ -148,6 +148,9 @@ impl Settings {
             metadata_retention,
             include,
             exclude,
+            metrics_token_file,
+            metrics_token_env,
+            verbose,
         } = &self.cli.options.reloadable;
         let node = enrich::node_name(node_name.clone());
         Applied {
@@ -173,6 +176,11 @@ impl Settings {
             },
             rules: rules.clone(),
             skip_unsupported_rules: *skip_unsupported_rules,
+            metrics_token: metrics::server::TokenSource {
+                file: metrics_token_file.clone(),
+                env: metrics_token_env.clone(),
+            },
+            verbose: *verbose,
         }
     }
 }
@@ -185,6 +193,8 @@ pub struct Applied {
     /// Where the rules come from (None: the built-in default).
     pub rules: Option<PathBuf>,
     pub skip_unsupported_rules: bool,
+    pub metrics_token: metrics::server::TokenSource,
+    pub verbose: u8,
 }
 
 impl Applied {

@@ -39,17 +39,15 @@ fn main() -> std::process::ExitCode {
     let settings = config::resolve(std::env::args_os().collect());
     let verbose = settings
         .as_ref()
-        .map_or(cli.options.restart_only.verbose, |s| {
-            s.cli.options.restart_only.verbose
+        .map_or(cli.options.reloadable.verbose, |s| {
+            s.cli.options.reloadable.verbose
         });
-    let level = match verbose {
-        0 => "info",
-        1 => "debug",
-        _ => "trace",
-    };
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(level))
+    // Every level passes the logger unless RUST_LOG says otherwise; `-v`
+    // sets the log crate's maximum, which SIGHUP can change.
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("trace"))
         .target(env_logger::Target::Stderr)
         .init();
+    set_verbosity(verbose);
 
     match settings.and_then(start) {
         Ok(code) => code,
@@ -104,17 +102,7 @@ fn start(settings: config::Settings) -> anyhow::Result<std::process::ExitCode> {
             Err(e) => log::warn!("cannot raise the open-file limit (RLIMIT_NOFILE): {e}"),
         }
     }
-    let metrics_token = sink::http::secret(
-        (o.metrics_token_env.as_deref(), "--metrics-token-env"),
-        (o.metrics_token_file.as_deref(), "--metrics-token-file"),
-    )?;
-    match o.metrics_addr {
-        Some(addr) => metrics::server::spawn(addr, metrics_token)?,
-        None if metrics_token.is_some() => {
-            anyhow::bail!("--metrics-token-file or --metrics-token-env without --metrics-addr")
-        }
-        None => {}
-    }
+    let metrics = metrics::server::Server::start(o.metrics_addr, &applied.metrics_token)?;
     let runtime_endpoints = runtime_endpoints(o)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -128,7 +116,14 @@ fn start(settings: config::Settings) -> anyhow::Result<std::process::ExitCode> {
             runtime_endpoints,
         ))?;
     } else {
-        runtime.block_on(run::run(&opts, rules, settings, applied, runtime_endpoints))?;
+        runtime.block_on(run::run(
+            &opts,
+            rules,
+            settings,
+            applied,
+            runtime_endpoints,
+            metrics,
+        ))?;
     }
     Ok(std::process::ExitCode::SUCCESS)
 }
@@ -152,4 +147,17 @@ fn runtime_endpoints(o: &cli::RestartOnly) -> anyhow::Result<enrich::runtime::En
         explicit,
         annotations: o.pod_annotations.clone(),
     })
+}
+
+/// `-v`: info, debug (`-v`) or trace (`-vv`) and above; RUST_LOG, when
+/// set, decides instead.
+pub fn set_verbosity(verbose: u8) {
+    if std::env::var_os("RUST_LOG").is_some() {
+        return;
+    }
+    log::set_max_level(match verbose {
+        0 => log::LevelFilter::Info,
+        1 => log::LevelFilter::Debug,
+        _ => log::LevelFilter::Trace,
+    });
 }

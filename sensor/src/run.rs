@@ -12,7 +12,7 @@ use crate::{
     kernel_feed::KernelFeed,
     load::{self, kernel_side::KernelSide, LoadOptions},
     loss::LossMonitor,
-    metrics::health,
+    metrics::{health, server::Server},
     pipeline::Pipeline,
     read::{recording::Recorder, Reader},
     sink::Fanout,
@@ -27,6 +27,7 @@ pub async fn run(
     settings: Settings,
     applied: config::Applied,
     runtime: enrich::runtime::Endpoints,
+    metrics: Option<Server>,
 ) -> Result<()> {
     // Privileges first (what is missing is the first thing to say), then
     // the sinks: a destination that cannot be built stops start-up before
@@ -116,7 +117,9 @@ pub async fn run(
                     .map_or(0, |feed| std::mem::take(&mut feed.overflows));
                 pipeline.tick(overflows);
             }
-            _ = sighup.recv() => reload(&mut current, &mut pipeline, &mut kernel_side).await,
+            _ = sighup.recv() => {
+                reload(&mut current, &mut pipeline, &mut kernel_side, metrics.as_ref()).await
+            }
             _ = sigusr1.recv() => pipeline.reopen(),
             _ = sigterm.recv() => break,
             _ = sigint.recv() => break,
@@ -137,6 +140,9 @@ pub async fn run(
 /// new ones cannot be started.
 const SINK_SETTINGS: [&str; 4] = ["outputs", "spool_dir", "spool_size", "queue_size"];
 
+/// Where the metrics token comes from: kept when it cannot be read.
+const METRICS_TOKEN: [&str; 2] = ["metrics_token_file", "metrics_token_env"];
+
 /// SIGHUP: the command line and the configuration file resolved again,
 /// and every reloadable setting applied (the rules read again even when
 /// their path is the same); each changed setting is named, with what was
@@ -144,7 +150,12 @@ const SINK_SETTINGS: [&str; 4] = ["outputs", "spool_dir", "spool_size", "queue_s
 /// outputs that cannot be started, or rules that cannot be read, leave
 /// the current ones, while the rest applies. Events already read are not
 /// affected: the stages take the new settings between two records.
-async fn reload(current: &mut Settings, pipeline: &mut Pipeline, kernel_side: &mut KernelSide) {
+async fn reload(
+    current: &mut Settings,
+    pipeline: &mut Pipeline,
+    kernel_side: &mut KernelSide,
+    metrics: Option<&Server>,
+) {
     let new = match config::resolve(std::env::args_os().collect()) {
         Ok(s) => s,
         Err(e) => {
@@ -163,6 +174,18 @@ async fn reload(current: &mut Settings, pipeline: &mut Pipeline, kernel_side: &m
         changed.push("outputs");
     }
     let applied = new.applied();
+    crate::set_verbosity(applied.verbose);
+    let token = match metrics {
+        Some(server) => server.set_token(&applied.metrics_token),
+        None if applied.metrics_token.given() => Err(anyhow::anyhow!(
+            "--metrics-token-file or --metrics-token-env without --metrics-addr"
+        )),
+        None => Ok(()),
+    };
+    if let Err(e) = token {
+        log::error!("SIGHUP: keeping the metrics token: {e:#}");
+        changed.retain(|name| !METRICS_TOKEN.contains(name));
+    }
     if let Err(e) = pipeline
         .reconfigure_sinks(&applied.outputs, applied.sinks.clone())
         .await

@@ -329,6 +329,22 @@ pub fn temp_dir(tag: &str) -> PathBuf {
     dir
 }
 
+/// GET with a deadline: a server that accepted but never answers fails.
+pub fn get_within(addr: &str, path: &str, headers: &str, secs: u64) -> std::io::Result<String> {
+    use std::io::{Read, Write};
+    let addr: std::net::SocketAddr = addr.parse().unwrap();
+    let mut conn =
+        std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_secs(secs))?;
+    conn.set_read_timeout(Some(std::time::Duration::from_secs(secs)))?;
+    write!(
+        conn,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\n{headers}Connection: close\r\n\r\n"
+    )?;
+    let mut answer = String::new();
+    conn.read_to_string(&mut answer)?;
+    Ok(answer)
+}
+
 /// GET `path` from `addr`: (status, body).
 pub fn http_get(addr: &str, path: &str) -> Result<(u16, String)> {
     use std::io::{Read, Write};

@@ -3,19 +3,13 @@
 //! token, and running out of descriptors is named and survived.
 
 use std::{
-    fs,
-    io::{Read, Write},
-    net::TcpStream,
-    os::unix::process::CommandExt,
-    path::Path,
-    process::Command,
-    thread,
+    fs, net::TcpStream, os::unix::process::CommandExt, path::Path, process::Command, thread,
     time::Duration,
 };
 
 use sensor_tests::{
-    file_lines, free_port, http_get, marker, metric as value, sensor_bin, temp_dir, wait_until,
-    Sensor,
+    file_lines, free_port, get_within, http_get, marker, metric as value, sensor_bin, temp_dir,
+    wait_until, Sensor,
 };
 
 #[test]
@@ -105,20 +99,6 @@ fn exec_rules(dir: &Path) -> String {
 
 fn open_fds(pid: u32) -> usize {
     fs::read_dir(format!("/proc/{pid}/fd")).unwrap().count()
-}
-
-/// GET with a deadline: a server that accepted but never answers fails.
-fn get_within(addr: &str, path: &str, headers: &str, secs: u64) -> std::io::Result<String> {
-    let addr: std::net::SocketAddr = addr.parse().unwrap();
-    let mut conn = TcpStream::connect_timeout(&addr, Duration::from_secs(secs))?;
-    conn.set_read_timeout(Some(Duration::from_secs(secs)))?;
-    write!(
-        conn,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\n{headers}Connection: close\r\n\r\n"
-    )?;
-    let mut answer = String::new();
-    conn.read_to_string(&mut answer)?;
-    Ok(answer)
 }
 
 #[test]

@@ -6,7 +6,12 @@
 
 use std::{collections::BTreeMap, fs, path::Path, process::Command};
 
-use sensor_tests::{file_lines, marker, sensor_bin, temp_dir, wait_until, Sensor};
+use sensor_tests::{
+    file_lines, free_port, get_within, marker, sensor_bin, temp_dir, wait_until, Sensor,
+};
+
+/// Where the metrics token comes from after the reload.
+const TOKEN_VAR: &str = "SENSOR_TEST_RELOAD_TOKEN";
 
 /// What SIGHUP does with a key.
 #[derive(PartialEq)]
@@ -32,9 +37,12 @@ fn known_keys() -> Vec<String> {
         .nth(1)
         .unwrap_or_else(|| panic!("no list of keys in:\n{err}"));
     let list = expected.split(" at line").next().unwrap();
-    list.split(", ")
+    let keys: Vec<String> = list
+        .split(", ")
         .map(|k| k.trim().trim_matches('`').to_owned())
-        .collect()
+        .collect();
+    assert!(keys.len() > 20, "{keys:?} from:\n{err}");
+    keys
 }
 
 fn exec_marked(tag: &str) {
@@ -77,7 +85,10 @@ fn sighup_applies_every_reloadable_setting_and_names_the_others() {
     .unwrap();
     let (first, second) = (dir.join("first.json"), dir.join("second.log"));
     let (token_file, spool_after) = (dir.join("token"), dir.join("spool-after"));
-    fs::write(&token_file, "secret\n").unwrap();
+    let (token_before, token_after) = (marker("token-before"), marker("token-after"));
+    fs::write(&token_file, format!("{token_before}\n")).unwrap();
+    let metrics_before = format!("127.0.0.1:{}", free_port());
+    let metrics_after = format!("127.0.0.1:{}", free_port());
     let path = |p: &Path| p.display().to_string();
 
     // Every key: its value at start, its value after the first SIGHUP
@@ -195,6 +206,12 @@ fn sighup_applies_every_reloadable_setting_and_names_the_others() {
             Reload::NeedsRestart,
         ),
         (
+            "ebpf_log",
+            Some("false".into()),
+            Some("true".into()),
+            Reload::NeedsRestart,
+        ),
+        (
             "runtime_endpoints",
             Some("[none]".into()),
             Some("['unix:///run/none-such.sock']".into()),
@@ -207,34 +224,28 @@ fn sighup_applies_every_reloadable_setting_and_names_the_others() {
             Reload::NeedsRestart,
         ),
         (
-            "ebpf_log",
-            Some("false".into()),
-            Some("true".into()),
-            Reload::NeedsRestart,
-        ),
-        (
             "verbose",
             Some("0".into()),
             Some("1".into()),
-            Reload::NeedsRestart,
+            Reload::Applied,
         ),
         (
             "metrics_addr",
-            Some("'127.0.0.1:0'".into()),
-            Some("'127.0.0.1:1'".into()),
+            Some(format!("'{metrics_before}'")),
+            Some(format!("'{metrics_after}'")),
             Reload::NeedsRestart,
         ),
         (
             "metrics_token_file",
             Some(path(&token_file)),
             None,
-            Reload::NeedsRestart,
+            Reload::Applied,
         ),
         (
             "metrics_token_env",
             None,
-            Some("SENSOR_TEST_TOKEN".into()),
-            Reload::NeedsRestart,
+            Some(TOKEN_VAR.into()),
+            Reload::Applied,
         ),
     ];
     let covered: Vec<&str> = table.iter().map(|(key, ..)| *key).collect();
@@ -252,7 +263,14 @@ fn sighup_applies_every_reloadable_setting_and_names_the_others() {
         .filter_map(|(key, before, ..)| before.clone().map(|v| (*key, v)))
         .collect();
     fs::write(&config, yaml(&settings)).unwrap();
-    let sensor = Sensor::start(&["--config", config.to_str().unwrap()]).unwrap();
+    let mut command = Command::new(sensor_bin());
+    command
+        .args(["--config", config.to_str().unwrap()])
+        .env(TOKEN_VAR, &token_after);
+    let sensor = Sensor::start_command(command).unwrap();
+    let bearer = |token: &str| format!("Authorization: Bearer {token}\r\n");
+    let metrics = get_within(&metrics_before, "/metrics", &bearer(&token_before), 5).unwrap();
+    assert!(metrics.starts_with("HTTP/1.1 200"), "{metrics}");
     let tag = marker("reload-before");
     exec_marked(&tag);
     assert!(wait_until(20, || file_lines(&first)
@@ -317,6 +335,13 @@ fn sighup_applies_every_reloadable_setting_and_names_the_others() {
         spool_after.display()
     );
     assert!(log.contains("rule skipped: file watch"), "{log}");
+    // The token's source: /metrics asks for the new token (at the
+    // address the sensor started with: a new one needs a restart).
+    let metrics = get_within(&metrics_before, "/metrics", &bearer(&token_after), 5).unwrap();
+    assert!(metrics.starts_with("HTTP/1.1 200"), "{metrics}");
+    let metrics = get_within(&metrics_before, "/metrics", &bearer(&token_before), 5).unwrap();
+    assert!(metrics.starts_with("HTTP/1.1 401"), "{metrics}");
+    assert!(get_within(&metrics_after, "/metrics", "", 5).is_err());
     assert!(!file_lines(&first).iter().any(|l| l.contains(&tag)));
 
     // 2. Excluding the host: its events go, in the kernel too.
@@ -364,5 +389,10 @@ fn sighup_applies_every_reloadable_setting_and_names_the_others() {
         );
     }
     assert!(!log.contains("keeping the current"), "{log}");
+    assert!(!log.contains("seccomp: denied"), "{log}");
+    assert!(
+        !log.contains(&token_before) && !log.contains(&token_after),
+        "{log}"
+    );
     fs::remove_dir_all(dir).unwrap();
 }

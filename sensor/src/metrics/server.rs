@@ -17,11 +17,12 @@
 use std::{
     collections::VecDeque,
     net::TcpListener,
-    sync::{Arc, Mutex},
+    path::PathBuf,
+    sync::{Arc, Mutex, RwLock},
     time::{Duration, Instant},
 };
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
     task::AbortHandle,
@@ -39,13 +40,67 @@ const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How often running out of descriptors at accept is logged.
 const WARN_EVERY: Duration = Duration::from_secs(10);
 
-/// Binds `addr` now (a bad or busy address stops start-up) and serves on a
-/// thread of its own; with `token`, /metrics asks for it.
-pub fn spawn(addr: std::net::SocketAddr, token: Option<String>) -> Result<()> {
+/// Where the bearer token comes from (`--metrics-token-file`,
+/// `--metrics-token-env`), read at start and on SIGHUP.
+pub struct TokenSource {
+    pub file: Option<PathBuf>,
+    pub env: Option<String>,
+}
+
+impl TokenSource {
+    pub fn given(&self) -> bool {
+        self.file.is_some() || self.env.is_some()
+    }
+
+    fn read(&self) -> Result<Option<String>> {
+        crate::sink::http::secret(
+            (self.env.as_deref(), "--metrics-token-env"),
+            (self.file.as_deref(), "--metrics-token-file"),
+        )
+    }
+}
+
+/// `Authorization` as /metrics expects it, if a token is set.
+type Expected = Arc<RwLock<Option<String>>>;
+
+/// The running server: what SIGHUP may change of it.
+pub struct Server {
+    authorization: Expected,
+}
+
+impl Server {
+    /// Binds `addr` now (a bad or busy address stops start-up) and serves
+    /// on a thread of its own; /metrics asks for the token, if one is
+    /// given. None without an address.
+    pub fn start(addr: Option<std::net::SocketAddr>, token: &TokenSource) -> Result<Option<Self>> {
+        let token = token.read()?;
+        match addr {
+            Some(addr) => spawn(addr, token).map(Some),
+            None if token.is_some() => {
+                bail!("--metrics-token-file or --metrics-token-env without --metrics-addr")
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// SIGHUP: the token read again (a rotated file, another source);
+    /// the current one stays when it cannot be read.
+    pub fn set_token(&self, token: &TokenSource) -> Result<()> {
+        let token = token.read()?;
+        *self
+            .authorization
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = token.map(|t| format!("Bearer {t}"));
+        Ok(())
+    }
+}
+
+fn spawn(addr: std::net::SocketAddr, token: Option<String>) -> Result<Server> {
     let listener = TcpListener::bind(addr)
         .with_context(|| format!("binding the metrics address {addr} (--metrics-addr)"))?;
     listener.set_nonblocking(true)?;
-    let authorization = token.map(|t| format!("Bearer {t}"));
+    let authorization = Arc::new(RwLock::new(token.map(|t| format!("Bearer {t}"))));
+    let served = authorization.clone();
     std::thread::Builder::new()
         .name("metrics".into())
         .spawn(move || {
@@ -57,12 +112,12 @@ pub fn spawn(addr: std::net::SocketAddr, token: Option<String>) -> Result<()> {
                 Ok(rt) => rt,
                 Err(e) => return log::error!("metrics server: {e}"),
             };
-            rt.block_on(serve(listener, Arc::new(authorization)));
+            rt.block_on(serve(listener, served));
         })
         .context("starting the metrics thread")?;
     // Not naming the endpoints: tests wait for the word `ready` in the log.
     log::info!("metrics server listening on {addr}");
-    Ok(())
+    Ok(Server { authorization })
 }
 
 /// The connections being served: those still waiting for their request,
@@ -109,7 +164,7 @@ impl Drop for Slot {
     }
 }
 
-async fn serve(listener: TcpListener, authorization: Arc<Option<String>>) {
+async fn serve(listener: TcpListener, authorization: Expected) {
     let listener = match tokio::net::TcpListener::from_std(listener) {
         Ok(l) => l,
         Err(e) => return log::error!("metrics server: {e}"),
@@ -167,16 +222,16 @@ async fn serve(listener: TcpListener, authorization: Arc<Option<String>>) {
     }
 }
 
-async fn answer(
-    mut conn: tokio::net::TcpStream,
-    mut slot: Slot,
-    authorization: Arc<Option<String>>,
-) {
+async fn answer(mut conn: tokio::net::TcpStream, mut slot: Slot, authorization: Expected) {
     let Ok(Ok(head)) = timeout(HEAD_TIMEOUT, read_head(&mut conn)).await else {
         return;
     };
     slot.answering();
-    let (status, extra, content_type, body) = respond(&head, authorization.as_deref());
+    let expected = authorization
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    let (status, extra, content_type, body) = respond(&head, expected.as_deref());
     let head = format!(
         "HTTP/1.1 {status}\r\n{extra}Content-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
