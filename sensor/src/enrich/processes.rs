@@ -27,7 +27,6 @@ use crate::{
         generic::{self, Extra},
         Decoded, Event,
     },
-    render::PROCTITLE_MAX,
     rules::Identity,
 };
 
@@ -401,6 +400,9 @@ pub fn logged_target(x: &generic::Syscall) -> Option<i32> {
         _ => (pid > 0).then_some(pid),
     }
 }
+
+/// The kernel caps PROCTITLE at 128 bytes (MAX_PROCTITLE_AUDIT_LEN).
+const PROCTITLE_MAX: usize = 128;
 
 /// The arguments as the kernel's PROCTITLE record holds them: the command
 /// line cut at 128 bytes.

@@ -14,9 +14,6 @@ pub mod usermsg;
 
 use crate::enrich::{cgroup::Runtime, runtime::ContainerMeta};
 
-/// The kernel caps PROCTITLE at 128 bytes (MAX_PROCTITLE_AUDIT_LEN).
-pub const PROCTITLE_MAX: usize = 128;
-
 /// `tty` as auditd writes it: the name, or `(none)`.
 pub fn tty(raw: &[u8]) -> &[u8] {
     let name = crate::decode::c_str(raw);
