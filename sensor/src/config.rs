@@ -21,7 +21,7 @@ use crate::{
     cli::{Cli, Reloadable},
     enrich,
     filter::scope::Selectors,
-    metrics, pipeline, rules,
+    pipeline, rules,
     sink::{self, SinkOptions, Size, Spec},
 };
 
@@ -176,7 +176,7 @@ impl Settings {
             },
             rules: rules.clone(),
             skip_unsupported_rules: *skip_unsupported_rules,
-            metrics_token: metrics::server::TokenSource {
+            metrics_token: MetricsToken {
                 file: metrics_token_file.clone(),
                 env: metrics_token_env.clone(),
             },
@@ -193,7 +193,7 @@ pub struct Applied {
     /// Where the rules come from (None: the built-in default).
     pub rules: Option<PathBuf>,
     pub skip_unsupported_rules: bool,
-    pub metrics_token: metrics::server::TokenSource,
+    pub metrics_token: MetricsToken,
     pub verbose: u8,
 }
 
@@ -211,6 +211,23 @@ impl Applied {
             log::info!("{note}");
         }
         Ok(rules)
+    }
+}
+
+/// Where the metrics server's bearer token comes from
+/// (`--metrics-token-file`, `--metrics-token-env`).
+pub struct MetricsToken {
+    pub file: Option<PathBuf>,
+    pub env: Option<String>,
+}
+
+impl MetricsToken {
+    /// The token (never logged), read now.
+    pub fn read(&self) -> Result<Option<String>> {
+        sink::http::secret(
+            (self.env.as_deref(), "--metrics-token-env"),
+            (self.file.as_deref(), "--metrics-token-file"),
+        )
     }
 }
 

@@ -102,7 +102,7 @@ fn start(settings: config::Settings) -> anyhow::Result<std::process::ExitCode> {
             Err(e) => log::warn!("cannot raise the open-file limit (RLIMIT_NOFILE): {e}"),
         }
     }
-    let metrics = metrics::server::Server::start(o.metrics_addr, &applied.metrics_token)?;
+    let metrics = metrics::server::Server::start(o.metrics_addr, applied.metrics_token.read()?)?;
     let runtime_endpoints = runtime_endpoints(o)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -227,6 +227,11 @@ impl Pipeline {
         self.filter.scope.reconfigure(scope, scope_to_kernel);
     }
 
+    /// The rules the filter applies.
+    pub fn rules(&self) -> &RuleFile {
+        &self.filter.rules
+    }
+
     /// New rules for the filter, between two records.
     pub fn set_rules(&mut self, rules: RuleFile) {
         self.filter.rules = rules;

@@ -51,7 +51,10 @@ pub async fn run(
     let mut reader = Reader::new(&mut ebpf, recorder.transpose()?)?;
     let loss = LossMonitor::new(&mut ebpf)?;
     let mut kernel_side = KernelSide::new(ebpf, opts, kernel.tracefs.clone())?;
-    kernel_side.apply(Some(&rules), &applied.stages.scope)?;
+    let scope = applied.stages.scope.clone();
+    // The pipeline (its process table read from /proc, its metadata
+    // lookup started) before the programs are attached, as start-up has
+    // always been ordered.
     let mut pipeline = Pipeline::new(
         applied.stages,
         rules,
@@ -61,6 +64,7 @@ pub async fn run(
         loss,
         sink,
     );
+    kernel_side.apply(Some(pipeline.rules()), &scope)?;
     let mut current = settings;
     // Before `ready`: a signal sent as soon as it is logged is handled.
     let mut sighup = signal(SignalKind::hangup()).context("installing the SIGHUP handler")?;
@@ -175,13 +179,17 @@ async fn reload(
     }
     let applied = new.applied();
     crate::set_verbosity(applied.verbose);
-    let token = match metrics {
-        Some(server) => server.set_token(&applied.metrics_token),
-        None if applied.metrics_token.given() => Err(anyhow::anyhow!(
-            "--metrics-token-file or --metrics-token-env without --metrics-addr"
-        )),
-        None => Ok(()),
-    };
+    let token = applied
+        .metrics_token
+        .read()
+        .and_then(|token| match metrics {
+            Some(server) => {
+                server.set_token(token);
+                Ok(())
+            }
+            // No address, no server: a token is refused as at start.
+            None => Server::start(None, token).map(drop),
+        });
     if let Err(e) = token {
         log::error!("SIGHUP: keeping the metrics token: {e:#}");
         changed.retain(|name| !METRICS_TOKEN.contains(name));

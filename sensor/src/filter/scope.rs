@@ -5,7 +5,7 @@
 //! inclusions are given and none matches. What cannot be decided (a
 //! container whose runtime has not said who it is) is kept: an audit trail
 //! errs on the side of recording. A cgroup found out of scope is excluded
-//! in the kernel from then on (by [`crate::load::kernel_side`], which owns
+//! in the kernel from then on (by the load stage's `KernelSide`, which owns
 //! the kernel's map), so its later events cost nothing.
 
 use anyhow::{bail, Result};

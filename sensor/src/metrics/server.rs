@@ -17,7 +17,6 @@
 use std::{
     collections::VecDeque,
     net::TcpListener,
-    path::PathBuf,
     sync::{Arc, Mutex, RwLock},
     time::{Duration, Instant},
 };
@@ -40,26 +39,6 @@ const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How often running out of descriptors at accept is logged.
 const WARN_EVERY: Duration = Duration::from_secs(10);
 
-/// Where the bearer token comes from (`--metrics-token-file`,
-/// `--metrics-token-env`), read at start and on SIGHUP.
-pub struct TokenSource {
-    pub file: Option<PathBuf>,
-    pub env: Option<String>,
-}
-
-impl TokenSource {
-    pub fn given(&self) -> bool {
-        self.file.is_some() || self.env.is_some()
-    }
-
-    fn read(&self) -> Result<Option<String>> {
-        crate::sink::http::secret(
-            (self.env.as_deref(), "--metrics-token-env"),
-            (self.file.as_deref(), "--metrics-token-file"),
-        )
-    }
-}
-
 /// `Authorization` as /metrics expects it, if a token is set.
 type Expected = Arc<RwLock<Option<String>>>;
 
@@ -72,8 +51,10 @@ impl Server {
     /// Binds `addr` now (a bad or busy address stops start-up) and serves
     /// on a thread of its own; /metrics asks for the token, if one is
     /// given. None without an address.
-    pub fn start(addr: Option<std::net::SocketAddr>, token: &TokenSource) -> Result<Option<Self>> {
-        let token = token.read()?;
+    pub fn start(
+        addr: Option<std::net::SocketAddr>,
+        token: Option<String>,
+    ) -> Result<Option<Self>> {
         match addr {
             Some(addr) => spawn(addr, token).map(Some),
             None if token.is_some() => {
@@ -83,15 +64,12 @@ impl Server {
         }
     }
 
-    /// SIGHUP: the token read again (a rotated file, another source);
-    /// the current one stays when it cannot be read.
-    pub fn set_token(&self, token: &TokenSource) -> Result<()> {
-        let token = token.read()?;
+    /// SIGHUP: the token read again (a rotated file, another source).
+    pub fn set_token(&self, token: Option<String>) {
         *self
             .authorization
             .write()
             .unwrap_or_else(|e| e.into_inner()) = token.map(|t| format!("Bearer {t}"));
-        Ok(())
     }
 }
 
