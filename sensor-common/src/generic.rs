@@ -61,6 +61,11 @@ pub struct SyscallSpec {
     pub extra_arg: u32,
     pub npaths: u32,
     pub paths: [PathSpec; PATHS_MAX],
+    /// The rule fields (bits by `rules::field` id) a call's entry cannot
+    /// know, which its prefilter takes to hold: the return value, the
+    /// arguments its tracepoint does not carry, the ids a set*id call
+    /// changes.
+    pub entry_unknown: u32,
 }
 
 #[repr(C)]
@@ -93,6 +98,9 @@ pub mod family {
     pub const CAPSET: u32 = 5;
     pub const TIME: u32 = 6;
     pub const SOCKETCALL: u32 = 7;
+    pub const FD: u32 = 8;
+    /// The last.
+    pub const LAST: u32 = FD;
 }
 
 /// `PathSpec::kind`

@@ -52,6 +52,9 @@ pub mod field {
     pub const EXIT: u32 = 14;
     /// `A0 + n` is the low 32 bits of argument n (n < 4).
     pub const A0: u32 = 15;
+    /// The ids of the credentials, in `struct cred`'s order (uid, euid,
+    /// suid, fsuid, gid, egid, sgid, fsgid).
+    pub const CREDENTIALS: [u32; 8] = [UID, EUID, SUID, FSUID, GID, EGID, SGID, FSGID];
     /// One past the last field id.
     pub const COUNT: usize = 19;
     /// The field values the programs fill: `COUNT` rounded up to a power of

@@ -26,13 +26,20 @@ mod rules;
 mod run;
 mod sink;
 
+/// The sensor's gRPC transport, which the containerd tests' CRI client
+/// shares rather than copies.
+pub use enrich::runtime::grpc;
+
 use anyhow::Context;
 use clap::Parser;
 
 use cli::Command;
 use load::LoadOptions;
 
-fn main() -> std::process::ExitCode {
+/// The `sensor` command: its command line and configuration, then the
+/// daemon (or `check`, `replay`). The binary is this call; the library
+/// exists so that tests use the sensor's own modules.
+pub fn main() -> std::process::ExitCode {
     // Flags alone first: --help and flag errors exit here, as clap does.
     let cli = cli::Cli::parse();
     // Then the configuration file, which may set `verbose` too.
@@ -151,7 +158,7 @@ fn runtime_endpoints(o: &cli::RestartOnly) -> anyhow::Result<enrich::runtime::En
 
 /// `-v`: info, debug (`-v`) or trace (`-vv`) and above; RUST_LOG, when
 /// set, decides instead.
-pub fn set_verbosity(verbose: u8) {
+pub(crate) fn set_verbosity(verbose: u8) {
     if std::env::var_os("RUST_LOG").is_some() {
         return;
     }
