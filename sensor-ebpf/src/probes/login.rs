@@ -8,9 +8,8 @@ use sensor_common::{event::EventKind, login::LoginEvent};
 use crate::{
     emit,
     kernel::{off, read},
-    maps::{scratch, Scratch},
-    process,
-    syscall::{self, Pending},
+    maps::{scratch, Pending, Scratch},
+    process, syscall,
 };
 
 /// `Pending::mark` of a write to loginuid.

@@ -4,12 +4,14 @@
 use aya_ebpf::programs::TracePointContext;
 use sensor_common::{
     event::EventKind,
-    mmap::{flags, MmapEvent, MAP_ANONYMOUS, PROT_EXEC},
+    mmap::{flags, program, MmapEvent, MAP_ANONYMOUS, PROT_EXEC},
     process::InodeInfo,
 };
 
 use crate::{
-    emit, filter,
+    emit,
+    entry::entry,
+    filter,
     kernel::fd_file,
     maps::{global, scratch, Scratch},
     path, process, syscall,
@@ -56,3 +58,5 @@ pub fn try_exit(ctx: &TracePointContext) -> Result<(), i32> {
     let len = s.event.path_len as usize;
     emit::output(s, EventKind::Mmap, pending.ts_boot_ns, len)
 }
+
+entry!(tracepoint program::sys_exit_mmap, EventKind::Mmap, |ctx| try_exit(&ctx));

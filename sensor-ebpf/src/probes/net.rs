@@ -4,16 +4,17 @@
 use aya_ebpf::{helpers::bpf_probe_read_user, programs::TracePointContext};
 use sensor_common::{
     event::EventKind,
-    net::{SetsockoptEvent, SockaddrEvent, SyscallEvent, OPTVAL_CAP, SOCKADDR_CAP},
+    net::{program, SetsockoptEvent, SockaddrEvent, SyscallEvent, OPTVAL_CAP, SOCKADDR_CAP},
     process::{ProcessInfo, SyscallInfo},
 };
 
 use crate::{
     copy::{self, From},
-    emit, filter,
-    maps::{scratch, Scratch},
-    process,
-    syscall::{self, Pending},
+    emit,
+    entry::entry,
+    filter,
+    maps::{scratch, Pending, Scratch},
+    process, syscall,
 };
 
 pub const SYS_SOCKET: u32 = 41;
@@ -128,3 +129,29 @@ fn sockaddr(pending: &Pending) -> Result<(), i32> {
     e._pad = 0;
     emit::output(s, EventKind::Sockaddr, pending.ts_boot_ns, 0)
 }
+
+entry!(tracepoint program::sys_exit_socket, EventKind::Socket, |ctx| {
+    try_exit_socket(&ctx)
+});
+entry!(tracepoint program::sys_exit_setsockopt, EventKind::Setsockopt, |ctx| {
+    try_exit_setsockopt(&ctx)
+});
+entry!(tracepoint program::sys_enter_connect, EventKind::Sockaddr, |ctx| {
+    try_enter(&ctx, SYS_CONNECT, 3)
+});
+entry!(tracepoint program::sys_exit_connect, EventKind::Sockaddr, |ctx| {
+    try_exit_sockaddr(&ctx)
+});
+entry!(tracepoint program::sys_enter_accept, EventKind::Sockaddr, |ctx| {
+    try_enter(&ctx, SYS_ACCEPT, 3)
+});
+entry!(tracepoint program::sys_exit_accept, EventKind::Sockaddr, |ctx| {
+    try_exit_sockaddr(&ctx)
+});
+entry!(tracepoint program::sys_enter_accept4, EventKind::Sockaddr, |ctx| {
+    try_enter(&ctx, SYS_ACCEPT4, 4)
+});
+entry!(tracepoint program::sys_exit_accept4, EventKind::Sockaddr, |ctx| {
+    try_exit_sockaddr(&ctx)
+});
+entry!(tracepoint program::sys_exit_bind, EventKind::Sockaddr, |ctx| try_exit_bind(&ctx));

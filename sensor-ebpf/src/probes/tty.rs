@@ -6,17 +6,18 @@
 use aya_ebpf::programs::TracePointContext;
 use sensor_common::{
     event::EventKind,
-    tty::{TtyEvent, INPUT, OUTPUT, TTY_DATA_CAP},
+    tty::{program, TtyEvent, INPUT, OUTPUT, TTY_DATA_CAP},
 };
 
 use crate::{
     copy::{self, From},
-    emit, filter,
+    emit,
+    entry::entry,
+    filter,
     kernel::{fd_file, off, read},
-    maps::{global, scratch, Scratch},
+    maps::{global, scratch, Pending, Scratch},
     probes::login,
-    process,
-    syscall::{self, Pending},
+    process, syscall,
 };
 
 pub const SYS_READ: u32 = 0;
@@ -162,3 +163,8 @@ fn record(pending: &Pending, direction: u32) -> Result<(), i32> {
     e._pad = 0;
     emit::output(s, EventKind::Tty, pending.ts_boot_ns, len)
 }
+
+entry!(tracepoint program::sys_enter_write, EventKind::Tty, |ctx| try_enter_write(&ctx));
+entry!(tracepoint program::sys_exit_write, EventKind::Tty, |ctx| try_exit_write(&ctx));
+entry!(tracepoint program::sys_enter_read, EventKind::Tty, |ctx| try_enter_read(&ctx));
+entry!(tracepoint program::sys_exit_read, EventKind::Tty, |ctx| try_exit_read(&ctx));

@@ -7,12 +7,14 @@
 use aya_ebpf::{helpers::bpf_probe_read_user, programs::TracePointContext};
 use sensor_common::{
     event::EventKind,
-    usermsg::{flags, UserMsgEvent, DATA_CAP, DATA_MASK, SOCKADDR_NL_LEN},
+    usermsg::{flags, program, UserMsgEvent, DATA_CAP, DATA_MASK, SOCKADDR_NL_LEN},
 };
 
 use crate::{
     copy::{self, From},
-    emit, filter,
+    emit,
+    entry::entry,
+    filter,
     kernel::{fd_file, off, read},
     maps::{scratch, Scratch},
     process, syscall,
@@ -124,3 +126,10 @@ fn send(ctx: &TracePointContext, nr: u32) -> Result<(), i32> {
     e._pad = 0;
     emit::output(s, EventKind::UserMsg, pending.ts_boot_ns, len as usize)
 }
+
+entry!(tracepoint program::sys_exit_sendto, EventKind::UserMsg, |ctx| {
+    try_exit_sendto(&ctx)
+});
+entry!(tracepoint program::sys_exit_sendmsg, EventKind::UserMsg, |ctx| {
+    try_exit_sendmsg(&ctx)
+});
