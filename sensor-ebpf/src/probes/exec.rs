@@ -12,7 +12,7 @@ use sensor_common::{
         PRE_ARGV_CAP, RECORD_MAX, TREE_ARGV_CAP,
     },
     process::{InodeInfo, SyscallInfo},
-    tail,
+    syscalls, tail,
 };
 
 use crate::{
@@ -26,8 +26,8 @@ use crate::{
     process, syscall,
 };
 
-pub const SYS_EXECVE: u32 = 59;
-pub const SYS_EXECVEAT: u32 = 322;
+pub const SYS_EXECVE: u32 = syscalls::x86_64("execve");
+pub const SYS_EXECVEAT: u32 = syscalls::x86_64("execveat");
 
 /// `sched_process_exec(struct task_struct *p, pid_t old_pid, struct
 /// linux_binprm *bprm)`: the raw tracepoint's arguments.

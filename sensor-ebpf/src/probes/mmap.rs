@@ -6,6 +6,7 @@ use sensor_common::{
     event::EventKind,
     mmap::{flags, program, MmapEvent, MAP_ANONYMOUS, PROT_EXEC},
     process::InodeInfo,
+    syscalls,
 };
 
 use crate::{
@@ -17,7 +18,7 @@ use crate::{
     path, process, syscall,
 };
 
-pub const SYS_MMAP: u32 = 9;
+pub const SYS_MMAP: u32 = syscalls::x86_64("mmap");
 const ARG_PROT: usize = 2;
 
 #[inline(always)]

@@ -6,6 +6,7 @@ use sensor_common::{
     event::EventKind,
     net::{program, SetsockoptEvent, SockaddrEvent, SyscallEvent, OPTVAL_CAP, SOCKADDR_CAP},
     process::{ProcessInfo, SyscallInfo},
+    syscalls,
 };
 
 use crate::{
@@ -17,12 +18,12 @@ use crate::{
     process, syscall,
 };
 
-pub const SYS_SOCKET: u32 = 41;
-pub const SYS_CONNECT: u32 = 42;
-pub const SYS_ACCEPT: u32 = 43;
-pub const SYS_BIND: u32 = 49;
-pub const SYS_SETSOCKOPT: u32 = 54;
-pub const SYS_ACCEPT4: u32 = 288;
+pub const SYS_SOCKET: u32 = syscalls::x86_64("socket");
+pub const SYS_CONNECT: u32 = syscalls::x86_64("connect");
+pub const SYS_ACCEPT: u32 = syscalls::x86_64("accept");
+pub const SYS_BIND: u32 = syscalls::x86_64("bind");
+pub const SYS_SETSOCKOPT: u32 = syscalls::x86_64("setsockopt");
+pub const SYS_ACCEPT4: u32 = syscalls::x86_64("accept4");
 
 /// Fills the process and syscall of the event, and says whether the rules
 /// may record it (decided before the rest of the record is read).

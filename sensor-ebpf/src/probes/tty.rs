@@ -6,6 +6,7 @@
 use aya_ebpf::programs::TracePointContext;
 use sensor_common::{
     event::EventKind,
+    syscalls,
     tty::{program, TtyEvent, INPUT, OUTPUT, TTY_DATA_CAP},
 };
 
@@ -20,8 +21,8 @@ use crate::{
     process, syscall,
 };
 
-pub const SYS_READ: u32 = 0;
-pub const SYS_WRITE: u32 = 1;
+pub const SYS_READ: u32 = syscalls::x86_64("read");
+pub const SYS_WRITE: u32 = syscalls::x86_64("write");
 /// `Pending::mark` of a read or write on a terminal.
 const MARK_TTY: u32 = 1;
 

@@ -7,6 +7,7 @@
 use aya_ebpf::{helpers::bpf_probe_read_user, programs::TracePointContext};
 use sensor_common::{
     event::EventKind,
+    syscalls,
     usermsg::{flags, program, UserMsgEvent, DATA_CAP, DATA_MASK, SOCKADDR_NL_LEN},
 };
 
@@ -20,8 +21,8 @@ use crate::{
     process, syscall,
 };
 
-pub const SYS_SENDTO: u32 = 44;
-pub const SYS_SENDMSG: u32 = 46;
+pub const SYS_SENDTO: u32 = syscalls::x86_64("sendto");
+pub const SYS_SENDMSG: u32 = syscalls::x86_64("sendmsg");
 
 const S_IFMT: u16 = 0o170000;
 const S_IFSOCK: u16 = 0o140000;

@@ -3,7 +3,9 @@
 use std::collections::BTreeSet;
 
 use sensor_common::{
-    cgroup, exec, lifecycle, maps, mmap, net, session, syscalls::Arch, tail, tty, usermsg,
+    cgroup, exec, lifecycle, maps, mmap, net, session,
+    syscalls::{self, Arch},
+    tail, tty, usermsg,
 };
 
 use crate::rules::SyscallId;
@@ -154,15 +156,15 @@ const fn always(name: &'static str) -> Program {
     }
 }
 
-const EXECVE: &[u32] = &[59];
-const EXECVEAT: &[u32] = &[322];
-const SOCKET: &[u32] = &[41];
-const SETSOCKOPT: &[u32] = &[54];
-const CONNECT: &[u32] = &[42];
-const ACCEPT: &[u32] = &[43];
-const ACCEPT4: &[u32] = &[288];
-const BIND: &[u32] = &[49];
-const MMAP: &[u32] = &[9];
+const EXECVE: &[u32] = &[syscalls::x86_64("execve")];
+const EXECVEAT: &[u32] = &[syscalls::x86_64("execveat")];
+const SOCKET: &[u32] = &[syscalls::x86_64("socket")];
+const SETSOCKOPT: &[u32] = &[syscalls::x86_64("setsockopt")];
+const CONNECT: &[u32] = &[syscalls::x86_64("connect")];
+const ACCEPT: &[u32] = &[syscalls::x86_64("accept")];
+const ACCEPT4: &[u32] = &[syscalls::x86_64("accept4")];
+const BIND: &[u32] = &[syscalls::x86_64("bind")];
+const MMAP: &[u32] = &[syscalls::x86_64("mmap")];
 
 pub const PROGRAMS: &[Program] = &[
     syscall(exec::program::sys_enter_execve, EXECVE),
