@@ -61,6 +61,11 @@ pub struct SyscallSpec {
     pub extra_arg: u32,
     pub npaths: u32,
     pub paths: [PathSpec; PATHS_MAX],
+    /// The rule fields (bits by `rules::field` id) a call's entry cannot
+    /// know, which its prefilter takes to hold: the return value, the
+    /// arguments its tracepoint does not carry, the ids a set*id call
+    /// changes.
+    pub entry_unknown: u32,
 }
 
 #[repr(C)]

@@ -68,12 +68,17 @@ pub mod field {
     /// `A0 + n` is the low 32 bits of argument n (n < `ARGS`).
     pub const A0: u32 = 15;
     pub const ARGS: u32 = 4;
+    /// The ids of the credentials, in `struct cred`'s order (uid, euid,
+    /// suid, fsuid, gid, egid, sgid, fsgid).
+    pub const CREDENTIALS: [u32; 8] = [UID, EUID, SUID, FSUID, GID, EGID, SGID, FSGID];
     /// One past the last field id: the arguments are the last fields.
     pub const COUNT: usize = (A0 + ARGS) as usize;
     /// The field values the programs fill: `COUNT` rounded up to a power of
     /// two, so a field id is bounded by masking.
     pub const SLOTS: usize = 32;
     const _: () = assert!(COUNT <= SLOTS && SLOTS.is_power_of_two());
+    // `generic::SyscallSpec::entry_unknown` holds a bit per field id.
+    const _: () = assert!(COUNT <= u32::BITS as usize);
 }
 
 /// `KernelPredicate::accept`: the outcomes of comparing a field's value

@@ -129,6 +129,23 @@ impl Syscall {
         }
     }
 
+    /// Whether the call changes the caller's ids (the set*id calls, and
+    /// their 16-bit i386 forms): a rule on them is decided after the call,
+    /// as the kernel's audit decides it.
+    pub fn changes_ids(&self) -> bool {
+        matches!(
+            self.name.strip_suffix("32").unwrap_or(self.name),
+            "setuid"
+                | "setgid"
+                | "setreuid"
+                | "setregid"
+                | "setresuid"
+                | "setresgid"
+                | "setfsuid"
+                | "setfsgid"
+        )
+    }
+
     /// Its `syscalls:sys_enter_*`/`sys_exit_*` tracepoints' name part.
     pub const fn tracepoint(&self) -> &'static str {
         match self.tracepoint {

@@ -3,11 +3,16 @@
 
 use sensor_common::{
     process::{ProcessInfo, SyscallInfo},
-    rules::{field, outcome, KEEP_ALL, KERNEL_PREDICATES_MAX, SLOT_PREDICATES_MAX},
+    rules::{field, outcome, KernelRange, KEEP_ALL, KERNEL_PREDICATES_MAX, SLOT_PREDICATES_MAX},
     scope::{hierarchy, CgroupKey},
 };
 
-use crate::maps::{global, RANGES, RULES, RULES_META, SCOPE_EXCLUDED, VALUES};
+use aya_ebpf::helpers::{bpf_get_current_cgroup_id, bpf_get_current_pid_tgid};
+
+use crate::{
+    maps::{global, RANGES, RULES, RULES_META, SCOPE_EXCLUDED, VALUES},
+    process,
+};
 
 /// 1 when `x` is not zero, else 0, for any `x` below 2^32.
 #[inline(always)]
@@ -37,44 +42,70 @@ fn outcomes(l: u64, r: u64) -> u64 {
         | is(1 - nonzero(bits ^ r), outcome::ALL_BITS)
 }
 
+/// `at_entry`'s answer: an `always` rule may record the call if it
+/// succeeds, or only if it fails.
+pub const IF_SUCCEEDS: u32 = 1;
+pub const IF_FAILS: u32 = 2;
+
+/// `SUCCESS`'s values, as the kernel's audit compares them.
+const SUCCEEDED: u64 = 1;
+const FAILED: u64 = 2;
+
 /// Every field's value by its id (`sensor_common::rules::field`), in map
 /// memory, so that a predicate's field is one load at a masked index
 /// rather than a branch per field for the verifier to walk.
 #[inline(always)]
 fn fill_values(values: &mut [u64; field::SLOTS], p: &ProcessInfo, s: &SyscallInfo) {
-    let mut set = |id: u32, value: u32| values[id as usize] = value as u64;
-    set(field::NONE, 0);
-    set(field::PID, p.pid);
-    set(field::PPID, p.ppid);
-    set(field::UID, p.uid);
-    set(field::EUID, p.euid);
-    set(field::SUID, p.suid);
-    set(field::FSUID, p.fsuid);
-    set(field::GID, p.gid);
-    set(field::EGID, p.egid);
-    set(field::SGID, p.sgid);
-    set(field::FSGID, p.fsgid);
-    set(field::AUID, p.auid);
-    set(field::SES, p.ses);
-    set(field::SUCCESS, if s.ret >= 0 { 1 } else { 2 });
-    set(field::EXIT, s.ret as u32);
+    set_ids(
+        values,
+        p.pid,
+        [
+            p.uid, p.euid, p.suid, p.fsuid, p.gid, p.egid, p.sgid, p.fsgid,
+        ],
+        [p.auid, p.ses],
+    );
+    values[field::PPID as usize] = p.ppid as u64;
+    values[field::SUCCESS as usize] = if s.ret >= 0 { SUCCEEDED } else { FAILED };
+    values[field::EXIT as usize] = s.ret as u32 as u64;
     for n in 0..4 {
-        set(field::A0 + n, s.args[n as usize] as u32);
+        values[(field::A0 + n) as usize] = s.args[n as usize] as u32 as u64;
     }
+}
+
+/// The fields a call's entry and exit both know, from the process.
+#[inline(always)]
+fn set_ids(values: &mut [u64; field::SLOTS], pid: u32, creds: [u32; 8], login: [u32; 2]) {
+    for (id, value) in field::CREDENTIALS.into_iter().zip(creds) {
+        values[id as usize] = value as u64;
+    }
+    values[field::NONE as usize] = 0;
+    values[field::PID as usize] = pid as u64;
+    values[field::AUID as usize] = login[0] as u64;
+    values[field::SES as usize] = login[1] as u64;
 }
 
 /// Whether the process's cgroup is in scope (not `--exclude`d).
 #[inline(always)]
 pub fn in_scope(p: &ProcessInfo) -> bool {
+    scope_holds(|| Ok((p.cgroup_ctl_id, p.cgroup_id)))
+}
+
+/// Whether the cgroups `ids` gives (controller, unified), asked only when
+/// something is excluded, are in scope. Cgroups it cannot read are.
+#[inline(always)]
+fn scope_holds(ids: impl FnOnce() -> Result<(u64, u64), i32>) -> bool {
     if global!(CONFIG.scope_exclusions) == 0 {
         return true;
     }
+    let Ok((controller, unified)) = ids() else {
+        return true;
+    };
     let controller = CgroupKey {
-        id: p.cgroup_ctl_id,
+        id: controller,
         hierarchy: hierarchy::CONTROLLER,
     };
     let unified = CgroupKey {
-        id: p.cgroup_id,
+        id: unified,
         hierarchy: hierarchy::UNIFIED,
     };
     unsafe { SCOPE_EXCLUDED.get(controller).is_none() && SCOPE_EXCLUDED.get(unified).is_none() }
@@ -87,23 +118,72 @@ pub fn keep(p: &ProcessInfo, s: &SyscallInfo, slot: u32) -> bool {
     if !in_scope(p) {
         return false;
     }
-    let Some(meta) = RULES_META.get(0) else {
+    let Some((range, values)) = rules_of(slot) else {
         return true;
     };
-    if meta.enabled == 0 {
-        return true;
-    }
-    let Some(range) = RANGES.get(slot) else {
-        return true;
-    };
-    if range.count == KEEP_ALL {
-        return true;
-    }
-    let Some(values) = VALUES.get_ptr_mut(0) else {
-        return true;
-    };
-    let values = unsafe { &mut *values };
     fill_values(values, p, s);
+    holds(range, values, 0)
+}
+
+/// At the entry of a call of the syscall in `slot` by `task`, whose first
+/// four arguments are `args`: after which outcome an `always` rule may
+/// record it (`IF_SUCCEEDS`, `IF_FAILS`; 0: none, and the call costs
+/// nothing more). The fields in the `unknown` mask (bits by field id: the
+/// return value, arguments the tracepoint does not carry, what the call
+/// itself may change) are taken to hold, and so is the parent (which a
+/// parent's exit during the call changes), so the answer never leaves out
+/// what the exit's `keep` keeps.
+#[inline(always)]
+pub fn at_entry(task: u64, args: &[u64; 4], slot: u32, unknown: u32) -> u32 {
+    let in_scope = scope_holds(|| {
+        let unified = unsafe { bpf_get_current_cgroup_id() };
+        Ok((process::controller_cgroup(task)?, unified))
+    });
+    if !in_scope {
+        return 0;
+    }
+    let Some((range, values)) = rules_of(slot) else {
+        return IF_SUCCEEDS;
+    };
+    let pid = (bpf_get_current_pid_tgid() >> 32) as u32;
+    let creds = process::credentials(task).unwrap_or_default();
+    let login = process::login(task).unwrap_or_default();
+    set_ids(values, pid, creds, login);
+    for n in 0..4 {
+        values[(field::A0 + n) as usize] = args[n as usize] as u32 as u64;
+    }
+    let unknown = unknown | 1 << field::PPID;
+    values[field::SUCCESS as usize] = SUCCEEDED;
+    if holds(range, values, unknown) {
+        return IF_SUCCEEDS;
+    }
+    values[field::SUCCESS as usize] = FAILED;
+    if holds(range, values, unknown) {
+        return IF_FAILS;
+    }
+    0
+}
+
+/// The predicates of the syscall in `slot`, and the field values to fill
+/// for them; None when every call of it is kept.
+#[inline(always)]
+fn rules_of(slot: u32) -> Option<(&'static KernelRange, &'static mut [u64; field::SLOTS])> {
+    let meta = RULES_META.get(0)?;
+    if meta.enabled == 0 {
+        return None;
+    }
+    let range = RANGES.get(slot)?;
+    if range.count == KEEP_ALL {
+        return None;
+    }
+    let values = VALUES.get_ptr_mut(0)?;
+    Some((range, unsafe { &mut *values }))
+}
+
+/// Whether a rule among the predicates in `range` holds for `values`,
+/// the fields in the `unknown` mask (bits by field id) taken to hold.
+#[inline(always)]
+fn holds(range: &KernelRange, values: &[u64; field::SLOTS], unknown: u32) -> bool {
     let (start, count) = (range.start, range.count);
     // 1 while the rule being read can still record the event. Updated
     // with arithmetic, not branches, so each predicate is one path. Read
@@ -124,8 +204,10 @@ pub fn keep(p: &ProcessInfo, s: &SyscallInfo, slot: u32) -> bool {
         }
         // A new rule starts out holding.
         holds |= first;
-        let left = values[pred.field as usize & (field::SLOTS - 1)];
-        holds &= nonzero(outcomes(left, pred.value as u64) & pred.accept as u64);
+        let id = pred.field as usize & (field::SLOTS - 1);
+        let wild = (unknown as u64 >> id) & 1;
+        let left = values[id];
+        holds &= nonzero(outcomes(left, pred.value as u64) & pred.accept as u64) | wild;
     }
     holds != 0
 }

@@ -24,39 +24,14 @@ pub fn fill(p: &mut ProcessInfo, task: u64) -> Result<(), i32> {
     let parent: u64 = read(task, off!(task_struct_real_parent))?;
     p.ppid = read(parent, off!(task_struct_tgid))?;
 
-    // The subjective credentials, as audit logs them (current_cred()).
-    let cred: u64 = read(task, off!(task_struct_cred))?;
-    // The eight ids sit together in struct cred. (Profiling a socket storm:
-    // eight single probe reads here were a fifth of the traced process's
-    // time.)
     [
         p.uid, p.euid, p.suid, p.fsuid, p.gid, p.egid, p.sgid, p.fsgid,
-    ] = read_fields::<u32, 8, 8>(
-        cred,
-        [
-            off!(cred_uid),
-            off!(cred_euid),
-            off!(cred_suid),
-            off!(cred_fsuid),
-            off!(cred_gid),
-            off!(cred_egid),
-            off!(cred_sgid),
-            off!(cred_fsgid),
-        ],
-    )?;
-
-    [p.auid, p.ses] = read_fields::<u32, 2, 2>(
-        task,
-        [off!(task_struct_loginuid), off!(task_struct_sessionid)],
-    )?;
+    ] = credentials(task)?;
+    [p.auid, p.ses] = login(task)?;
 
     // Where the container runtimes put the task: its cgroup in one
     // controller's hierarchy, and its namespaces.
-    let css_set: u64 = read(task, off!(task_struct_cgroups))?;
-    let css: u64 = read(css_set, off!(css_set_subsys_ctl))?;
-    let cgroup: u64 = read(css, off!(cgroup_subsys_state_cgroup))?;
-    let kn: u64 = read(cgroup, off!(cgroup_kn))?;
-    p.cgroup_ctl_id = read(kn, off!(kernfs_node_id))?;
+    p.cgroup_ctl_id = controller_cgroup(task)?;
     let nsproxy: u64 = read(task, off!(task_struct_nsproxy)).unwrap_or(0);
     let [mnt_ns, pid_ns] = read_fields::<u64, 2, 2>(
         nsproxy,
@@ -77,6 +52,49 @@ pub fn fill(p: &mut ProcessInfo, task: u64) -> Result<(), i32> {
         );
     }
     Ok(())
+}
+
+/// The subjective credentials, as audit logs them (current_cred()): uid,
+/// euid, suid, fsuid, gid, egid, sgid, fsgid.
+#[inline(always)]
+pub fn credentials(task: u64) -> Result<[u32; 8], i32> {
+    let cred: u64 = read(task, off!(task_struct_cred))?;
+    // The eight ids sit together in struct cred. (Profiling a socket storm:
+    // eight single probe reads here were a fifth of the traced process's
+    // time.)
+    read_fields::<u32, 8, 8>(
+        cred,
+        [
+            off!(cred_uid),
+            off!(cred_euid),
+            off!(cred_suid),
+            off!(cred_fsuid),
+            off!(cred_gid),
+            off!(cred_egid),
+            off!(cred_sgid),
+            off!(cred_fsgid),
+        ],
+    )
+}
+
+/// The task's loginuid and session id.
+#[inline(always)]
+pub fn login(task: u64) -> Result<[u32; 2], i32> {
+    read_fields::<u32, 2, 2>(
+        task,
+        [off!(task_struct_loginuid), off!(task_struct_sessionid)],
+    )
+}
+
+/// The id of the task's cgroup in the hierarchy of the controller the
+/// container runtimes place tasks by (`scope::hierarchy::CONTROLLER`).
+#[inline(always)]
+pub fn controller_cgroup(task: u64) -> Result<u64, i32> {
+    let css_set: u64 = read(task, off!(task_struct_cgroups))?;
+    let css: u64 = read(css_set, off!(css_set_subsys_ctl))?;
+    let cgroup: u64 = read(css, off!(cgroup_subsys_state_cgroup))?;
+    let kn: u64 = read(cgroup, off!(cgroup_kn))?;
+    read(kn, off!(kernfs_node_id))
 }
 
 /// The task's root (`task->fs->root`), a `struct path` address, which path

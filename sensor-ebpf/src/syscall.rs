@@ -41,6 +41,14 @@ pub fn arg(ctx: &TracePointContext, i: usize) -> Result<u64, i32> {
     unsafe { ctx.read_at::<u64>(ENTER_ARGS + 8 * i) }
 }
 
+/// The first four arguments of the syscall being entered, in one read
+/// (those past its declared ones are whatever follows them in the trace
+/// buffer: the caller treats them as unknown).
+#[inline(always)]
+pub fn first_args(ctx: &TracePointContext) -> Result<[u64; 4], i32> {
+    unsafe { ctx.read_at::<[u64; 4]>(ENTER_ARGS) }
+}
+
 /// Saves the arguments of the syscall being entered, unless it is the
 /// sensor's own.
 #[inline(always)]
@@ -104,7 +112,8 @@ pub fn save(w: &Work) -> Result<(), i32> {
 }
 
 /// `w.pending` for a 32-bit call entered now, its arguments the saved
-/// registers at `regs` (ebx, ecx, edx, esi, edi, ebp, as 32-bit values).
+/// registers at `regs` (ebx, ecx, edx, esi, edi, ebp, as 32-bit values),
+/// to be kept with `save`.
 #[inline(always)]
 pub fn enter_compat(w: &mut Work, regs: u64, nr: u32, mark: u32) -> Result<(), i32> {
     stamp(&mut w.pending, nr, mark, 0);
@@ -120,7 +129,7 @@ pub fn enter_compat(w: &mut Work, regs: u64, nr: u32, mark: u32) -> Result<(), i
         *arg = read::<u64>(regs, offset)? as u32 as u64;
     }
     w.pending.regs_ok = 1;
-    save(w)
+    Ok(())
 }
 
 /// Stamped now, its arguments still to be filled in.

@@ -538,3 +538,68 @@ fn a_name_past_the_lookups_reach_is_written_without_its_inode() {
     assert_eq!(item.get("inode"), None, "{}", run.text);
     assert!(!run.text.contains("kernel_syscall"), "{}", run.text);
 }
+
+/// The kernel side decides at a call's entry whether any rule can record
+/// it, before the call has an outcome or has changed anything: a call
+/// that changes the ids a rule selects on (setresuid from root to nobody
+/// under `uid=65534`) and a rule on failures alone (whose calls' names
+/// are then looked up at exit) must still be recorded as auditd records
+/// them, and a process a rule's auid leaves out not at all, until its
+/// loginuid is set.
+#[test]
+fn rules_are_decided_on_what_the_call_leaves() {
+    let dir = temp_dir("entry-filter");
+    let script = format!(
+        "set -e; cd '{}'; touch kept removed; \
+         setpriv --reuid=65534 --regid=65534 --clear-groups true; \
+         busybox chmod 600 kept; \
+         echo 4242 > /proc/self/loginuid; \
+         busybox chmod 644 kept; \
+         ! busybox unlink missing; \
+         busybox unlink removed",
+        dir.display()
+    );
+    let run = run_rules(
+        "-a always,exit -F arch=b64 -S setresuid,setresgid -F uid=65534 -k dropped\n\
+         -a always,exit -F arch=b64 -S chmod,fchmodat -F auid=4242 -k byauid\n\
+         -a always,exit -F arch=b64 -S unlink,unlinkat -F success=0 -k failed",
+        &dir,
+        || {
+            let child = Command::new("/bin/sh")
+                .args(["-c", &script])
+                .spawn()
+                .unwrap();
+            let pid = child.id();
+            let out = child.wait_with_output().unwrap();
+            assert!(out.status.success(), "{out:?}");
+            pid
+        },
+        |_| None,
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+    let keys = |events: &std::collections::BTreeMap<_, Vec<Event>>| {
+        let mut keys: Vec<String> = events
+            .values()
+            .flatten()
+            .filter_map(|e| Some((e.syscall("key")?, e)))
+            // The loginuid's write, whose SYSCALL record goes with LOGIN.
+            .filter(|(key, _)| *key != "(null)")
+            .map(|(key, e)| format!("{key}/{}", call_name(e)))
+            .collect();
+        keys.sort();
+        keys
+    };
+    assert_eq!(
+        keys(&run.theirs),
+        [
+            "byauid/chmod",
+            "dropped/setresgid",
+            "dropped/setresuid",
+            "failed/unlink"
+        ],
+        "{}",
+        run.log
+    );
+    assert_eq!(keys(&run.ours), keys(&run.theirs), "{}", run.text);
+    assert_agrees(&run, ALLOWED);
+}

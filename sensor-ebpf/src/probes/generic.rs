@@ -68,15 +68,27 @@ pub fn try_enter(ctx: &TracePointContext) -> Result<(), i32> {
     let nr: i32 = unsafe { ctx.read_at(ENTER_NR)? };
     let nr = nr as u32;
     let spec = spec(nr)?;
-    syscall::enter(ctx, process::current_task(), nr, spec.arity as usize)?;
+    let task = process::current_task();
+    let interest = filter::at_entry(task, &syscall::first_args(ctx)?, nr, spec.entry_unknown);
+    if interest == 0 {
+        return Err(0);
+    }
+    syscall::enter(ctx, task, nr, spec.arity as usize)?;
     let w = work()?;
-    copy_paths(ctx, &TAILS, spec, &w.pending)
+    copy_paths(ctx, &TAILS, spec, &w.pending, interest)
 }
 
 /// A 64-bit call's exit.
 #[inline(always)]
 pub fn try_exit(ctx: &TracePointContext) -> Result<(), i32> {
     let pending = syscall::take_exit(ctx)?;
+    // What an entry saved for a call whose exit never came (exit_group)
+    // is not this call's: the entry of a call no rule can record saves
+    // nothing to replace it.
+    let nr: i32 = unsafe { ctx.read_at(ENTER_NR)? };
+    if pending.nr != nr as u32 {
+        return Err(0);
+    }
     let slot = pending.nr;
     record(ctx, &TAILS, pending, ARCH_X86_64, slot)
 }
@@ -100,10 +112,18 @@ pub fn try_compat_enter(ctx: &RawTracePointContext) -> Result<(), i32> {
     }
     let regs: u64 = ctx.arg(0);
     let nr = ctx.arg::<u64>(1) as u32;
-    let spec = spec(I386_BASE + (nr & (I386_BASE - 1)))?;
+    let slot = I386_BASE + (nr & (I386_BASE - 1));
+    let spec = spec(slot)?;
     let w = work()?;
     syscall::enter_compat(w, regs, nr, MARK_COMPAT)?;
-    copy_paths(ctx, &RAW_TAILS, spec, &w.pending)
+    let a = &w.pending.args;
+    let args = [a[0], a[1], a[2], a[3]];
+    let interest = filter::at_entry(process::current_task(), &args, slot, spec.entry_unknown);
+    if interest == 0 {
+        return Err(0);
+    }
+    syscall::save(w)?;
+    copy_paths(ctx, &RAW_TAILS, spec, &w.pending, interest)
 }
 
 /// `raw_syscalls:sys_exit(struct pt_regs *regs, long ret)`.
@@ -113,7 +133,10 @@ pub fn try_compat_exit(ctx: &RawTracePointContext) -> Result<(), i32> {
         return Err(0);
     }
     let pending = syscall::take(bpf_get_current_pid_tgid() as u32).ok_or(0)?;
-    if pending.mark != MARK_COMPAT {
+    // As at a 64-bit exit: only this call's own entry counts.
+    let regs: u64 = ctx.arg(0);
+    let nr = read::<u64>(regs, off!(pt_regs_orig_ax))?;
+    if pending.mark != MARK_COMPAT || pending.nr as u64 != nr {
         return Err(0);
     }
     pending.ret = ctx.arg::<u64>(1) as i64;
@@ -129,13 +152,16 @@ fn arg_of(pending: &Pending, i: u32) -> u64 {
 
 /// Copies the path arguments at entry, kept by thread until the exit,
 /// with what a name the call removes or replaces led to before it (looked
-/// up by `resolve`, which continues in `try_enter_finish`).
+/// up by `resolve`, which continues in `try_enter_finish`). Only when a
+/// rule may record the call's success (`interest`, `filter::at_entry`):
+/// a failed call changed nothing, and its exit looks the names up.
 #[inline(always)]
 fn copy_paths<C: EbpfContext>(
     ctx: &C,
     tails: &ProgramArray,
     spec: &SyscallSpec,
     pending: &Pending,
+    interest: u32,
 ) -> Result<(), i32> {
     if spec.npaths == 0 {
         return Ok(());
@@ -153,7 +179,7 @@ fn copy_paths<C: EbpfContext>(
             let src = arg_of(pending, p.arg);
             let len = read_user_str(&mut stage.data[i], src);
             stage.len[i] = len;
-            if len > 0 && looked_up_at_entry(pending, p) {
+            if len > 0 && interest & filter::IF_SUCCEEDS != 0 && looked_up_at_entry(pending, p) {
                 let name = stage.data[i].as_ptr() as u64;
                 if let Ok(start) = start_of(task, pending, p) {
                     resolve::queue(r, i, name, len as u64 - 1, start, follows(pending, p))?;

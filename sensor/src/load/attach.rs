@@ -17,8 +17,8 @@ use aya::{
 use sensor_common::{
     generic::{family, path_kind, PathSpec, SyscallSpec, NO_ARG, PATHS_MAX},
     maps,
-    rules::SLOTS,
-    syscalls::{self, Family, Follow, PathKind, NO_ARG as NO_TABLE_ARG},
+    rules::{field, SLOTS},
+    syscalls::{self, Family, Follow, PathKind, Syscall, NO_ARG as NO_TABLE_ARG},
 };
 
 use super::{
@@ -185,13 +185,33 @@ fn write_specs(ebpf: &mut Ebpf, syscalls: &BTreeSet<SyscallId>, tracefs: &Tracef
     for id in syscalls {
         if let Some(syscall) = syscalls::by_number(id.arch, id.nr) {
             let arity = tracefs.syscall_arity(syscall.tracepoint()).unwrap_or(6);
-            wanted[id.slot() as usize] = spec(syscall.family, arity);
+            wanted[id.slot() as usize] = SyscallSpec {
+                entry_unknown: entry_unknown(syscall, arity),
+                ..spec(syscall.family, arity)
+            };
         }
     }
     for (slot, spec) in wanted.iter().enumerate() {
         specs.set(slot as u32, spec, 0)?;
     }
     Ok(())
+}
+
+/// The rule fields the entry of a call of `syscall`, whose tracepoint
+/// carries `arity` arguments, cannot know (`SyscallSpec::entry_unknown`).
+fn entry_unknown(syscall: &Syscall, arity: u32) -> u32 {
+    let bit = |id: u32| 1 << id;
+    let mut unknown = bit(field::EXIT);
+    for n in arity.min(4)..4 {
+        unknown |= bit(field::A0 + n);
+    }
+    if syscall.changes_ids() {
+        unknown |= field::CREDENTIALS
+            .into_iter()
+            .map(bit)
+            .fold(0, |a, b| a | b);
+    }
+    unknown
 }
 
 /// A path's `Follow` as the programs test it.
@@ -227,6 +247,7 @@ fn spec(syscall_family: Family, arity: u32) -> SyscallSpec {
         extra_arg: NO_ARG,
         npaths: 0,
         paths: [PathSpec::default(); PATHS_MAX],
+        entry_unknown: 0,
     };
     match syscall_family {
         Family::Path(args) => {
