@@ -185,6 +185,15 @@ pub struct Pending {
     pub ret: i64,
 }
 
+// `Pending::mark`: one value per class that decides at its entry (0: none).
+
+/// A read or write on a terminal (`probes::tty`).
+pub const MARK_TTY: u32 = 1;
+/// A write to loginuid (`probes::login`).
+pub const MARK_LOGIN: u32 = 2;
+/// A 32-bit call (`probes::generic`).
+pub const MARK_COMPAT: u32 = 3;
+
 /// Smaller per-CPU working state.
 #[repr(C)]
 pub struct Work {

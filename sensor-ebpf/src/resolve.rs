@@ -34,7 +34,7 @@ use crate::{
     copy::{self, From},
     entry::entry,
     kernel::{off, read},
-    maps::{RAW_TAILS, TAILS},
+    maps::{get, set, RAW_TAILS, TAILS},
     path::{self, TAIL_CALL_FAILED},
     process,
 };
@@ -144,16 +144,6 @@ pub struct Resolve {
     /// Never written: what pads them.
     pub zeros: [u8; NAME_BUF],
     pub spliced: [[u8; 2 * SPLICE_CAP]; 2],
-}
-
-#[inline(always)]
-fn get(field: *const u64) -> u64 {
-    unsafe { field.read_volatile() }
-}
-
-#[inline(always)]
-fn set(field: *mut u64, value: u64) {
-    unsafe { field.write_volatile(value) }
 }
 
 /// Where an event's path lookups are: this CPU's `Resolve`.

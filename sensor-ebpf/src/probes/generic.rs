@@ -32,7 +32,10 @@ use crate::{
     entry::entry,
     filter,
     kernel::{fd_file, off, read},
-    maps::{scratch, work, Pending, Scratch, PATHS_PENDING, PATH_STAGE, RAW_TAILS, SPECS, TAILS},
+    maps::{
+        scratch, work, Pending, Scratch, MARK_COMPAT, PATHS_PENDING, PATH_STAGE, RAW_TAILS, SPECS,
+        TAILS,
+    },
     path, process,
     resolve::{self, Resolve},
     syscall,
@@ -42,8 +45,6 @@ use crate::{
 const ENTER_NR: usize = 8;
 /// `thread_info.status` of a task in a 32-bit syscall (x86's TS_COMPAT).
 const TS_COMPAT: u32 = 0x0002;
-/// `Pending::mark` of a 32-bit call.
-const MARK_COMPAT: u32 = 3;
 /// Bounds a copy position and length in the record's data, by masking.
 const PATH_MASK: u64 = 2 * PATH_ARG_CAP as u64 - 1;
 /// `AT_FDCWD`: a relative name is relative to the cwd.

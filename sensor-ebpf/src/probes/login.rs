@@ -12,8 +12,6 @@ use crate::{
     process, syscall,
 };
 
-/// `Pending::mark` of a write to loginuid.
-pub const MARK_LOGIN: u32 = 2;
 const PROC_SUPER_MAGIC: u64 = 0x9fa0;
 
 #[inline(always)]

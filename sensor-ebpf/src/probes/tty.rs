@@ -16,15 +16,13 @@ use crate::{
     entry::entry,
     filter,
     kernel::{fd_file, off, read},
-    maps::{global, scratch, Pending, Scratch},
+    maps::{global, scratch, Pending, Scratch, MARK_LOGIN, MARK_TTY},
     probes::login,
     process, syscall,
 };
 
 pub const SYS_READ: u32 = syscalls::x86_64("read");
 pub const SYS_WRITE: u32 = syscalls::x86_64("write");
-/// `Pending::mark` of a read or write on a terminal.
-const MARK_TTY: u32 = 1;
 
 const S_IFMT: u16 = 0o170000;
 const S_IFCHR: u16 = 0o020000;
@@ -79,14 +77,7 @@ pub fn try_enter_write(ctx: &TracePointContext) -> Result<(), i32> {
         return syscall::enter_marked(ctx, task, SYS_WRITE, 3, MARK_TTY, rdev as u64);
     }
     if login::is_loginuid(file) {
-        return syscall::enter_marked(
-            ctx,
-            task,
-            SYS_WRITE,
-            3,
-            login::MARK_LOGIN,
-            login::ids(task)?,
-        );
+        return syscall::enter_marked(ctx, task, SYS_WRITE, 3, MARK_LOGIN, login::ids(task)?);
     }
     Err(0)
 }
@@ -96,7 +87,7 @@ pub fn try_exit_write(ctx: &TracePointContext) -> Result<(), i32> {
     let pending = syscall::take_exit(ctx)?;
     match pending.mark {
         MARK_TTY => record(pending, OUTPUT),
-        login::MARK_LOGIN => login::record(pending),
+        MARK_LOGIN => login::record(pending),
         _ => Err(0),
     }
 }
