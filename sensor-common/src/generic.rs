@@ -98,6 +98,9 @@ pub mod family {
     pub const CAPSET: u32 = 5;
     pub const TIME: u32 = 6;
     pub const SOCKETCALL: u32 = 7;
+    pub const FD: u32 = 8;
+    /// The last.
+    pub const LAST: u32 = FD;
 }
 
 /// `PathSpec::kind`

@@ -58,6 +58,9 @@ pub enum Family {
     Time,
     /// SOCKETCALL: the socket call and its arguments (i386).
     Socketcall,
+    /// CWD and a PATH item without a name for the file of the descriptor
+    /// in this argument (`audit_file`), when it is one.
+    Fd(u8),
 }
 
 /// A path argument: which argument, the directory fd it is relative to,
@@ -293,9 +296,9 @@ pub const SYSCALLS: &[Syscall] = &[
     Syscall { name: "symlink", x86_64: 88, i386: 83, tracepoint: None, family: Family::Path(&[PathArg { arg: 0, dirfd: NO_ARG, kind: PathKind::Literal, follow: Follow::Never }, PathArg { arg: 1, dirfd: NO_ARG, kind: PathKind::Create, follow: Follow::Never }]) },
     Syscall { name: "readlink", x86_64: 89, i386: 85, tracepoint: None, family: Family::Path(&[PathArg { arg: 0, dirfd: NO_ARG, kind: PathKind::Normal, follow: Follow::Never }]) },
     Syscall { name: "chmod", x86_64: 90, i386: 15, tracepoint: None, family: Family::Path(&[PathArg { arg: 0, dirfd: NO_ARG, kind: PathKind::Normal, follow: Follow::Always }]) },
-    Syscall { name: "fchmod", x86_64: 91, i386: 94, tracepoint: None, family: Family::Plain },
+    Syscall { name: "fchmod", x86_64: 91, i386: 94, tracepoint: None, family: Family::Fd(0) },
     Syscall { name: "chown", x86_64: 92, i386: 182, tracepoint: None, family: Family::Path(&[PathArg { arg: 0, dirfd: NO_ARG, kind: PathKind::Normal, follow: Follow::Always }]) },
-    Syscall { name: "fchown", x86_64: 93, i386: 95, tracepoint: None, family: Family::Plain },
+    Syscall { name: "fchown", x86_64: 93, i386: 95, tracepoint: None, family: Family::Fd(0) },
     Syscall { name: "lchown", x86_64: 94, i386: 16, tracepoint: None, family: Family::Path(&[PathArg { arg: 0, dirfd: NO_ARG, kind: PathKind::Normal, follow: Follow::Never }]) },
     Syscall { name: "umask", x86_64: 95, i386: 60, tracepoint: None, family: Family::Plain },
     Syscall { name: "gettimeofday", x86_64: 96, i386: 78, tracepoint: None, family: Family::Plain },
@@ -392,16 +395,16 @@ pub const SYSCALLS: &[Syscall] = &[
     Syscall { name: "readahead", x86_64: 187, i386: 225, tracepoint: None, family: Family::Plain },
     Syscall { name: "setxattr", x86_64: 188, i386: 226, tracepoint: None, family: Family::Path(&[PathArg { arg: 0, dirfd: NO_ARG, kind: PathKind::Normal, follow: Follow::Always }]) },
     Syscall { name: "lsetxattr", x86_64: 189, i386: 227, tracepoint: None, family: Family::Path(&[PathArg { arg: 0, dirfd: NO_ARG, kind: PathKind::Normal, follow: Follow::Never }]) },
-    Syscall { name: "fsetxattr", x86_64: 190, i386: 228, tracepoint: None, family: Family::Plain },
+    Syscall { name: "fsetxattr", x86_64: 190, i386: 228, tracepoint: None, family: Family::Fd(0) },
     Syscall { name: "getxattr", x86_64: 191, i386: 229, tracepoint: None, family: Family::Path(&[PathArg { arg: 0, dirfd: NO_ARG, kind: PathKind::Normal, follow: Follow::Always }]) },
     Syscall { name: "lgetxattr", x86_64: 192, i386: 230, tracepoint: None, family: Family::Path(&[PathArg { arg: 0, dirfd: NO_ARG, kind: PathKind::Normal, follow: Follow::Never }]) },
-    Syscall { name: "fgetxattr", x86_64: 193, i386: 231, tracepoint: None, family: Family::Plain },
+    Syscall { name: "fgetxattr", x86_64: 193, i386: 231, tracepoint: None, family: Family::Fd(0) },
     Syscall { name: "listxattr", x86_64: 194, i386: 232, tracepoint: None, family: Family::Path(&[PathArg { arg: 0, dirfd: NO_ARG, kind: PathKind::Normal, follow: Follow::Always }]) },
     Syscall { name: "llistxattr", x86_64: 195, i386: 233, tracepoint: None, family: Family::Path(&[PathArg { arg: 0, dirfd: NO_ARG, kind: PathKind::Normal, follow: Follow::Never }]) },
-    Syscall { name: "flistxattr", x86_64: 196, i386: 234, tracepoint: None, family: Family::Plain },
+    Syscall { name: "flistxattr", x86_64: 196, i386: 234, tracepoint: None, family: Family::Fd(0) },
     Syscall { name: "removexattr", x86_64: 197, i386: 235, tracepoint: None, family: Family::Path(&[PathArg { arg: 0, dirfd: NO_ARG, kind: PathKind::Normal, follow: Follow::Always }]) },
     Syscall { name: "lremovexattr", x86_64: 198, i386: 236, tracepoint: None, family: Family::Path(&[PathArg { arg: 0, dirfd: NO_ARG, kind: PathKind::Normal, follow: Follow::Never }]) },
-    Syscall { name: "fremovexattr", x86_64: 199, i386: 237, tracepoint: None, family: Family::Plain },
+    Syscall { name: "fremovexattr", x86_64: 199, i386: 237, tracepoint: None, family: Family::Fd(0) },
     Syscall { name: "tkill", x86_64: 200, i386: 238, tracepoint: None, family: Family::Kill(0) },
     Syscall { name: "time", x86_64: 201, i386: 13, tracepoint: None, family: Family::Plain },
     Syscall { name: "futex", x86_64: 202, i386: 240, tracepoint: None, family: Family::Plain },

@@ -89,23 +89,24 @@ fn fields(kind: &str, mut rest: &str) -> Vec<(String, String)> {
     out
 }
 
+/// A record line's type, event ID (`SECS.MSEC:SERIAL`) and the text of its
+/// fields, without the enriched part (after `\x1d`) if any; None for a
+/// line that is not a record.
+pub fn split_line(line: &str) -> Option<(&str, &str, &str)> {
+    let line = line.split('\x1d').next()?;
+    let line = &line[line.find("type=")? + 5..];
+    let (kind, rest) = line.split_once(' ')?;
+    let rest = rest.strip_prefix("msg=audit(")?;
+    let (id, body) = rest.split_once("): ").or_else(|| rest.split_once(")"))?;
+    Some((kind, id, body))
+}
+
 /// Parses a log; events in order of their first record.
 pub fn parse(text: &str) -> Vec<Event> {
     let mut order = Vec::new();
     let mut events: BTreeMap<String, Event> = BTreeMap::new();
     for line in text.lines() {
-        let line = line.split('\x1d').next().unwrap(); // enriched part, if any
-        let Some(type_at) = line.find("type=") else {
-            continue;
-        };
-        let line = &line[type_at + 5..];
-        let Some((kind, rest)) = line.split_once(' ') else {
-            continue;
-        };
-        let Some(rest) = rest.strip_prefix("msg=audit(") else {
-            continue;
-        };
-        let Some((id, body)) = rest.split_once("): ").or_else(|| rest.split_once(")")) else {
+        let Some((kind, id, body)) = split_line(line) else {
             continue;
         };
         let event = events.entry(id.to_owned()).or_insert_with(|| {

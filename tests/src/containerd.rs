@@ -16,10 +16,7 @@ use std::{
 
 use anyhow::{bail, ensure, Context, Result};
 use prost::Message;
-
-/// The sensor's own gRPC transport, shared rather than copied.
-#[path = "../../sensor/src/enrich/runtime/grpc.rs"]
-pub mod grpc;
+use sensor::grpc;
 
 /// The image every pod and container here runs; also the sandbox image.
 pub const IMAGE: &str = "sensor.test/busybox:1";

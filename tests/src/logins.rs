@@ -283,11 +283,7 @@ pub fn session_records(text: &str) -> Vec<SessionRecord> {
 }
 
 fn parse_line(line: &str) -> Option<SessionRecord> {
-    let line = line.split('\x1d').next()?;
-    let rest = &line[line.find("type=")? + 5..];
-    let (kind, rest) = rest.split_once(' ')?;
-    let rest = rest.strip_prefix("msg=audit(")?;
-    let (id, body) = rest.split_once("): ")?;
+    let (kind, id, body) = crate::audit_log::split_line(line)?;
     let time = id.split(':').next()?.parse().ok()?;
     let (head, msg) = match body.split_once(" msg='") {
         Some((head, msg)) => (head, Some(msg.strip_suffix('\'').unwrap_or(msg).to_owned())),

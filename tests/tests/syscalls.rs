@@ -54,9 +54,6 @@ const PATH_CALLS: &[&str] = &[
     "b32:unlink",
 ];
 
-/// Its calls on a descriptor whose file the kernel logs as a PATH item.
-const FD_CALLS: &[&str] = &["fchmod", "fchown", "fsetxattr"];
-
 /// Every PATH field.
 const PATH_FIELDS: &str =
     "presence|item|name|nametype|inode|dev|mode|ouid|ogid|rdev|cap_fp|cap_fi|\
@@ -134,25 +131,6 @@ const ALLOWED: &[Allowed] = &[
         &["readlink", "b32:readlink"],
         "TODO(kernel): /proc/self/exe (read by i386 glibc at start): the lookup does not follow \
       /proc's magic links (self), so the item is UNKNOWN without inode fields",
-    ),
-    (
-        "SYSCALL",
-        "items",
-        FD_CALLS,
-        "TODO(kernel): the descriptor's PATH item below",
-    ),
-    (
-        "PATH",
-        "presence",
-        FD_CALLS,
-        "TODO(kernel): a call on a descriptor logs its file as a PATH item (name=(null), inode \
-      fields) with a CWD record; the sensor writes neither",
-    ),
-    (
-        "CWD",
-        "presence",
-        FD_CALLS,
-        "TODO(kernel): the CWD that goes with that PATH item",
     ),
     (
         "CWD",

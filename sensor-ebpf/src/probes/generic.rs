@@ -316,7 +316,13 @@ fn record<C: EbpfContext>(
     path::set_position(s, pos);
     s.walk.ts_boot_ns = pending.ts_boot_ns;
     extras(&mut s.event, spec, pending, task)?;
-    if spec.family != family::PATH {
+    // The kernel's audit logs the cwd with the first PATH item it makes.
+    let items = match spec.family {
+        family::PATH => true,
+        family::FD => s.event.outcome[0] & outcome::OBJECT != 0,
+        _ => false,
+    };
+    if !items {
         return emit::output(s, EventKind::Syscall, pending.ts_boot_ns, pos as usize);
     }
     let fs: u64 = read(task, off!(task_struct_fs))?;
@@ -517,6 +523,15 @@ fn extras(
             e.extra[2] = effective;
             e.extra[3] = ambient;
             e.flags |= flags::HAS_EXTRA;
+        }
+        // The descriptor's file, as `audit_file` logs it (an item without
+        // a name); none for a descriptor that is not open.
+        family::FD => {
+            if let Ok(file) = fd_file(task, arg as u32 as u64) {
+                if path::inode(file, &mut e.object[0]).is_ok() {
+                    e.outcome[0] |= outcome::OBJECT;
+                }
+            }
         }
         // socketcall(call, unsigned long *args): 32-bit arguments.
         family::SOCKETCALL => {

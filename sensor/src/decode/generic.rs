@@ -19,6 +19,8 @@ pub struct Syscall {
     pub paths: Vec<PathName>,
     /// The cwd, for a call that names paths.
     pub cwd: Option<Vec<u8>>,
+    /// The file of a call on a descriptor (`Family::Fd`).
+    pub file: Option<InodeInfo>,
     pub extra: Option<Extra>,
 }
 
@@ -132,8 +134,10 @@ pub fn decode(raw: Bytes) -> Result<Syscall> {
             _ => None,
         })
         .flatten();
+    let file =
+        (e.family == family::FD && e.outcome[0] & outcome::OBJECT != 0).then_some(e.object[0]);
     ensure!(
-        e.family <= family::SOCKETCALL,
+        e.family <= family::LAST,
         "unknown syscall family {}",
         e.family
     );
@@ -142,6 +146,7 @@ pub fn decode(raw: Bytes) -> Result<Syscall> {
         arch,
         paths,
         cwd,
+        file,
         extra,
     })
 }
@@ -159,7 +164,8 @@ pub fn socketcall_nargs(call: u32) -> u32 {
 /// looked up: the name as passed (a PARENT item: up to its last slash, or
 /// the cwd), what it is to the call, and the inode the lookup reached.
 pub struct PathItem<'a> {
-    pub name: Cow<'a, [u8]>,
+    /// None for a descriptor's file: `name=(null)`.
+    pub name: Option<Cow<'a, [u8]>>,
     pub nametype: &'static str,
     pub inode: Option<&'a InodeInfo>,
 }
@@ -220,7 +226,7 @@ impl Syscall {
             inode: Option<&'a InodeInfo>,
         ) -> PathItem<'a> {
             PathItem {
-                name: Cow::Borrowed(&p.name[..]),
+                name: Some(Cow::Borrowed(&p.name[..])),
                 nametype,
                 inode,
             }
@@ -318,12 +324,17 @@ impl Syscall {
             names.reverse();
         }
         names.extend(children);
+        names.extend(self.file.as_ref().map(|inode| PathItem {
+            name: None,
+            nametype: "NORMAL",
+            inode: Some(inode),
+        }));
         names
     }
 
     fn parent_item<'a>(&'a self, p: &'a PathName, parent: &'a InodeInfo) -> PathItem<'a> {
         PathItem {
-            name: parent_name(&p.name, self.cwd.as_deref()),
+            name: Some(parent_name(&p.name, self.cwd.as_deref())),
             nametype: "PARENT",
             inode: Some(parent),
         }

@@ -476,6 +476,7 @@ mod tests {
             arch: syscalls::Arch::X86_64,
             paths: Vec::new(),
             cwd: None,
+            file: None,
             extra: Some(Extra::Target(target)),
         }
     }

@@ -289,6 +289,10 @@ fn spec(syscall_family: Family, arity: u32) -> SyscallSpec {
             spec.family = family::SOCKETCALL;
             spec.extra_arg = 1;
         }
+        Family::Fd(arg) => {
+            spec.family = family::FD;
+            spec.extra_arg = arg as u32;
+        }
         // Recorded by programs of their own.
         Family::Plain
         | Family::Exec

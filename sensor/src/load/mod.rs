@@ -30,7 +30,21 @@ use sensor_common::{
 use programs::{Attach, Program, Tails, PROGRAMS};
 
 /// The eBPF object, embedded at build time (see build.rs).
-static OBJECT: &[u8] = aya::include_bytes_aligned!(env!("SENSOR_EBPF_OBJECT"));
+#[cfg(ebpf_object)]
+fn object() -> Result<&'static [u8]> {
+    static OBJECT: &[u8] = aya::include_bytes_aligned!(env!("SENSOR_EBPF_OBJECT"));
+    Ok(OBJECT)
+}
+
+/// A sensor built before its eBPF object (a plain `cargo build` in a fresh
+/// checkout) runs, but has no programs to load.
+#[cfg(not(ebpf_object))]
+fn object() -> Result<&'static [u8]> {
+    bail!(
+        "the kernel programs are not built into this sensor binary (the eBPF object did not \
+         exist when it was built): build both with `cargo xtask build`"
+    )
+}
 
 pub struct LoadOptions {
     pub btf: PathBuf,
@@ -124,7 +138,7 @@ pub fn load_each(opts: &LoadOptions, kernel: &Kernel) -> Result<(Ebpf, Loads)> {
         .override_global(maps::OFFSETS, &kernel.offsets, true)
         .map_max_entries(maps::EVENTS, opts.ring_buffer_bytes)
         .map_max_entries(maps::SCRATCH, cpus)
-        .load(OBJECT)
+        .load(object()?)
         .context("loading the eBPF object (maps and programs)")?;
     let loads = PROGRAMS
         .iter()
@@ -191,7 +205,7 @@ pub fn verifier_stats(
         (maps::CONFIG, (bytes_of(&config), true)),
         (maps::OFFSETS, (bytes_of(&kernel.offsets), true)),
     ]);
-    stats::measure(ebpf, OBJECT, globals)
+    stats::measure(ebpf, object()?, globals)
 }
 
 fn bytes_of<T: aya::Pod>(value: &T) -> &[u8] {

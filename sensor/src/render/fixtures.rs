@@ -300,6 +300,7 @@ pub fn open_dev_null() -> (Event, ProcessEntry) {
             before: Lookup::Unknown,
         }],
         cwd: Some(b"/root".to_vec()),
+        file: None,
         extra: None,
     });
     let subject = entry(4252, "/usr/bin/cat", &[b"cat", b"/dev/null"], 97);
@@ -322,6 +323,7 @@ pub fn capset() -> (Event, ProcessEntry) {
         arch: Arch::X86_64,
         paths: Vec::new(),
         cwd: None,
+        file: None,
         extra: Some(Extra::Caps([0, net_raw, net_raw, 0])),
     });
     let subject = entry(4253, "/usr/bin/ping", &[b"ping", b"::1"], 98);

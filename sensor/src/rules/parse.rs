@@ -252,167 +252,232 @@ enum Head<'a> {
 
 fn parse_line(line: &str, names: &Names) -> Result<Parsed, LineError> {
     let line = line.trim();
-    let mut parsed = Parsed::default();
     if line.is_empty() || line.starts_with('#') {
-        return Ok(parsed);
+        return Ok(Parsed::default());
     }
-    let mut head = None;
-    let mut syscalls = BTreeSet::new();
-    let mut all_syscalls = false;
-    let mut any_syscall_option = false;
-    let mut fields = Vec::new();
-    let mut keys = Vec::new();
-    let mut perms = None;
-    let mut rule_options = false;
-    // auditctl resolves syscall names in the table of the arch given so far
-    // on the line (x86_64 without one), so `-F arch=b32` goes before -S.
-    let mut names_arch = Arch::X86_64;
-    // Every reason the line cannot be honoured, reported together.
-    let mut unsupported = Vec::new();
-
+    let mut rule = LineRule::new();
+    let mut notes = Vec::new();
     for (opt, arg) in options(line)? {
         match opt {
-            "-a" | "-A" | "-d" | "-w" | "-W" if head.is_some() => {
-                return Err(syntax(format!(
-                    "{opt}: only one of -a, -A, -d, -w, -W per line"
-                )))
-            }
-            "-a" | "-A" | "-d" => {
-                let (list, action) = list_action(arg)?;
-                head = Some(Head::Rule {
-                    list,
-                    action,
-                    prepend: opt == "-A",
-                    delete: opt == "-d",
-                });
-            }
+            "-a" | "-A" | "-d" | "-w" | "-W" => rule.head(opt, arg)?,
+            "-S" => rule.syscalls(arg)?,
+            "-F" => rule.field(arg, names)?,
+            "-C" => rule.comparison(arg)?,
+            "-k" => rule.key(arg),
+            "-p" => rule.perms(arg)?,
+            _ => notes.push(control(opt, arg)?),
+        }
+    }
+    Ok(Parsed {
+        rule: rule.finish()?,
+        notes,
+    })
+}
+
+/// What a line's rule options say, gathered option by option and judged
+/// whole by [`LineRule::finish`].
+struct LineRule<'a> {
+    head: Option<Head<'a>>,
+    syscalls: BTreeSet<u32>,
+    all_syscalls: bool,
+    any_syscall_option: bool,
+    fields: Vec<Field>,
+    keys: Vec<&'a str>,
+    perms: Option<&'a str>,
+    /// Any of -S, -F, -C, -k, -p: they need a head.
+    rule_options: bool,
+    /// auditctl resolves syscall names in the table of the arch given so far
+    /// on the line (x86_64 without one), so `-F arch=b32` goes before -S.
+    names_arch: Arch,
+    /// Every reason the line cannot be honoured, reported together.
+    unsupported: Vec<String>,
+}
+
+impl<'a> LineRule<'a> {
+    fn new() -> Self {
+        LineRule {
+            head: None,
+            syscalls: BTreeSet::new(),
+            all_syscalls: false,
+            any_syscall_option: false,
+            fields: Vec::new(),
+            keys: Vec::new(),
+            perms: None,
+            rule_options: false,
+            names_arch: Arch::X86_64,
+            unsupported: Vec::new(),
+        }
+    }
+
+    /// `-a`, `-A`, `-d` (a rule) or `-w`, `-W` (a watch).
+    fn head(&mut self, opt: &'static str, arg: &'a str) -> Result<(), LineError> {
+        if self.head.is_some() {
+            return Err(syntax(format!(
+                "{opt}: only one of -a, -A, -d, -w, -W per line"
+            )));
+        }
+        self.head = Some(match opt {
             "-w" | "-W" => {
                 if !arg.starts_with('/') {
                     return Err(syntax(format!("{opt} {arg}: the path must be absolute")));
                 }
-                head = Some(Head::Watch(opt, arg));
+                Head::Watch(opt, arg)
             }
-            "-S" => {
-                rule_options = true;
-                any_syscall_option = true;
-                for name in arg.split(',') {
-                    match syscall(name, names_arch)? {
-                        Some(nr) => {
-                            syscalls.insert(nr);
-                        }
-                        None => all_syscalls = true,
-                    }
+            _ => {
+                let (list, action) = list_action(arg)?;
+                Head::Rule {
+                    list,
+                    action,
+                    prepend: opt == "-A",
+                    delete: opt == "-d",
                 }
             }
-            "-F" => {
-                rule_options = true;
-                match field(arg, names)? {
-                    FieldItem::Field(f) => {
-                        if f.name == FieldName::Arch && any_syscall_option {
-                            // It picks the table -S names are looked up in.
-                            return Err(syntax("arch must be before -S (as auditctl requires)"));
-                        }
-                        if let (FieldName::Arch, Value::Num(AUDIT_ARCH_I386), Op::Eq) =
-                            (f.name, &f.value, f.op)
-                        {
-                            names_arch = Arch::I386;
-                        }
-                        fields.push(f)
-                    }
-                    FieldItem::Key(key) => keys.push(key),
-                    FieldItem::Unsupported(why) => unsupported.push(why),
-                }
-            }
-            "-C" => {
-                rule_options = true;
-                match comparison(arg)? {
-                    Ok(f) => fields.push(f),
-                    Err(why) => unsupported.push(why),
-                }
-            }
-            "-k" => {
-                rule_options = true;
-                keys.push(arg);
-            }
-            "-p" => {
-                rule_options = true;
-                if arg.is_empty() || !arg.chars().all(|c| "rwxa".contains(c)) {
-                    return Err(syntax(format!("-p {arg}: permissions are r, w, x, a")));
-                }
-                perms = Some(arg);
-            }
-            _ => parsed.notes.push(control(opt, arg)?),
-        }
+        });
+        Ok(())
     }
 
-    let Some(head) = head else {
-        if rule_options {
-            return Err(syntax("-S, -F, -C, -k and -p need -a, -A or -w"));
+    /// `-S name,...`.
+    fn syscalls(&mut self, arg: &str) -> Result<(), LineError> {
+        self.rule_options = true;
+        self.any_syscall_option = true;
+        for name in arg.split(',') {
+            match syscall(name, self.names_arch)? {
+                Some(nr) => {
+                    self.syscalls.insert(nr);
+                }
+                None => self.all_syscalls = true,
+            }
         }
-        return Ok(parsed);
-    };
-    if keys.iter().any(|k| k.is_empty()) {
-        return Err(syntax("empty key"));
-    }
-    let key = (!keys.is_empty()).then(|| keys.join(KEY_SEPARATOR));
-    if key.as_ref().is_some_and(|k| k.len() > MAX_KEY_LEN) {
-        return Err(syntax(format!("key longer than {MAX_KEY_LEN} bytes")));
+        Ok(())
     }
 
-    let (action, prepend) = match head {
-        Head::Watch(opt, path) => {
-            if any_syscall_option || !fields.is_empty() {
-                return Err(syntax("a watch (-w) takes only -p and -k"));
+    /// `-F name op value`.
+    fn field(&mut self, arg: &'a str, names: &Names) -> Result<(), LineError> {
+        self.rule_options = true;
+        match field(arg, names)? {
+            FieldItem::Field(f) => {
+                if f.name == FieldName::Arch && self.any_syscall_option {
+                    // It picks the table -S names are looked up in.
+                    return Err(syntax("arch must be before -S (as auditctl requires)"));
+                }
+                if let (FieldName::Arch, Value::Num(AUDIT_ARCH_I386), Op::Eq) =
+                    (f.name, &f.value, f.op)
+                {
+                    self.names_arch = Arch::I386;
+                }
+                self.fields.push(f)
             }
+            FieldItem::Key(key) => self.keys.push(key),
+            FieldItem::Unsupported(why) => self.unsupported.push(why),
+        }
+        Ok(())
+    }
+
+    /// `-C left op right`.
+    fn comparison(&mut self, arg: &str) -> Result<(), LineError> {
+        self.rule_options = true;
+        match comparison(arg)? {
+            Ok(f) => self.fields.push(f),
+            Err(why) => self.unsupported.push(why),
+        }
+        Ok(())
+    }
+
+    /// `-k key`.
+    fn key(&mut self, arg: &'a str) {
+        self.rule_options = true;
+        self.keys.push(arg);
+    }
+
+    /// `-p perms`.
+    fn perms(&mut self, arg: &'a str) -> Result<(), LineError> {
+        self.rule_options = true;
+        if arg.is_empty() || !arg.chars().all(|c| "rwxa".contains(c)) {
+            return Err(syntax(format!("-p {arg}: permissions are r, w, x, a")));
+        }
+        self.perms = Some(arg);
+        Ok(())
+    }
+
+    /// The rule and whether it is prepended (`-A`); None for a line of
+    /// control options only.
+    fn finish(mut self) -> Result<Option<(Rule, bool)>, LineError> {
+        let Some(head) = self.head.take() else {
+            if self.rule_options {
+                return Err(syntax("-S, -F, -C, -k and -p need -a, -A or -w"));
+            }
+            return Ok(None);
+        };
+        let key = self.joined_key()?;
+        let (list, action, prepend, delete) = match head {
+            Head::Watch(opt, path) => return Err(self.watch(opt, path)),
+            Head::Rule {
+                list,
+                action,
+                prepend,
+                delete,
+            } => (list, action, prepend, delete),
+        };
+        let mut unsupported = self.unsupported;
+        if delete {
+            unsupported.insert(0, "rule deletion (-d) is not supported".to_string());
+        } else if list != "exit" {
             unsupported.insert(
                 0,
-                format!("file watch {opt} {path}: the sensor does not trace file events"),
+                format!("the {list} list is not supported (only exit rules are)"),
             );
+        }
+        if let Some(perms) = self.perms {
+            unsupported.push(format!(
+                "-p {perms}: file permission filters need file events, which are not traced"
+            ));
+        }
+        if !unsupported.is_empty() {
             return Err(LineError::Unsupported(unsupported.join("; ")));
         }
-        Head::Rule {
-            list,
-            action,
+        // auditctl gives an exit rule without -S every syscall.
+        let syscalls = if self.all_syscalls || !self.any_syscall_option {
+            Syscalls::All
+        } else {
+            Syscalls::Only(self.syscalls)
+        };
+        Ok(Some((
+            Rule {
+                action,
+                syscalls,
+                fields: self.fields,
+                key,
+                origin: String::new(),
+            },
             prepend,
-            delete,
-        } => {
-            if delete {
-                unsupported.insert(0, "rule deletion (-d) is not supported".to_string());
-            } else if list != "exit" {
-                unsupported.insert(
-                    0,
-                    format!("the {list} list is not supported (only exit rules are)"),
-                );
-            }
-            if let Some(perms) = perms {
-                unsupported.push(format!(
-                    "-p {perms}: file permission filters need file events, which are not traced"
-                ));
-            }
-            (action, prepend)
-        }
-    };
-
-    // auditctl gives an exit rule without -S every syscall.
-    let syscalls = if all_syscalls || !any_syscall_option {
-        Syscalls::All
-    } else {
-        Syscalls::Only(syscalls)
-    };
-    if !unsupported.is_empty() {
-        return Err(LineError::Unsupported(unsupported.join("; ")));
+        )))
     }
-    parsed.rule = Some((
-        Rule {
-            action,
-            syscalls,
-            fields,
-            key,
-            origin: String::new(),
-        },
-        prepend,
-    ));
-    Ok(parsed)
+
+    /// Why a watch line is refused: valid or not, the sensor cannot honour
+    /// it.
+    fn watch(self, opt: &str, path: &str) -> LineError {
+        if self.any_syscall_option || !self.fields.is_empty() {
+            return syntax("a watch (-w) takes only -p and -k");
+        }
+        let mut unsupported = self.unsupported;
+        unsupported.insert(
+            0,
+            format!("file watch {opt} {path}: the sensor does not trace file events"),
+        );
+        LineError::Unsupported(unsupported.join("; "))
+    }
+
+    /// The keys (`-k`, `-F key=`) joined as auditctl joins them.
+    fn joined_key(&self) -> Result<Option<String>, LineError> {
+        if self.keys.iter().any(|k| k.is_empty()) {
+            return Err(syntax("empty key"));
+        }
+        let key = (!self.keys.is_empty()).then(|| self.keys.join(KEY_SEPARATOR));
+        if key.as_ref().is_some_and(|k| k.len() > MAX_KEY_LEN) {
+            return Err(syntax(format!("key longer than {MAX_KEY_LEN} bytes")));
+        }
+        Ok(key)
+    }
 }
 
 /// auditctl's options, and whether each takes an argument.

@@ -74,7 +74,7 @@ pub(super) fn render(r: &mut Records, e: &Enriched, x: &Syscall) {
             path_record(
                 o,
                 i,
-                Some(&item.name),
+                item.name.as_deref(),
                 item.inode,
                 item.nametype,
                 Some(&no_caps),

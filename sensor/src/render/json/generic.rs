@@ -92,7 +92,7 @@ pub(super) fn render(top: &mut Obj, e: &Enriched, x: &Syscall) {
         let mut paths = top.list("PATH");
         for (i, item) in items.iter().enumerate() {
             let mut p = paths.object();
-            let name = Some(&item.name[..]);
+            let name = item.name.as_deref();
             path_record(
                 &mut p,
                 e,

@@ -25,6 +25,10 @@ mod rules;
 mod run;
 mod sink;
 
+/// The sensor's gRPC transport, which the containerd tests' CRI client
+/// shares rather than copies.
+pub use enrich::runtime::grpc;
+
 use std::time::Duration;
 
 use anyhow::Context;
@@ -33,7 +37,10 @@ use clap::Parser;
 use cli::Command;
 use load::LoadOptions;
 
-fn main() -> std::process::ExitCode {
+/// The `sensor` command: its command line and configuration, then the
+/// daemon (or `check`, `replay`). The binary is this call; the library
+/// exists so that tests use the sensor's own modules.
+pub fn main() -> std::process::ExitCode {
     // Flags alone first: --help and flag errors exit here, as clap does.
     let cli = cli::Cli::parse();
     // Then the configuration file, which may set `verbose` too.
