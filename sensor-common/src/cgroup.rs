@@ -22,3 +22,9 @@ pub struct CgroupEvent {
 pub const CGROUP_PATH_CAP: usize = 1024;
 
 const _: () = assert!(core::mem::size_of::<CgroupEvent>() == 176);
+
+/// The cgroup program (`sensor-ebpf/src/probes/cgroup.rs`),
+/// by the names the loader finds them by.
+pub mod program {
+    names!(cgroup_mkdir,);
+}

@@ -1,51 +1,69 @@
 //! The header every ring-buffer record starts with, and the stable event kinds.
 
-/// Stable numeric kinds: never renumber, only append.
-#[repr(u16)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum EventKind {
-    Exec = 1,
+/// Declares the kinds once: the enum, `KINDS` in number order and each
+/// kind's name, so that no table of kinds can miss one or list it out of
+/// place.
+macro_rules! kinds {
+    ($($(#[$doc:meta])* $kind:ident = $n:literal, $name:literal;)*) => {
+        /// Stable numeric kinds: never renumber, only append.
+        #[repr(u16)]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum EventKind {
+            $($(#[$doc])* $kind = $n,)*
+        }
+
+        /// Kinds, in number order, for per-kind counters.
+        pub const KINDS: [EventKind; [$($n),*].len()] = [$(EventKind::$kind),*];
+
+        impl EventKind {
+            /// The name used in LOST records and metrics.
+            pub const fn name(self) -> &'static str {
+                match self {
+                    $(Self::$kind => $name,)*
+                }
+            }
+        }
+    };
+}
+
+kinds! {
+    Exec = 1, "exec";
     /// socket(2): a SYSCALL record only.
-    Socket = 2,
-    Setsockopt = 3,
-    Mmap = 4,
+    Socket = 2, "socket";
+    Setsockopt = 3, "setsockopt";
+    Mmap = 4, "mmap";
     /// connect, accept, accept4, bind: a SYSCALL and a SOCKADDR record.
-    Sockaddr = 5,
-    Fork = 6,
-    Exit = 7,
-    Tty = 8,
-    Login = 9,
+    Sockaddr = 5, "sockaddr";
+    Fork = 6, "fork";
+    Exit = 7, "exit";
+    Tty = 8, "tty";
+    Login = 9, "login";
     /// A cgroup made: never written, it tells userspace a cgroup's path.
-    Cgroup = 10,
+    Cgroup = 10, "cgroup";
     /// Any other syscall a rule names (`generic`).
-    Syscall = 11,
+    Syscall = 11, "syscall";
     /// A message sent to the kernel's audit netlink socket.
-    UserMsg = 12,
+    UserMsg = 12, "usermsg";
     /// An exec that entered namespaces: a possible runtime session's root.
-    SessionCandidate = 13,
+    SessionCandidate = 13, "session";
     /// One of the kernel's own audit records, read from the audit netlink
     /// multicast group (never from the ring: the kind names its loss and
     /// metrics).
-    KernelRecord = 14,
+    KernelRecord = 14, "kernel_record";
 }
 
-/// Kinds, in number order, for per-kind counters.
-pub const KINDS: [EventKind; 14] = [
-    EventKind::Exec,
-    EventKind::Socket,
-    EventKind::Setsockopt,
-    EventKind::Mmap,
-    EventKind::Sockaddr,
-    EventKind::Fork,
-    EventKind::Exit,
-    EventKind::Tty,
-    EventKind::Login,
-    EventKind::Cgroup,
-    EventKind::Syscall,
-    EventKind::UserMsg,
-    EventKind::SessionCandidate,
-    EventKind::KernelRecord,
-];
+// `from_u16` and the per-kind counters index by number: kind n is
+// `KINDS[n - 1]`.
+const _: () = {
+    let mut i = 0;
+    while i < KINDS.len() {
+        assert!(
+            KINDS[i] as usize == i + 1,
+            "kinds are numbered 1, 2, 3… in order"
+        );
+        i += 1;
+    }
+};
 
 /// Size of per-kind counter arrays (indexed by the kind's number).
 pub const KIND_SLOTS: u32 = KINDS.len() as u32 + 1;
@@ -56,26 +74,6 @@ impl EventKind {
             return None;
         }
         Some(KINDS[raw as usize - 1])
-    }
-
-    /// The name used in LOST records and metrics.
-    pub const fn name(self) -> &'static str {
-        match self {
-            Self::Exec => "exec",
-            Self::Socket => "socket",
-            Self::Setsockopt => "setsockopt",
-            Self::Mmap => "mmap",
-            Self::Sockaddr => "sockaddr",
-            Self::Fork => "fork",
-            Self::Exit => "exit",
-            Self::Tty => "tty",
-            Self::Login => "login",
-            Self::Cgroup => "cgroup",
-            Self::Syscall => "syscall",
-            Self::UserMsg => "usermsg",
-            Self::SessionCandidate => "session",
-            Self::KernelRecord => "kernel_record",
-        }
     }
 }
 

@@ -161,3 +161,18 @@ pub struct ExecEvent {
 }
 
 const _: () = assert!(core::mem::size_of::<ExecEvent>() == 464);
+
+/// The exec programs (`sensor-ebpf/src/probes/exec.rs`),
+/// by the names the loader finds them by.
+pub mod program {
+    names!(
+        sys_enter_execve,
+        sys_enter_execveat,
+        sys_exit_execve,
+        sys_exit_execveat,
+        sched_process_exec,
+        exec_finish,
+        exec_finish_raw,
+        exec_files,
+    );
+}

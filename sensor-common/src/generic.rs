@@ -179,3 +179,18 @@ const _: () = assert!(core::mem::size_of::<GenericEvent>() == 544);
 
 #[cfg(feature = "user")]
 unsafe impl aya::Pod for SyscallSpec {}
+
+/// The generic programs (`sensor-ebpf/src/probes/generic.rs`),
+/// by the names the loader finds them by.
+pub mod program {
+    names!(
+        sys_enter_generic,
+        sys_exit_generic,
+        compat_enter,
+        compat_exit,
+        syscall_enter,
+        syscall_enter_raw,
+        syscall_finish,
+        syscall_finish_raw,
+    );
+}

@@ -27,3 +27,9 @@ pub struct ExitEvent {
 }
 
 const _: () = assert!(core::mem::size_of::<ExitEvent>() == 168);
+
+/// The lifecycle programs (`sensor-ebpf/src/probes/lifecycle.rs`),
+/// by the names the loader finds them by.
+pub mod program {
+    names!(sched_process_fork, sched_process_exit,);
+}

@@ -33,3 +33,9 @@ pub struct MmapEvent {
 }
 
 const _: () = assert!(core::mem::size_of::<MmapEvent>() == 272);
+
+/// The mmap program (`sensor-ebpf/src/probes/mmap.rs`),
+/// by the names the loader finds them by.
+pub mod program {
+    names!(sys_exit_mmap,);
+}

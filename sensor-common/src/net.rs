@@ -52,3 +52,19 @@ pub struct SockaddrEvent {
 }
 
 const _: () = assert!(core::mem::size_of::<SockaddrEvent>() == 360);
+
+/// The socket programs (`sensor-ebpf/src/probes/net.rs`),
+/// by the names the loader finds them by.
+pub mod program {
+    names!(
+        sys_exit_socket,
+        sys_exit_setsockopt,
+        sys_enter_connect,
+        sys_exit_connect,
+        sys_enter_accept,
+        sys_exit_accept,
+        sys_enter_accept4,
+        sys_exit_accept4,
+        sys_exit_bind,
+    );
+}

@@ -17,6 +17,21 @@ pub const SLOT_PREDICATES_MAX: u32 = 128;
 pub const SLOTS: u32 = 1024;
 pub const I386_BASE: u32 = 512;
 
+// Every syscall of the table has a slot of its own on each architecture.
+const _: () = {
+    use crate::syscalls::{Arch, SYSCALLS};
+    let mut i = 0;
+    while i < SYSCALLS.len() {
+        if let Some(nr) = SYSCALLS[i].number(Arch::X86_64) {
+            assert!(nr < I386_BASE, "an x86_64 number reaches the i386 slots");
+        }
+        if let Some(nr) = SYSCALLS[i].number(Arch::I386) {
+            assert!(I386_BASE + nr < SLOTS, "an i386 number is past the slots");
+        }
+        i += 1;
+    }
+};
+
 /// The predicates of the rules that may record a syscall
 /// (`KernelRulesMeta` says where the table is on).
 #[repr(C)]
@@ -50,17 +65,20 @@ pub mod field {
     pub const SUCCESS: u32 = 13;
     /// The low 32 bits of the return value.
     pub const EXIT: u32 = 14;
-    /// `A0 + n` is the low 32 bits of argument n (n < 4).
+    /// `A0 + n` is the low 32 bits of argument n (n < `ARGS`).
     pub const A0: u32 = 15;
+    pub const ARGS: u32 = 4;
     /// The ids of the credentials, in `struct cred`'s order (uid, euid,
     /// suid, fsuid, gid, egid, sgid, fsgid).
     pub const CREDENTIALS: [u32; 8] = [UID, EUID, SUID, FSUID, GID, EGID, SGID, FSGID];
-    /// One past the last field id.
-    pub const COUNT: usize = 19;
+    /// One past the last field id: the arguments are the last fields.
+    pub const COUNT: usize = (A0 + ARGS) as usize;
     /// The field values the programs fill: `COUNT` rounded up to a power of
     /// two, so a field id is bounded by masking.
     pub const SLOTS: usize = 32;
     const _: () = assert!(COUNT <= SLOTS && SLOTS.is_power_of_two());
+    // `generic::SyscallSpec::entry_unknown` holds a bit per field id.
+    const _: () = assert!(COUNT <= u32::BITS as usize);
 }
 
 /// `KernelPredicate::accept`: the outcomes of comparing a field's value

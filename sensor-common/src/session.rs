@@ -40,3 +40,9 @@ pub struct SessionCandidate {
 }
 
 const _: () = assert!(core::mem::size_of::<SessionCandidate>() == 184);
+
+/// The session program (`sensor-ebpf/src/probes/session.rs`),
+/// by the names the loader finds them by.
+pub mod program {
+    names!(session_exec,);
+}

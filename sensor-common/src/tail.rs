@@ -12,10 +12,20 @@
 //! `linux_binprm`; a 32-bit call's, seen at `raw_syscalls`). A slot a
 //! program type never continues in is empty in its array.
 
-/// Name of the program array of tracepoint programs.
-pub const TAILS_MAP: &str = "TAILS";
-/// Name of the program array of raw tracepoint programs.
-pub const RAW_TAILS_MAP: &str = "RAW_TAILS";
+use crate::{exec, generic};
+
+/// The programs of the path machinery that every family continues in
+/// (the others are their families': `exec::program`, `generic::program`).
+pub mod program {
+    names!(
+        /// A path walk (`sensor-ebpf/src/path.rs`).
+        walk,
+        walk_raw,
+        /// A dcache lookup (`sensor-ebpf/src/resolve.rs`).
+        resolve,
+        resolve_raw,
+    );
+}
 
 /// One path walk of the scratch area's list, then the next, then the
 /// event's own continuation.
@@ -30,25 +40,42 @@ pub const SYSCALL_FINISH: u32 = 3;
 pub const SYSCALL_ENTER: u32 = 4;
 /// A successful exec's other files: a script's own, the ELF interpreter.
 pub const EXEC_FILES: u32 = 5;
+/// Slots in each array.
+pub const SLOTS: usize = 6;
 
-/// Each slot's program in `TAILS` ("" for none), in slot order.
-pub const PROGRAMS: [&str; 6] = [
-    "walk",
-    "exec_finish",
-    "resolve",
-    "syscall_finish",
-    "syscall_enter",
-    "",
-];
-/// Each slot's program in `RAW_TAILS` ("" for none), in slot order.
-pub const RAW_PROGRAMS: [&str; 6] = [
-    "walk_raw",
-    "exec_finish_raw",
-    "resolve_raw",
-    "syscall_finish_raw",
-    "syscall_enter_raw",
-    "exec_files",
-];
+/// Each slot's program in `TAILS` ("" for none), put by slot so that a
+/// slot and its program cannot be listed out of step.
+pub const PROGRAMS: [&str; SLOTS] = {
+    let p = put([""; SLOTS], WALK, program::walk);
+    let p = put(p, EXEC_FINISH, exec::program::exec_finish);
+    let p = put(p, RESOLVE, program::resolve);
+    let p = put(p, SYSCALL_FINISH, generic::program::syscall_finish);
+    put(p, SYSCALL_ENTER, generic::program::syscall_enter)
+};
+/// Each slot's program in `RAW_TAILS` ("" for none).
+pub const RAW_PROGRAMS: [&str; SLOTS] = {
+    let p = put([""; SLOTS], WALK, program::walk_raw);
+    let p = put(p, EXEC_FINISH, exec::program::exec_finish_raw);
+    let p = put(p, RESOLVE, program::resolve_raw);
+    let p = put(p, SYSCALL_FINISH, generic::program::syscall_finish_raw);
+    let p = put(p, SYSCALL_ENTER, generic::program::syscall_enter_raw);
+    put(p, EXEC_FILES, exec::program::exec_files)
+};
+
+/// `programs` with `name` in `slot`, which must be a free slot of the
+/// array (a slot out of range or taken twice does not compile).
+const fn put(
+    mut programs: [&'static str; SLOTS],
+    slot: u32,
+    name: &'static str,
+) -> [&'static str; SLOTS] {
+    assert!(
+        programs[slot as usize].is_empty(),
+        "two programs in one slot"
+    );
+    programs[slot as usize] = name;
+    programs
+}
 
 /// Most path walks queued for one event.
 pub const WALKS_MAX: usize = 4;

@@ -33,3 +33,14 @@ pub struct TtyEvent {
 }
 
 const _: () = assert!(core::mem::size_of::<TtyEvent>() == 248);
+
+/// The terminal programs (`sensor-ebpf/src/probes/tty.rs`),
+/// by the names the loader finds them by.
+pub mod program {
+    names!(
+        sys_enter_write,
+        sys_exit_write,
+        sys_enter_read,
+        sys_exit_read,
+    );
+}

@@ -54,3 +54,9 @@ pub struct UserMsgEvent {
 }
 
 const _: () = assert!(core::mem::size_of::<UserMsgEvent>() == 256);
+
+/// The user message programs (`sensor-ebpf/src/probes/usermsg.rs`),
+/// by the names the loader finds them by.
+pub mod program {
+    names!(sys_exit_sendto, sys_exit_sendmsg,);
+}

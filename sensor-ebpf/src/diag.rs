@@ -4,20 +4,14 @@
 
 use aya_ebpf::EbpfContext;
 use aya_log_ebpf::warn;
-use sensor_common::event::EventKind;
 
 use crate::maps::{global, ERRORS};
 
-/// `Err(0)` means "nothing to do" (no saved arguments for this thread, an
-/// fd that is not a terminal), not a failure.
+/// Counts a failed `result` of `program` in the error counter of `slot`
+/// (the event's kind). `Err(0)` means "nothing to do" (no saved arguments
+/// for this thread, an fd that is not a terminal), not a failure.
 #[inline(always)]
-pub fn report<C: EbpfContext>(ctx: &C, program: &str, kind: EventKind, result: Result<(), i32>) {
-    report_slot(ctx, program, kind as u32, result)
-}
-
-/// As `report`, for a kind only known at run time (its counter's slot).
-#[inline(always)]
-pub fn report_slot<C: EbpfContext>(ctx: &C, program: &str, slot: u32, result: Result<(), i32>) {
+pub fn report<C: EbpfContext>(ctx: &C, program: &str, slot: u32, result: Result<(), i32>) {
     if let Err(errno) = result {
         if errno == 0 {
             return;

@@ -20,13 +20,26 @@ use sensor_common::{
     tail::{self, WALKS_MAX},
 };
 
-use crate::{resolve::Resolve, syscall::Pending};
+/// Declares a map or global userspace finds by name, under its name in
+/// `sensor_common::maps` (see `names!` there): one without a name there
+/// does not compile.
+macro_rules! shared {
+    ($($(#[$($attr:tt)*])* pub static $name:ident: $ty:ty = $init:expr;)*) => {
+        $(
+            $(#[$($attr)*])*
+            pub static $name: $ty = $init;
+            const _: &str = sensor_common::maps::$name;
+        )*
+    };
+}
 
-#[unsafe(no_mangle)]
-pub static CONFIG: SensorConfig = SensorConfig::zeroed();
+shared! {
+    #[unsafe(no_mangle)]
+    pub static CONFIG: SensorConfig = SensorConfig::zeroed();
 
-#[unsafe(no_mangle)]
-pub static OFFSETS: KernelOffsets = KernelOffsets::zeroed();
+    #[unsafe(no_mangle)]
+    pub static OFFSETS: KernelOffsets = KernelOffsets::zeroed();
+}
 
 /// Reads one field of a global; volatile so the compiler cannot fold the
 /// zero it was compiled with (userspace rewrites it before load).
@@ -50,21 +63,23 @@ pub fn set(field: *mut u64, value: u64) {
     unsafe { field.write_volatile(value) }
 }
 
-/// Every record goes here. Userspace resizes it before load (`--ring-buffer-size`).
-#[map]
-pub static EVENTS: RingBuf = RingBuf::with_byte_size(4 * 1024 * 1024, 0);
+shared! {
+    /// Every record goes here. Userspace resizes it before load (`--ring-buffer-size`).
+    #[map]
+    pub static EVENTS: RingBuf = RingBuf::with_byte_size(4 * 1024 * 1024, 0);
 
-/// Per-CPU sequence numbers (see `EventHeader::seq`).
-#[map]
-pub static SEQ: PerCpuArray<u64> = PerCpuArray::with_max_entries(1, 0);
+    /// Per-CPU sequence numbers (see `EventHeader::seq`).
+    #[map]
+    pub static SEQ: PerCpuArray<u64> = PerCpuArray::with_max_entries(1, 0);
 
-/// Records the ring buffer had no room for, per CPU, by event kind.
-#[map]
-pub static DROPS: PerCpuArray<u64> = PerCpuArray::with_max_entries(KIND_SLOTS, 0);
+    /// Records the ring buffer had no room for, per CPU, by event kind.
+    #[map]
+    pub static DROPS: PerCpuArray<u64> = PerCpuArray::with_max_entries(KIND_SLOTS, 0);
 
-/// Events the programs failed to assemble (a kernel read failed), by kind.
-#[map]
-pub static ERRORS: PerCpuArray<u64> = PerCpuArray::with_max_entries(KIND_SLOTS, 0);
+    /// Events the programs failed to assemble (a kernel read failed), by kind.
+    #[map]
+    pub static ERRORS: PerCpuArray<u64> = PerCpuArray::with_max_entries(KIND_SLOTS, 0);
+}
 
 /// Where a path walk is (`path::walk`). Kept in map memory on purpose: the
 /// verifier does not track these values, so every turn of the walk's loop
@@ -107,19 +122,16 @@ pub struct WalkJob {
     pub deleted: u64,
 }
 
-/// The programs others continue in (`sensor_common::tail`): tracepoint
-/// programs in `TAILS`, raw tracepoint programs in `RAW_TAILS` (a program
-/// can only continue in one of its own type).
-#[map]
-pub static TAILS: ProgramArray = ProgramArray::with_max_entries(tail::PROGRAMS.len() as u32, 0);
+shared! {
+    /// The programs others continue in (`sensor_common::tail`): tracepoint
+    /// programs in `TAILS`, raw tracepoint programs in `RAW_TAILS` (a program
+    /// can only continue in one of its own type).
+    #[map]
+    pub static TAILS: ProgramArray = ProgramArray::with_max_entries(tail::SLOTS as u32, 0);
 
-#[map]
-pub static RAW_TAILS: ProgramArray =
-    ProgramArray::with_max_entries(tail::RAW_PROGRAMS.len() as u32, 0);
-
-/// Where an event's path lookups are (`resolve`).
-#[map]
-pub static RESOLVE: PerCpuArray<Resolve> = PerCpuArray::with_max_entries(1, 0);
+    #[map]
+    pub static RAW_TAILS: ProgramArray = ProgramArray::with_max_entries(tail::SLOTS as u32, 0);
+}
 
 /// Largest fixed part of a record assembled in the scratch area.
 pub const HEAD_MAX: usize = 1024;
@@ -135,11 +147,13 @@ pub struct Scratch<T> {
 /// The scratch value as the map holds it: room for any record head.
 type ScratchValue = Scratch<[u64; HEAD_MAX / 8]>;
 
-/// Too large for the stack and for a per-CPU value (32 KiB at most), so a
-/// plain array indexed by CPU id; userspace sets max_entries to the number
-/// of possible CPUs.
-#[map]
-pub static SCRATCH: Array<ScratchValue> = Array::with_max_entries(1, 0);
+shared! {
+    /// Too large for the stack and for a per-CPU value (32 KiB at most), so a
+    /// plain array indexed by CPU id; userspace sets max_entries to the number
+    /// of possible CPUs.
+    #[map]
+    pub static SCRATCH: Array<ScratchValue> = Array::with_max_entries(1, 0);
+}
 
 /// This CPU's scratch area, laid out for a `T` record.
 #[inline(always)]
@@ -149,6 +163,36 @@ pub fn scratch<T>() -> Result<&'static mut Scratch<T>, i32> {
     let s = SCRATCH.get_ptr_mut(cpu).ok_or(-1)?;
     Ok(unsafe { &mut *s.cast::<Scratch<T>>() })
 }
+
+/// What a syscall's entry leaves for its exit (`syscall` saves it in
+/// `PENDING` and takes it into `Work::pending`).
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct Pending {
+    pub ts_boot_ns: u64,
+    pub nr: u32,
+    pub regs_ok: u32,
+    pub args: [u64; 6],
+    /// What the entry found out, for classes that decide there (which
+    /// terminal direction, a login), and a value it saved.
+    pub mark: u32,
+    /// The caller's real uid and capability sets at entry (an exec's
+    /// "before"; see `sensor_common::exec::ExecCreds`).
+    pub uid: u32,
+    pub saved: u64,
+    pub caps: [u64; 4],
+    /// The call's return value, once it has returned.
+    pub ret: i64,
+}
+
+// `Pending::mark`: one value per class that decides at its entry (0: none).
+
+/// A read or write on a terminal (`probes::tty`).
+pub const MARK_TTY: u32 = 1;
+/// A write to loginuid (`probes::login`).
+pub const MARK_LOGIN: u32 = 2;
+/// A 32-bit call (`probes::generic`).
+pub const MARK_COMPAT: u32 = 3;
 
 /// Smaller per-CPU working state.
 #[repr(C)]
@@ -181,9 +225,11 @@ pub fn work() -> Result<&'static mut Work, i32> {
 #[map]
 pub static VALUES: PerCpuArray<[u64; field::SLOTS]> = PerCpuArray::with_max_entries(1, 0);
 
-/// What the generic programs do for each syscall slot (`generic`).
-#[map]
-pub static SPECS: Array<SyscallSpec> = Array::with_max_entries(SLOTS, 0);
+shared! {
+    /// What the generic programs do for each syscall slot (`generic`).
+    #[map]
+    pub static SPECS: Array<SyscallSpec> = Array::with_max_entries(SLOTS, 0);
+}
 
 /// Path arguments copied at a call's entry, by thread id, until its exit.
 /// Fewer than threads can be in calls at once: one lost to the LRU is
@@ -199,20 +245,23 @@ pub static PATH_STAGE: PerCpuArray<PathCopy> = PerCpuArray::with_max_entries(1, 
 #[map]
 pub static PENDING: LruHashMap<u32, Pending> = LruHashMap::with_max_entries(16384, 0);
 
-/// The audit rules' kernel prefilter (`sensor_common::rules`), written by
-/// userspace at start and on SIGHUP.
-#[map]
-pub static RULES: Array<KernelPredicate> = Array::with_max_entries(KERNEL_PREDICATES_MAX as u32, 0);
+shared! {
+    /// The audit rules' kernel prefilter (`sensor_common::rules`), written by
+    /// userspace at start and on SIGHUP.
+    #[map]
+    pub static RULES: Array<KernelPredicate> =
+        Array::with_max_entries(KERNEL_PREDICATES_MAX as u32, 0);
 
-/// Each syscall slot's run of predicates in `RULES`.
-#[map]
-pub static RANGES: Array<KernelRange> = Array::with_max_entries(SLOTS, 0);
+    /// Each syscall slot's run of predicates in `RULES`.
+    #[map]
+    pub static RANGES: Array<KernelRange> = Array::with_max_entries(SLOTS, 0);
 
-#[map]
-pub static RULES_META: Array<KernelRulesMeta> = Array::with_max_entries(1, 0);
+    #[map]
+    pub static RULES_META: Array<KernelRulesMeta> = Array::with_max_entries(1, 0);
 
-/// Cgroups out of scope (`--exclude`), added by userspace as it learns
-/// which container or host unit each cgroup holds.
-#[map]
-pub static SCOPE_EXCLUDED: HashMap<CgroupKey, u8> =
-    HashMap::with_max_entries(SCOPE_EXCLUDED_MAX, 0);
+    /// Cgroups out of scope (`--exclude`), added by userspace as it learns
+    /// which container or host unit each cgroup holds.
+    #[map]
+    pub static SCOPE_EXCLUDED: HashMap<CgroupKey, u8> =
+        HashMap::with_max_entries(SCOPE_EXCLUDED_MAX, 0);
+}

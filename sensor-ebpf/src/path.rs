@@ -6,13 +6,14 @@ use sensor_common::{
     event::EventKind,
     exec::{NAME_CAP, PATH_CAP, PATH_DEPTH, PRE_ARGV_CAP},
     process::InodeInfo,
-    tail::{self, WALKS_MAX},
+    tail::{self, program, WALKS_MAX},
 };
 
 use crate::{
     copy::{self, From},
+    entry::entry,
     kernel::{off, read},
-    maps::{get, scratch, set, Scratch, WalkJob, WalkState, HEAD_MAX},
+    maps::{get, scratch, set, Scratch, WalkJob, WalkState, HEAD_MAX, RAW_TAILS, TAILS},
 };
 
 /// ENOEXEC: a tail call failed (its program is not in `TAILS`).
@@ -257,3 +258,8 @@ fn walk_next<C: EbpfContext, T>(
     }
     Err(TAIL_CALL_FAILED)
 }
+
+// Continues an event in its next path walk (`sensor_common::tail`); its
+// kind is the event's.
+entry!(tracepoint program::walk, |ctx| try_walk_next(&ctx, &TAILS));
+entry!(raw_tracepoint program::walk_raw, |ctx| try_walk_next(&ctx, &RAW_TAILS));

@@ -18,16 +18,23 @@
 //! within the oldest verifier's budget whatever the name. Its state is in
 //! map memory (`Resolve`), for the same reason as a path walk's.
 
-use aya_ebpf::{maps::ProgramArray, EbpfContext};
+use aya_ebpf::{
+    macros::map,
+    maps::{PerCpuArray, ProgramArray},
+    EbpfContext,
+};
 use sensor_common::{
+    event::EventKind,
     generic::{outcome, PATHS_MAX},
     process::InodeInfo,
+    tail::program,
 };
 
 use crate::{
     copy::{self, From},
+    entry::entry,
     kernel::{off, read},
-    maps::RESOLVE,
+    maps::{get, set, RAW_TAILS, TAILS},
     path::{self, TAIL_CALL_FAILED},
     process,
 };
@@ -139,15 +146,9 @@ pub struct Resolve {
     pub spliced: [[u8; 2 * SPLICE_CAP]; 2],
 }
 
-#[inline(always)]
-fn get(field: *const u64) -> u64 {
-    unsafe { field.read_volatile() }
-}
-
-#[inline(always)]
-fn set(field: *mut u64, value: u64) {
-    unsafe { field.write_volatile(value) }
-}
+/// Where an event's path lookups are: this CPU's `Resolve`.
+#[map]
+static RESOLVE: PerCpuArray<Resolve> = PerCpuArray::with_max_entries(1, 0);
 
 /// This CPU's lookup state.
 #[inline(always)]
@@ -750,3 +751,11 @@ fn done(r: *mut Resolve) {
         set(&raw mut (*r).phase, phase::START);
     }
 }
+
+// Looks up an event's path names (`sensor_common::tail`).
+entry!(tracepoint program::resolve, EventKind::Syscall, |ctx| {
+    try_resolve(&ctx, &TAILS)
+});
+entry!(raw_tracepoint program::resolve_raw, EventKind::Syscall, |ctx| {
+    try_resolve(&ctx, &RAW_TAILS)
+});

@@ -11,28 +11,8 @@ use sensor_common::process::SyscallInfo;
 use crate::{
     copy::{self, From},
     kernel::{off, read},
-    maps::{global, work, Work, PENDING, REGS_SLOTS},
+    maps::{global, work, Pending, Work, PENDING, REGS_SLOTS},
 };
-
-/// What a syscall's entry leaves for its exit.
-#[repr(C)]
-#[derive(Clone, Copy)]
-pub struct Pending {
-    pub ts_boot_ns: u64,
-    pub nr: u32,
-    pub regs_ok: u32,
-    pub args: [u64; 6],
-    /// What the entry found out, for classes that decide there (which
-    /// terminal direction, a login), and a value it saved.
-    pub mark: u32,
-    /// The caller's real uid and capability sets at entry (an exec's
-    /// "before"; see `sensor_common::exec::ExecCreds`).
-    pub uid: u32,
-    pub saved: u64,
-    pub caps: [u64; 4],
-    /// The call's return value, once it has returned.
-    pub ret: i64,
-}
 
 /// Offset of the first argument in a `syscalls:sys_enter_*` record
 /// (after the common fields and `int __syscall_nr`); a stable tracefs ABI.

@@ -14,7 +14,10 @@ use aya::{
     maps::{MapData, PerCpuArray},
     Ebpf,
 };
-use sensor_common::event::{EventKind, KINDS, KIND_SLOTS};
+use sensor_common::{
+    event::{EventKind, KINDS, KIND_SLOTS},
+    maps,
+};
 
 use std::borrow::Cow;
 
@@ -109,9 +112,9 @@ impl LossMonitor {
     pub fn new(ebpf: &mut Ebpf) -> Result<Self> {
         Ok(Self {
             kernel: Some(KernelCounters {
-                drops: per_cpu(ebpf, "DROPS")?,
-                errors: per_cpu(ebpf, "ERRORS")?,
-                seq: per_cpu(ebpf, "SEQ")?,
+                drops: per_cpu(ebpf, maps::DROPS)?,
+                errors: per_cpu(ebpf, maps::ERRORS)?,
+                seq: per_cpu(ebpf, maps::SEQ)?,
             }),
             ..Self::without_kernel()
         })

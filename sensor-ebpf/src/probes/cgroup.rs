@@ -5,12 +5,13 @@
 
 use aya_ebpf::{helpers::bpf_ktime_get_boot_ns, programs::RawTracePointContext};
 use sensor_common::{
-    cgroup::{CgroupEvent, CGROUP_PATH_CAP},
+    cgroup::{program, CgroupEvent, CGROUP_PATH_CAP},
     event::EventKind,
 };
 
 use crate::{
     emit,
+    entry::entry,
     kernel::{off, read, read_str},
     maps::{scratch, Scratch},
     process,
@@ -37,3 +38,5 @@ pub fn try_mkdir(ctx: &RawTracePointContext) -> Result<(), i32> {
         len,
     )
 }
+
+entry!(raw_tracepoint program::cgroup_mkdir, EventKind::Cgroup, |ctx| try_mkdir(&ctx));

@@ -8,24 +8,26 @@ use sensor_common::{
     config::vma_lookup,
     event::EventKind,
     exec::{
-        flags, ExecCreds, ExecEvent, ARGV_CAP_MAX, ENV_CAP, INTERP_CAP, PATH_CAP, PRE_ARGV_CAP,
-        RECORD_MAX, TREE_ARGV_CAP,
+        flags, program, ExecCreds, ExecEvent, ARGV_CAP_MAX, ENV_CAP, INTERP_CAP, PATH_CAP,
+        PRE_ARGV_CAP, RECORD_MAX, TREE_ARGV_CAP,
     },
     process::{InodeInfo, SyscallInfo},
-    tail,
+    syscalls, tail,
 };
 
 use crate::{
     copy::{self, From},
-    creds, emit, filter,
+    creds, emit,
+    entry::entry,
+    filter,
     kernel::{off, read},
     maps::{get, global, scratch, set, work, Scratch, WalkJob, Work, RAW_TAILS, REGS_SLOTS, TAILS},
     path::{self, TAIL_CALL_FAILED},
     process, syscall,
 };
 
-pub const SYS_EXECVE: u32 = 59;
-pub const SYS_EXECVEAT: u32 = 322;
+pub const SYS_EXECVE: u32 = syscalls::x86_64("execve");
+pub const SYS_EXECVEAT: u32 = syscalls::x86_64("execveat");
 
 /// `sched_process_exec(struct task_struct *p, pid_t old_pid, struct
 /// linux_binprm *bprm)`: the raw tracepoint's arguments.
@@ -546,3 +548,25 @@ pub fn try_finish() -> Result<(), i32> {
     let ts = s.walk.ts_boot_ns;
     emit::output(s, EventKind::Exec, ts, pos as usize + argv_len + env_len)
 }
+
+entry!(tracepoint program::sys_enter_execve, EventKind::Exec, |ctx| {
+    try_enter(&ctx, SYS_EXECVE, 3)
+});
+entry!(tracepoint program::sys_enter_execveat, EventKind::Exec, |ctx| {
+    try_enter(&ctx, SYS_EXECVEAT, 5)
+});
+entry!(tracepoint program::sys_exit_execve, EventKind::Exec, |ctx| try_exit(&ctx));
+entry!(tracepoint program::sys_exit_execveat, EventKind::Exec, |ctx| try_exit(&ctx));
+
+// Every successful exec, whatever the rules: the process table needs it.
+// A raw tracepoint, for the exec's `linux_binprm`.
+entry!(raw_tracepoint program::sched_process_exec, EventKind::Exec, |ctx| {
+    try_sched_process_exec(&ctx)
+});
+
+// Finishes a failed exec once its paths are walked (`sensor_common::tail`).
+entry!(tracepoint program::exec_finish, EventKind::Exec, |ctx| try_finish());
+// Finishes a successful exec.
+entry!(raw_tracepoint program::exec_finish_raw, EventKind::Exec, |ctx| try_finish());
+// A successful exec's script and ELF interpreter.
+entry!(raw_tracepoint program::exec_files, EventKind::Exec, |ctx| try_files(&ctx));

@@ -19,7 +19,7 @@ use aya_ebpf::{
 use sensor_common::{
     event::EventKind,
     generic::{
-        family, flags, outcome, path_kind, GenericEvent, PathCopy, PathSpec, SyscallSpec,
+        family, flags, outcome, path_kind, program, GenericEvent, PathCopy, PathSpec, SyscallSpec,
         ARCH_I386, ARCH_X86_64, NO_ARG, PATHS_MAX, PATH_ARG_CAP,
     },
     rules::I386_BASE,
@@ -28,20 +28,23 @@ use sensor_common::{
 
 use crate::{
     copy::{self, From},
-    creds, emit, filter,
+    creds, emit,
+    entry::entry,
+    filter,
     kernel::{fd_file, off, read},
-    maps::{scratch, work, Scratch, PATHS_PENDING, PATH_STAGE, RAW_TAILS, SPECS, TAILS},
+    maps::{
+        scratch, work, Pending, Scratch, MARK_COMPAT, PATHS_PENDING, PATH_STAGE, RAW_TAILS, SPECS,
+        TAILS,
+    },
     path, process,
     resolve::{self, Resolve},
-    syscall::{self, Pending},
+    syscall,
 };
 
 /// `syscalls:sys_enter_*`: `int __syscall_nr` at offset 8.
 const ENTER_NR: usize = 8;
 /// `thread_info.status` of a task in a 32-bit syscall (x86's TS_COMPAT).
 const TS_COMPAT: u32 = 0x0002;
-/// `Pending::mark` of a 32-bit call.
-const MARK_COMPAT: u32 = 3;
 /// Bounds a copy position and length in the record's data, by masking.
 const PATH_MASK: u64 = 2 * PATH_ARG_CAP as u64 - 1;
 /// `AT_FDCWD`: a relative name is relative to the cwd.
@@ -546,3 +549,26 @@ fn extras(
     }
     Ok(())
 }
+
+// Any other 64-bit syscall a rule names: attached to each one's
+// `syscalls:sys_enter_*` and `sys_exit_*` tracepoints.
+entry!(tracepoint program::sys_enter_generic, EventKind::Syscall, |ctx| try_enter(&ctx));
+entry!(tracepoint program::sys_exit_generic, EventKind::Syscall, |ctx| try_exit(&ctx));
+
+// 32-bit syscalls, which the per-syscall tracepoints never see.
+entry!(raw_tracepoint program::compat_enter, EventKind::Syscall, |ctx| {
+    try_compat_enter(&ctx)
+});
+entry!(raw_tracepoint program::compat_exit, EventKind::Syscall, |ctx| {
+    try_compat_exit(&ctx)
+});
+
+// Keeps a syscall's entry once the names it removes are looked up
+// (`sensor_common::tail`).
+entry!(tracepoint program::syscall_enter, EventKind::Syscall, |ctx| try_enter_finish());
+entry!(raw_tracepoint program::syscall_enter_raw, EventKind::Syscall, |ctx| {
+    try_enter_finish()
+});
+// Writes a syscall's record once its names are looked up.
+entry!(tracepoint program::syscall_finish, EventKind::Syscall, |ctx| try_finish());
+entry!(raw_tracepoint program::syscall_finish_raw, EventKind::Syscall, |ctx| try_finish());

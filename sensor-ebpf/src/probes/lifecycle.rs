@@ -7,11 +7,12 @@ use aya_ebpf::{
 };
 use sensor_common::{
     event::EventKind,
-    lifecycle::{ExitEvent, ForkEvent},
+    lifecycle::{program, ExitEvent, ForkEvent},
 };
 
 use crate::{
     emit,
+    entry::entry,
     kernel::{off, read},
     maps::{global, scratch, Scratch},
     process, syscall,
@@ -63,3 +64,6 @@ pub fn try_exit(ctx: &TracePointContext) -> Result<(), i32> {
     s.event._pad = 0;
     emit::output(s, EventKind::Exit, unsafe { bpf_ktime_get_boot_ns() }, 0)
 }
+
+entry!(raw_tracepoint program::sched_process_fork, EventKind::Fork, |ctx| try_fork(&ctx));
+entry!(tracepoint program::sched_process_exit, EventKind::Exit, |ctx| try_exit(&ctx));

@@ -8,13 +8,10 @@ use sensor_common::{event::EventKind, login::LoginEvent};
 use crate::{
     emit,
     kernel::{off, read},
-    maps::{scratch, Scratch},
-    process,
-    syscall::{self, Pending},
+    maps::{scratch, Pending, Scratch},
+    process, syscall,
 };
 
-/// `Pending::mark` of a write to loginuid.
-pub const MARK_LOGIN: u32 = 2;
 const PROC_SUPER_MAGIC: u64 = 0x9fa0;
 
 #[inline(always)]

@@ -4,18 +4,21 @@
 use aya_ebpf::programs::TracePointContext;
 use sensor_common::{
     event::EventKind,
-    mmap::{flags, MmapEvent, MAP_ANONYMOUS, PROT_EXEC},
+    mmap::{flags, program, MmapEvent, MAP_ANONYMOUS, PROT_EXEC},
     process::InodeInfo,
+    syscalls,
 };
 
 use crate::{
-    emit, filter,
+    emit,
+    entry::entry,
+    filter,
     kernel::fd_file,
     maps::{global, scratch, Scratch},
     path, process, syscall,
 };
 
-pub const SYS_MMAP: u32 = 9;
+pub const SYS_MMAP: u32 = syscalls::x86_64("mmap");
 const ARG_PROT: usize = 2;
 
 #[inline(always)]
@@ -56,3 +59,5 @@ pub fn try_exit(ctx: &TracePointContext) -> Result<(), i32> {
     let len = s.event.path_len as usize;
     emit::output(s, EventKind::Mmap, pending.ts_boot_ns, len)
 }
+
+entry!(tracepoint program::sys_exit_mmap, EventKind::Mmap, |ctx| try_exit(&ctx));

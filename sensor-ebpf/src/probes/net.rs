@@ -4,24 +4,26 @@
 use aya_ebpf::{helpers::bpf_probe_read_user, programs::TracePointContext};
 use sensor_common::{
     event::EventKind,
-    net::{SetsockoptEvent, SockaddrEvent, SyscallEvent, OPTVAL_CAP, SOCKADDR_CAP},
+    net::{program, SetsockoptEvent, SockaddrEvent, SyscallEvent, OPTVAL_CAP, SOCKADDR_CAP},
     process::{ProcessInfo, SyscallInfo},
+    syscalls,
 };
 
 use crate::{
     copy::{self, From},
-    emit, filter,
-    maps::{scratch, Scratch},
-    process,
-    syscall::{self, Pending},
+    emit,
+    entry::entry,
+    filter,
+    maps::{scratch, Pending, Scratch},
+    process, syscall,
 };
 
-pub const SYS_SOCKET: u32 = 41;
-pub const SYS_CONNECT: u32 = 42;
-pub const SYS_ACCEPT: u32 = 43;
-pub const SYS_BIND: u32 = 49;
-pub const SYS_SETSOCKOPT: u32 = 54;
-pub const SYS_ACCEPT4: u32 = 288;
+pub const SYS_SOCKET: u32 = syscalls::x86_64("socket");
+pub const SYS_CONNECT: u32 = syscalls::x86_64("connect");
+pub const SYS_ACCEPT: u32 = syscalls::x86_64("accept");
+pub const SYS_BIND: u32 = syscalls::x86_64("bind");
+pub const SYS_SETSOCKOPT: u32 = syscalls::x86_64("setsockopt");
+pub const SYS_ACCEPT4: u32 = syscalls::x86_64("accept4");
 
 /// Fills the process and syscall of the event, and says whether the rules
 /// may record it (decided before the rest of the record is read).
@@ -128,3 +130,29 @@ fn sockaddr(pending: &Pending) -> Result<(), i32> {
     e._pad = 0;
     emit::output(s, EventKind::Sockaddr, pending.ts_boot_ns, 0)
 }
+
+entry!(tracepoint program::sys_exit_socket, EventKind::Socket, |ctx| {
+    try_exit_socket(&ctx)
+});
+entry!(tracepoint program::sys_exit_setsockopt, EventKind::Setsockopt, |ctx| {
+    try_exit_setsockopt(&ctx)
+});
+entry!(tracepoint program::sys_enter_connect, EventKind::Sockaddr, |ctx| {
+    try_enter(&ctx, SYS_CONNECT, 3)
+});
+entry!(tracepoint program::sys_exit_connect, EventKind::Sockaddr, |ctx| {
+    try_exit_sockaddr(&ctx)
+});
+entry!(tracepoint program::sys_enter_accept, EventKind::Sockaddr, |ctx| {
+    try_enter(&ctx, SYS_ACCEPT, 3)
+});
+entry!(tracepoint program::sys_exit_accept, EventKind::Sockaddr, |ctx| {
+    try_exit_sockaddr(&ctx)
+});
+entry!(tracepoint program::sys_enter_accept4, EventKind::Sockaddr, |ctx| {
+    try_enter(&ctx, SYS_ACCEPT4, 4)
+});
+entry!(tracepoint program::sys_exit_accept4, EventKind::Sockaddr, |ctx| {
+    try_exit_sockaddr(&ctx)
+});
+entry!(tracepoint program::sys_exit_bind, EventKind::Sockaddr, |ctx| try_exit_bind(&ctx));

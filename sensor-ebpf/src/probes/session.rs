@@ -5,12 +5,14 @@
 use aya_ebpf::{helpers::bpf_ktime_get_boot_ns, programs::TracePointContext};
 use sensor_common::{
     event::EventKind,
-    session::{SessionCandidate, ARGV_CAP, ARGV_MASK, ENV_CAP, ENV_MASK},
+    session::{program, SessionCandidate, ARGV_CAP, ARGV_MASK, ENV_CAP, ENV_MASK},
 };
 
 use crate::{
     copy::{self, From},
-    emit, filter,
+    emit,
+    entry::entry,
+    filter,
     kernel::{off, read},
     maps::{scratch, Scratch},
     process, syscall,
@@ -106,3 +108,9 @@ pub fn try_exec(_ctx: &TracePointContext) -> Result<(), i32> {
         (argv_len + env_len) as usize,
     )
 }
+
+// A possible runtime session's root; a second program on
+// `sched_process_exec`, attached whatever the rules.
+entry!(tracepoint program::session_exec, EventKind::SessionCandidate, |ctx| {
+    try_exec(&ctx)
+});

@@ -6,23 +6,23 @@
 use aya_ebpf::programs::TracePointContext;
 use sensor_common::{
     event::EventKind,
-    tty::{TtyEvent, INPUT, OUTPUT, TTY_DATA_CAP},
+    syscalls,
+    tty::{program, TtyEvent, INPUT, OUTPUT, TTY_DATA_CAP},
 };
 
 use crate::{
     copy::{self, From},
-    emit, filter,
+    emit,
+    entry::entry,
+    filter,
     kernel::{fd_file, off, read},
-    maps::{global, scratch, Scratch},
+    maps::{global, scratch, Pending, Scratch, MARK_LOGIN, MARK_TTY},
     probes::login,
-    process,
-    syscall::{self, Pending},
+    process, syscall,
 };
 
-pub const SYS_READ: u32 = 0;
-pub const SYS_WRITE: u32 = 1;
-/// `Pending::mark` of a read or write on a terminal.
-const MARK_TTY: u32 = 1;
+pub const SYS_READ: u32 = syscalls::x86_64("read");
+pub const SYS_WRITE: u32 = syscalls::x86_64("write");
 
 const S_IFMT: u16 = 0o170000;
 const S_IFCHR: u16 = 0o020000;
@@ -77,14 +77,7 @@ pub fn try_enter_write(ctx: &TracePointContext) -> Result<(), i32> {
         return syscall::enter_marked(ctx, task, SYS_WRITE, 3, MARK_TTY, rdev as u64);
     }
     if login::is_loginuid(file) {
-        return syscall::enter_marked(
-            ctx,
-            task,
-            SYS_WRITE,
-            3,
-            login::MARK_LOGIN,
-            login::ids(task)?,
-        );
+        return syscall::enter_marked(ctx, task, SYS_WRITE, 3, MARK_LOGIN, login::ids(task)?);
     }
     Err(0)
 }
@@ -94,7 +87,7 @@ pub fn try_exit_write(ctx: &TracePointContext) -> Result<(), i32> {
     let pending = syscall::take_exit(ctx)?;
     match pending.mark {
         MARK_TTY => record(pending, OUTPUT),
-        login::MARK_LOGIN => login::record(pending),
+        MARK_LOGIN => login::record(pending),
         _ => Err(0),
     }
 }
@@ -162,3 +155,8 @@ fn record(pending: &Pending, direction: u32) -> Result<(), i32> {
     e._pad = 0;
     emit::output(s, EventKind::Tty, pending.ts_boot_ns, len)
 }
+
+entry!(tracepoint program::sys_enter_write, EventKind::Tty, |ctx| try_enter_write(&ctx));
+entry!(tracepoint program::sys_exit_write, EventKind::Tty, |ctx| try_exit_write(&ctx));
+entry!(tracepoint program::sys_enter_read, EventKind::Tty, |ctx| try_enter_read(&ctx));
+entry!(tracepoint program::sys_exit_read, EventKind::Tty, |ctx| try_exit_read(&ctx));

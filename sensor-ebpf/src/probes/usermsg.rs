@@ -7,19 +7,22 @@
 use aya_ebpf::{helpers::bpf_probe_read_user, programs::TracePointContext};
 use sensor_common::{
     event::EventKind,
-    usermsg::{flags, UserMsgEvent, DATA_CAP, DATA_MASK, SOCKADDR_NL_LEN},
+    syscalls,
+    usermsg::{flags, program, UserMsgEvent, DATA_CAP, DATA_MASK, SOCKADDR_NL_LEN},
 };
 
 use crate::{
     copy::{self, From},
-    emit, filter,
+    emit,
+    entry::entry,
+    filter,
     kernel::{fd_file, off, read},
     maps::{scratch, Scratch},
     process, syscall,
 };
 
-pub const SYS_SENDTO: u32 = 44;
-pub const SYS_SENDMSG: u32 = 46;
+pub const SYS_SENDTO: u32 = syscalls::x86_64("sendto");
+pub const SYS_SENDMSG: u32 = syscalls::x86_64("sendmsg");
 
 const S_IFMT: u16 = 0o170000;
 const S_IFSOCK: u16 = 0o140000;
@@ -124,3 +127,10 @@ fn send(ctx: &TracePointContext, nr: u32) -> Result<(), i32> {
     e._pad = 0;
     emit::output(s, EventKind::UserMsg, pending.ts_boot_ns, len as usize)
 }
+
+entry!(tracepoint program::sys_exit_sendto, EventKind::UserMsg, |ctx| {
+    try_exit_sendto(&ctx)
+});
+entry!(tracepoint program::sys_exit_sendmsg, EventKind::UserMsg, |ctx| {
+    try_exit_sendmsg(&ctx)
+});

@@ -16,6 +16,7 @@ use aya::{
 };
 use sensor_common::{
     generic::{family, path_kind, PathSpec, SyscallSpec, NO_ARG, PATHS_MAX},
+    maps,
     rules::{field, SLOTS},
     syscalls::{self, Family, Follow, PathKind, Syscall, NO_ARG as NO_TABLE_ARG},
 };
@@ -176,8 +177,10 @@ fn detach(ebpf: &mut Ebpf, program: &Program, link: Link) -> Result<()> {
 /// Writes `SPECS`: for each syscall the rules name, what the generic
 /// programs read of it; zero (not audited) for the others.
 fn write_specs(ebpf: &mut Ebpf, syscalls: &BTreeSet<SyscallId>, tracefs: &Tracefs) -> Result<()> {
-    let mut specs: Array<_, SyscallSpec> =
-        Array::try_from(ebpf.map_mut("SPECS").context("the SPECS map is missing")?)?;
+    let mut specs: Array<_, SyscallSpec> = Array::try_from(
+        ebpf.map_mut(maps::SPECS)
+            .context("the SPECS map is missing")?,
+    )?;
     let mut wanted = vec![SyscallSpec::default(); SLOTS as usize];
     for id in syscalls {
         if let Some(syscall) = syscalls::by_number(id.arch, id.nr) {

@@ -23,6 +23,7 @@ use aya::{
 };
 use sensor_common::{
     config::SensorConfig,
+    maps,
     offsets::KernelOffsets,
     rules::{KernelPredicate, KernelRange, KernelRulesMeta},
 };
@@ -134,10 +135,10 @@ pub fn load_each(opts: &LoadOptions, kernel: &Kernel) -> Result<(Ebpf, Loads)> {
     let config = settings(opts, kernel);
     let cpus = aya::util::nr_cpus().map_err(|(what, e)| anyhow!("{what}: {e}"))? as u32;
     let mut ebpf = EbpfLoader::new()
-        .override_global("CONFIG", &config, true)
-        .override_global("OFFSETS", &kernel.offsets, true)
-        .map_max_entries("EVENTS", opts.ring_buffer_bytes)
-        .map_max_entries("SCRATCH", cpus)
+        .override_global(maps::CONFIG, &config, true)
+        .override_global(maps::OFFSETS, &kernel.offsets, true)
+        .map_max_entries(maps::EVENTS, opts.ring_buffer_bytes)
+        .map_max_entries(maps::SCRATCH, cpus)
         .load(object()?)
         .context("loading the eBPF object (maps and programs)")?;
     let loads = PROGRAMS
@@ -202,8 +203,8 @@ pub fn verifier_stats(
 ) -> Result<Vec<Result<stats::Stats>>> {
     let config = settings(opts, kernel);
     let globals = HashMap::from([
-        ("CONFIG", (bytes_of(&config), true)),
-        ("OFFSETS", (bytes_of(&kernel.offsets), true)),
+        (maps::CONFIG, (bytes_of(&config), true)),
+        (maps::OFFSETS, (bytes_of(&kernel.offsets), true)),
     ]);
     stats::measure(ebpf, object()?, globals)
 }
@@ -215,14 +216,10 @@ fn bytes_of<T: aya::Pod>(value: &T) -> &[u8] {
 
 fn load_one(ebpf: &mut Ebpf, program: &Program) -> Result<Verified, Refused> {
     let start = std::time::Instant::now();
-    let loaded = match program.attach {
-        Attach::Tracepoint(_)
-        | Attach::TracepointAs(..)
-        | Attach::Tail(Tails::Tracepoint, _)
-        | Attach::EachSyscall(_) => typed::<TracePoint>(ebpf, program).map(|p| p.load()),
-        Attach::RawTracepoint(_) | Attach::Tail(Tails::Raw, _) => {
-            typed::<RawTracePoint>(ebpf, program).map(|p| p.load())
-        }
+    let loaded = if program.is_raw() {
+        typed::<RawTracePoint>(ebpf, program).map(|p| p.load())
+    } else {
+        typed::<TracePoint>(ebpf, program).map(|p| p.load())
     };
     let refused = |error| Refused { error, log: None };
     loaded
@@ -299,24 +296,26 @@ fn verifier_error(program: &Program, e: ProgramError) -> Refused {
 fn set_rules(ebpf: &mut Ebpf, rules: &crate::rules::RuleFile) -> Result<()> {
     let compiled = crate::rules::kernel::compile(rules);
     let mut meta: Array<_, KernelRulesMeta> = Array::try_from(
-        ebpf.map_mut("RULES_META")
+        ebpf.map_mut(maps::RULES_META)
             .context("the RULES_META map is missing")?,
     )?;
     meta.set(0, KernelRulesMeta::default(), 0)?;
-    let mut table: Array<_, KernelPredicate> =
-        Array::try_from(ebpf.map_mut("RULES").context("the RULES map is missing")?)?;
+    let mut table: Array<_, KernelPredicate> = Array::try_from(
+        ebpf.map_mut(maps::RULES)
+            .context("the RULES map is missing")?,
+    )?;
     for (i, predicate) in compiled.predicates.iter().enumerate() {
         table.set(i as u32, predicate, 0)?;
     }
     let mut ranges: Array<_, KernelRange> = Array::try_from(
-        ebpf.map_mut("RANGES")
+        ebpf.map_mut(maps::RANGES)
             .context("the RANGES map is missing")?,
     )?;
     for (slot, range) in compiled.ranges.iter().enumerate() {
         ranges.set(slot as u32, range, 0)?;
     }
     let mut meta: Array<_, KernelRulesMeta> = Array::try_from(
-        ebpf.map_mut("RULES_META")
+        ebpf.map_mut(maps::RULES_META)
             .context("the RULES_META map is missing")?,
     )?;
     meta.set(0, compiled.meta, 0)?;

@@ -2,7 +2,11 @@
 
 use std::collections::BTreeSet;
 
-use sensor_common::{syscalls::Arch, tail};
+use sensor_common::{
+    cgroup, exec, lifecycle, maps, mmap, net, session,
+    syscalls::{self, Arch},
+    tail, tty, usermsg,
+};
 
 use crate::rules::SyscallId;
 
@@ -35,8 +39,8 @@ pub enum Tails {
 impl Tails {
     pub fn map(self) -> &'static str {
         match self {
-            Tails::Tracepoint => tail::TAILS_MAP,
-            Tails::Raw => tail::RAW_TAILS_MAP,
+            Tails::Tracepoint => maps::TAILS,
+            Tails::Raw => maps::RAW_TAILS,
         }
     }
 }
@@ -54,7 +58,8 @@ pub enum Serves {
 }
 
 pub struct Program {
-    /// Function name in sensor-ebpf.
+    /// Its name in the eBPF object: a `program` constant of its family in
+    /// `sensor_common`, which the program's entry point is named after.
     pub name: &'static str,
     pub attach: Attach,
     pub serves: Serves,
@@ -72,6 +77,14 @@ impl Program {
             }
             Attach::Tail(tails, slot) => format!("slot {slot} of {}", tails.map()),
         }
+    }
+
+    /// Whether it is a raw tracepoint program (else a tracepoint program).
+    pub fn is_raw(&self) -> bool {
+        matches!(
+            self.attach,
+            Attach::RawTracepoint(_) | Attach::Tail(Tails::Raw, _)
+        )
     }
 
     /// Whether it continues other programs rather than being attached.
@@ -143,67 +156,87 @@ const fn always(name: &'static str) -> Program {
     }
 }
 
-const EXECVE: &[u32] = &[59];
-const EXECVEAT: &[u32] = &[322];
-const SOCKET: &[u32] = &[41];
-const SETSOCKOPT: &[u32] = &[54];
-const CONNECT: &[u32] = &[42];
-const ACCEPT: &[u32] = &[43];
-const ACCEPT4: &[u32] = &[288];
-const BIND: &[u32] = &[49];
-const MMAP: &[u32] = &[9];
+const EXECVE: &[u32] = &[syscalls::x86_64("execve")];
+const EXECVEAT: &[u32] = &[syscalls::x86_64("execveat")];
+const SOCKET: &[u32] = &[syscalls::x86_64("socket")];
+const SETSOCKOPT: &[u32] = &[syscalls::x86_64("setsockopt")];
+const CONNECT: &[u32] = &[syscalls::x86_64("connect")];
+const ACCEPT: &[u32] = &[syscalls::x86_64("accept")];
+const ACCEPT4: &[u32] = &[syscalls::x86_64("accept4")];
+const BIND: &[u32] = &[syscalls::x86_64("bind")];
+const MMAP: &[u32] = &[syscalls::x86_64("mmap")];
 
 pub const PROGRAMS: &[Program] = &[
-    syscall("sys_enter_execve", EXECVE),
-    syscall("sys_enter_execveat", EXECVEAT),
-    syscall("sys_exit_execve", EXECVE),
-    syscall("sys_exit_execveat", EXECVEAT),
+    syscall(exec::program::sys_enter_execve, EXECVE),
+    syscall(exec::program::sys_enter_execveat, EXECVEAT),
+    syscall(exec::program::sys_exit_execve, EXECVE),
+    syscall(exec::program::sys_exit_execveat, EXECVEAT),
     // Before the exec program on the same tracepoint: programs run in the
     // order they were attached, so a session's root is known before its
     // exec's record is read (it carries the session too).
     Program {
-        name: "session_exec",
+        name: session::program::session_exec,
         attach: Attach::TracepointAs("sched", "sched_process_exec"),
         serves: Serves::Always,
     },
     // Every exec, whatever the rules: the process table (exe, comm and
     // PROCTITLE of every record) learns of it here. A raw tracepoint, for
     // the exec's linux_binprm.
-    raw("sched_process_exec", "sched_process_exec", Serves::Always),
-    syscall("sys_exit_socket", SOCKET),
-    syscall("sys_exit_setsockopt", SETSOCKOPT),
-    syscall("sys_enter_connect", CONNECT),
-    syscall("sys_exit_connect", CONNECT),
-    syscall("sys_enter_accept", ACCEPT),
-    syscall("sys_exit_accept", ACCEPT),
-    syscall("sys_enter_accept4", ACCEPT4),
-    syscall("sys_exit_accept4", ACCEPT4),
-    syscall("sys_exit_bind", BIND),
-    syscall("sys_exit_mmap", MMAP),
+    raw(
+        exec::program::sched_process_exec,
+        "sched_process_exec",
+        Serves::Always,
+    ),
+    syscall(net::program::sys_exit_socket, SOCKET),
+    syscall(net::program::sys_exit_setsockopt, SETSOCKOPT),
+    syscall(net::program::sys_enter_connect, CONNECT),
+    syscall(net::program::sys_exit_connect, CONNECT),
+    syscall(net::program::sys_enter_accept, ACCEPT),
+    syscall(net::program::sys_exit_accept, ACCEPT),
+    syscall(net::program::sys_enter_accept4, ACCEPT4),
+    syscall(net::program::sys_exit_accept4, ACCEPT4),
+    syscall(net::program::sys_exit_bind, BIND),
+    syscall(mmap::program::sys_exit_mmap, MMAP),
     // Audit netlink messages: always, as auditd records user messages
     // whatever its syscall rules. A rule naming sendto or sendmsg also
     // attaches the generic programs there, for the calls' own records.
-    always("sys_exit_sendto"),
-    always("sys_exit_sendmsg"),
-    always("sys_enter_write"),
-    always("sys_exit_write"),
-    always("sys_enter_read"),
-    always("sys_exit_read"),
-    raw("sched_process_fork", "sched_process_fork", Serves::Always),
-    sched("sched_process_exit", Serves::Always),
-    raw("cgroup_mkdir", "cgroup_mkdir", Serves::Always),
+    always(usermsg::program::sys_exit_sendto),
+    always(usermsg::program::sys_exit_sendmsg),
+    always(tty::program::sys_enter_write),
+    always(tty::program::sys_exit_write),
+    always(tty::program::sys_enter_read),
+    always(tty::program::sys_exit_read),
+    raw(
+        lifecycle::program::sched_process_fork,
+        "sched_process_fork",
+        Serves::Always,
+    ),
+    sched(lifecycle::program::sched_process_exit, Serves::Always),
+    raw(
+        cgroup::program::cgroup_mkdir,
+        "cgroup_mkdir",
+        Serves::Always,
+    ),
     Program {
-        name: "sys_enter_generic",
+        name: sensor_common::generic::program::sys_enter_generic,
         attach: Attach::EachSyscall("sys_enter"),
         serves: Serves::Generic,
     },
     Program {
-        name: "sys_exit_generic",
+        name: sensor_common::generic::program::sys_exit_generic,
         attach: Attach::EachSyscall("sys_exit"),
         serves: Serves::Generic,
     },
-    raw("compat_enter", "sys_enter", Serves::I386),
-    raw("compat_exit", "sys_exit", Serves::I386),
+    raw(
+        sensor_common::generic::program::compat_enter,
+        "sys_enter",
+        Serves::I386,
+    ),
+    raw(
+        sensor_common::generic::program::compat_exit,
+        "sys_exit",
+        Serves::I386,
+    ),
     continuation(Tails::Tracepoint, tail::WALK),
     continuation(Tails::Tracepoint, tail::EXEC_FINISH),
     continuation(Tails::Tracepoint, tail::RESOLVE),
@@ -231,7 +264,74 @@ const fn continuation(tails: Tails, slot: u32) -> Program {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use std::collections::{BTreeMap, HashMap};
+
+    use aya_obj::{Object, ProgramSection};
+    use sensor_common::{config::SensorConfig, offsets::KernelOffsets};
+
+    use super::{super::bytes_of, *};
+
+    /// The programs the loader looks up are the object's, each of the type
+    /// the loader loads it as, and the object has none the table leaves out.
+    #[test]
+    #[cfg_attr(
+        not(ebpf_object),
+        ignore = "the eBPF object is not built: cargo xtask build"
+    )]
+    fn the_table_lists_exactly_the_objects_programs() {
+        let object = Object::parse(super::super::object().unwrap()).unwrap();
+        let in_object: BTreeMap<&str, bool> = object
+            .programs
+            .iter()
+            .map(|(name, p)| match p.section {
+                ProgramSection::TracePoint => (name.as_str(), false),
+                ProgramSection::RawTracePoint => (name.as_str(), true),
+                ref other => {
+                    panic!("program {name} is of a type the loader never loads: {other:?}")
+                }
+            })
+            .collect();
+        let in_table: BTreeMap<&str, bool> =
+            PROGRAMS.iter().map(|p| (p.name, p.is_raw())).collect();
+        assert_eq!(in_table.len(), PROGRAMS.len(), "a program is listed twice");
+        let unlisted: Vec<_> = in_object
+            .keys()
+            .filter(|n| !in_table.contains_key(*n))
+            .collect();
+        let absent: Vec<_> = in_table
+            .keys()
+            .filter(|n| !in_object.contains_key(*n))
+            .collect();
+        assert!(
+            unlisted.is_empty() && absent.is_empty(),
+            "in the object, not in the table: {unlisted:?}; in the table, not in the object: {absent:?}"
+        );
+        assert_eq!(in_table, in_object, "true: a raw tracepoint program");
+    }
+
+    /// Every map and global the loader finds by name is in the object, the
+    /// globals of the size the loader writes.
+    #[test]
+    #[cfg_attr(
+        not(ebpf_object),
+        ignore = "the eBPF object is not built: cargo xtask build"
+    )]
+    fn the_object_has_the_maps_and_globals_the_loader_names() {
+        let mut object = Object::parse(super::super::object().unwrap()).unwrap();
+        for name in maps::MAPS {
+            assert!(
+                object.maps.contains_key(*name),
+                "no map {name} in the object"
+            );
+        }
+        let config = SensorConfig::zeroed();
+        let offsets = KernelOffsets::zeroed();
+        let globals = HashMap::from([
+            (maps::CONFIG, (bytes_of(&config), true)),
+            (maps::OFFSETS, (bytes_of(&offsets), true)),
+        ]);
+        object.patch_map_data(globals).unwrap();
+    }
 
     #[test]
     fn generic_programs_take_what_no_family_program_records() {
@@ -251,6 +351,12 @@ mod tests {
             .filter(|p| p.needed(&ids) && !matches!(p.serves, Serves::Always))
             .map(|p| p.name)
             .collect();
-        assert_eq!(needed, ["compat_enter", "compat_exit"]);
+        assert_eq!(
+            needed,
+            [
+                sensor_common::generic::program::compat_enter,
+                sensor_common::generic::program::compat_exit
+            ]
+        );
     }
 }

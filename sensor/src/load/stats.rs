@@ -21,7 +21,7 @@ use aya_obj::{
     Object,
 };
 
-use super::programs::{Attach, Program, Tails, PROGRAMS};
+use super::programs::{Program, PROGRAMS};
 
 /// The verifier's limits on the oldest kernel the sensor supports (5.10):
 /// instructions processed per program, and bytes of stack across a chain
@@ -152,14 +152,10 @@ fn measure_one(obj: &Object, program: &'static Program) -> Result<Stats> {
         .get(program.name)
         .with_context(|| format!("program {} is not in the eBPF object", program.name))?;
     let function = &obj.functions[&prog.function_key()];
-    let prog_type = match program.attach {
-        Attach::Tracepoint(_)
-        | Attach::TracepointAs(..)
-        | Attach::Tail(Tails::Tracepoint, _)
-        | Attach::EachSyscall(_) => bpf_prog_type::BPF_PROG_TYPE_TRACEPOINT,
-        Attach::RawTracepoint(_) | Attach::Tail(Tails::Raw, _) => {
-            bpf_prog_type::BPF_PROG_TYPE_RAW_TRACEPOINT
-        }
+    let prog_type = if program.is_raw() {
+        bpf_prog_type::BPF_PROG_TYPE_RAW_TRACEPOINT
+    } else {
+        bpf_prog_type::BPF_PROG_TYPE_TRACEPOINT
     };
     let mut log = vec![0u8; 64 * 1024];
     let attr = ProgLoadAttr {

@@ -11,7 +11,7 @@ use aya::{
     Ebpf,
 };
 use bytes::Bytes;
-use sensor_common::event::EventHeader;
+use sensor_common::{event::EventHeader, maps::EVENTS};
 use tokio::io::{unix::AsyncFd, Interest};
 
 use crate::sink::Intake;
@@ -32,7 +32,7 @@ pub struct Reader {
 impl Reader {
     pub fn new(ebpf: &mut Ebpf, recorder: Option<Recorder>) -> Result<Self> {
         let map = ebpf
-            .take_map("EVENTS")
+            .take_map(EVENTS)
             .context("the EVENTS ring buffer is missing")?;
         let ring = RingBuf::try_from(map).context("EVENTS is not a ring buffer")?;
         // SAFETY: the RingBuf owns the map's fd and keeps it open for as long
