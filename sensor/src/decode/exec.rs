@@ -95,7 +95,7 @@ pub fn decode(raw: Bytes) -> Result<Exec> {
     })
 }
 
-const SYS_EXECVEAT: u32 = 322;
+const SYS_EXECVEAT: u32 = sensor_common::syscalls::x86_64("execveat");
 
 /// The name the caller passed, as auditd's PATH record has it. For a
 /// successful exec the record holds `bprm->filename`, which for execveat

@@ -12,7 +12,7 @@ use super::{
 };
 use crate::decode::exec::{ElfInterp, Exec};
 
-const SYS_EXECVEAT: u32 = 322;
+const SYS_EXECVEAT: u32 = sensor_common::syscalls::x86_64("execveat");
 
 /// One PATH record.
 pub struct PathItem {

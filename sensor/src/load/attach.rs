@@ -202,7 +202,7 @@ fn write_specs(ebpf: &mut Ebpf, syscalls: &BTreeSet<SyscallId>, tracefs: &Tracef
 fn entry_unknown(syscall: &Syscall, arity: u32) -> u32 {
     let bit = |id: u32| 1 << id;
     let mut unknown = bit(field::EXIT);
-    for n in arity.min(4)..4 {
+    for n in arity.min(field::ARGS)..field::ARGS {
         unknown |= bit(field::A0 + n);
     }
     if syscall.changes_ids() {

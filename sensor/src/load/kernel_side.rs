@@ -11,7 +11,10 @@ use aya::{
     maps::{HashMap as BpfHashMap, MapData},
     Ebpf,
 };
-use sensor_common::scope::{CgroupKey, SCOPE_EXCLUDED_MAX};
+use sensor_common::{
+    maps,
+    scope::{CgroupKey, SCOPE_EXCLUDED_MAX},
+};
 
 use super::{attach::Attachments, tracefs::Tracefs, LoadOptions};
 use crate::{filter::scope::Selectors, rules::RuleFile};
@@ -40,8 +43,8 @@ impl KernelSide {
     pub fn new(mut ebpf: Ebpf, opts: &LoadOptions, tracefs: Tracefs) -> Result<Self> {
         let excluded = if opts.scope_exclusions {
             let map = ebpf
-                .take_map("SCOPE_EXCLUDED")
-                .context("the SCOPE_EXCLUDED map is missing")?;
+                .take_map(maps::SCOPE_EXCLUDED)
+                .with_context(|| format!("the {} map is missing", maps::SCOPE_EXCLUDED))?;
             Some(Excluded {
                 map: map.try_into()?,
                 keys: HashSet::new(),

@@ -3,9 +3,7 @@
 
 use anyhow::{Context, Result};
 
-const CAP_SYS_ADMIN: u32 = 21;
-const CAP_PERFMON: u32 = 38;
-const CAP_BPF: u32 = 39;
+use crate::confine::caps::{CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN};
 
 /// The capabilities missing from this process's effective set, by name.
 pub fn missing() -> Result<Vec<&'static str>> {

@@ -81,7 +81,7 @@ impl std::fmt::Display for SyscallId {
     }
 }
 
-const MMAP: u32 = 9;
+const MMAP: u32 = sensor_common::syscalls::x86_64("mmap");
 const PROT_EXEC: u32 = 0x4;
 
 /// A loaded rule set: the rules in evaluation order (`-A` rules first).
