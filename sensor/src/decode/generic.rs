@@ -24,6 +24,20 @@ pub struct Syscall {
     pub extra: Option<Extra>,
 }
 
+impl Syscall {
+    /// A call of `arch` with no paths, cwd, file or family values yet.
+    pub fn new(call: Call, arch: Arch) -> Self {
+        Syscall {
+            call,
+            arch,
+            paths: Vec::new(),
+            cwd: None,
+            file: None,
+            extra: None,
+        }
+    }
+}
+
 pub struct PathName {
     pub name: Bytes,
     pub arg: PathArg,
@@ -142,12 +156,11 @@ pub fn decode(raw: Bytes) -> Result<Syscall> {
         e.family
     );
     Ok(Syscall {
-        call: Call::new(e.process, e.syscall),
-        arch,
         paths,
         cwd,
         file,
         extra,
+        ..Syscall::new(Call::new(e.process, e.syscall), arch)
     })
 }
 

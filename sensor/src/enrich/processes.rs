@@ -466,20 +466,19 @@ mod tests {
             _ => unreachable!(),
         };
         generic::Syscall {
-            call: crate::decode::Call {
-                process: process(caller, 0),
-                syscall: sensor_common::process::SyscallInfo {
-                    nr,
-                    regs_ok: 1,
-                    ret,
-                    args: [args[0], args[1], 0, 0, 0, 0],
-                },
-            },
-            arch: syscalls::Arch::X86_64,
-            paths: Vec::new(),
-            cwd: None,
-            file: None,
             extra: Some(Extra::Target(target)),
+            ..generic::Syscall::new(
+                crate::decode::Call {
+                    process: process(caller, 0),
+                    syscall: sensor_common::process::SyscallInfo {
+                        nr,
+                        regs_ok: 1,
+                        ret,
+                        args: [args[0], args[1], 0, 0, 0, 0],
+                    },
+                },
+                syscalls::Arch::X86_64,
+            )
         }
     }
 

@@ -290,8 +290,6 @@ pub fn open_dev_null() -> (Event, ProcessEntry) {
         unreachable!("openat names a path");
     };
     let event = Event::Syscall(Syscall {
-        call: call(4252, "cat", OPENAT, 3, [-100i64 as u64, 0x5610, 0, 0, 0, 0]),
-        arch: Arch::X86_64,
         paths: vec![PathName {
             name: Bytes::from_static(b"/dev/null"),
             arg: args[0],
@@ -300,8 +298,10 @@ pub fn open_dev_null() -> (Event, ProcessEntry) {
             before: Lookup::Unknown,
         }],
         cwd: Some(b"/root".to_vec()),
-        file: None,
-        extra: None,
+        ..Syscall::new(
+            call(4252, "cat", OPENAT, 3, [-100i64 as u64, 0x5610, 0, 0, 0, 0]),
+            Arch::X86_64,
+        )
     });
     let subject = entry(4252, "/usr/bin/cat", &[b"cat", b"/dev/null"], 97);
     (event, subject)
@@ -313,18 +313,17 @@ pub fn capset() -> (Event, ProcessEntry) {
     const CAPSET: u32 = 126;
     let net_raw = 1 << 13;
     let event = Event::Syscall(Syscall {
-        call: call(
-            4253,
-            "ping",
-            CAPSET,
-            0,
-            [0x7ffd0010, 0x7ffd0020, 0, 0, 0, 0],
-        ),
-        arch: Arch::X86_64,
-        paths: Vec::new(),
-        cwd: None,
-        file: None,
         extra: Some(Extra::Caps([0, net_raw, net_raw, 0])),
+        ..Syscall::new(
+            call(
+                4253,
+                "ping",
+                CAPSET,
+                0,
+                [0x7ffd0010, 0x7ffd0020, 0, 0, 0, 0],
+            ),
+            Arch::X86_64,
+        )
     });
     let subject = entry(4253, "/usr/bin/ping", &[b"ping", b"::1"], 98);
     (event, subject)
