@@ -127,6 +127,9 @@ pub mod flags {
     pub const HAS_EXTRA: u32 = 1 << 6;
     /// The cwd was walked.
     pub const HAS_CWD: u32 = 1 << 7;
+    /// A call that never returns (exit, exit_group), written when its task
+    /// exits, as the kernel's audit writes it: no return value.
+    pub const UNRETURNED: u32 = 1 << 8;
 }
 
 /// What the lookups found of a path argument (`GenericEvent::outcome`).

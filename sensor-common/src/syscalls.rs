@@ -178,14 +178,31 @@ pub fn by_number(arch: Arch, nr: u32) -> Option<&'static Syscall> {
 /// The x86_64 number of `name`, at compile time (for the programs' own
 /// families): a name not in the table does not compile.
 pub const fn x86_64(name: &str) -> u32 {
+    match number_of(name, Arch::X86_64) {
+        Some(nr) => nr,
+        None => panic!("no such x86_64 syscall"),
+    }
+}
+
+/// The i386 number of `name`, at compile time, likewise.
+pub const fn i386(name: &str) -> u32 {
+    match number_of(name, Arch::I386) {
+        Some(nr) => nr,
+        None => panic!("no such i386 syscall"),
+    }
+}
+
+const fn number_of(name: &str, arch: Arch) -> Option<u32> {
     let mut i = 0;
     while i < SYSCALLS.len() {
-        if str_eq(SYSCALLS[i].name, name) && SYSCALLS[i].x86_64 != NONE {
-            return SYSCALLS[i].x86_64 as u32;
+        if str_eq(SYSCALLS[i].name, name) {
+            if let Some(nr) = SYSCALLS[i].number(arch) {
+                return Some(nr);
+            }
         }
         i += 1;
     }
-    panic!("no such x86_64 syscall")
+    None
 }
 
 const fn str_eq(a: &str, b: &str) -> bool {

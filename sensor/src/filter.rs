@@ -197,6 +197,7 @@ fn rule_input<'a>(
         syscall: s.nr,
         success: s.ret >= 0,
         exit: s.ret,
+        returned: call.returned,
         args: [s.args[0], s.args[1], s.args[2], s.args[3]],
         pid: p.pid,
         ppid: p.ppid,

@@ -23,7 +23,7 @@ use sensor_common::{
         ARCH_I386, ARCH_X86_64, NO_ARG, PATHS_MAX, PATH_ARG_CAP,
     },
     rules::I386_BASE,
-    tail,
+    syscalls, tail,
 };
 
 use crate::{
@@ -283,17 +283,22 @@ fn read_user_str(dst: &mut [u8; PATH_ARG_CAP], src: u64) -> u32 {
     }
 }
 
-/// Writes the record of a call: `slot` is its syscall's, `arch` its
-/// audit architecture. A call that names paths has them looked up
-/// (`resolve`) and is written by `try_finish`.
+/// The record of a call in this CPU's scratch area, its process and
+/// syscall fields filled in and the rest cleared; `Err(0)` when no rule
+/// can record it.
 #[inline(always)]
-fn record<C: EbpfContext>(
-    ctx: &C,
-    tails: &ProgramArray,
+fn assemble(
     pending: &Pending,
     arch: u32,
     slot: u32,
-) -> Result<(), i32> {
+) -> Result<
+    (
+        &'static mut Scratch<GenericEvent>,
+        &'static SyscallSpec,
+        u64,
+    ),
+    i32,
+> {
     let spec = spec(slot)?;
     let s: &mut Scratch<GenericEvent> = scratch()?;
     let task = process::current_task();
@@ -311,7 +316,50 @@ fn record<C: EbpfContext>(
     e.cwd_len = 0;
     e.outcome = [0; PATHS_MAX];
     e.extra = [0; 6];
+    Ok((s, spec, task))
+}
 
+/// The syscalls that end their task and never return.
+const UNRETURNED: [(u32, u32); 4] = [
+    (ARCH_X86_64, syscalls::x86_64("exit")),
+    (ARCH_X86_64, syscalls::x86_64("exit_group")),
+    (ARCH_I386, syscalls::i386("exit")),
+    (ARCH_I386, syscalls::i386("exit_group")),
+];
+
+/// At the exit of the current task (`sched_process_exit`): the record of
+/// the exit or exit_group call it made, if a rule names it, written as the
+/// kernel's audit writes it when the task goes (`audit_free`), without a
+/// return value.
+#[inline(always)]
+pub fn record_unreturned() -> Result<(), i32> {
+    let pending = syscall::take(bpf_get_current_pid_tgid() as u32).ok_or(0)?;
+    let (arch, slot) = if pending.mark == MARK_COMPAT {
+        (ARCH_I386, I386_BASE + (pending.nr & (I386_BASE - 1)))
+    } else {
+        (ARCH_X86_64, pending.nr)
+    };
+    if !UNRETURNED.contains(&(arch, pending.nr)) {
+        return Err(0);
+    }
+    pending.ret = 0;
+    let (s, _, _) = assemble(pending, arch, slot)?;
+    s.event.flags = flags::UNRETURNED;
+    emit::output(s, EventKind::Syscall, pending.ts_boot_ns, 0)
+}
+
+/// Writes the record of a call: `slot` is its syscall's, `arch` its
+/// audit architecture. A call that names paths has them looked up
+/// (`resolve`) and is written by `try_finish`.
+#[inline(always)]
+fn record<C: EbpfContext>(
+    ctx: &C,
+    tails: &ProgramArray,
+    pending: &Pending,
+    arch: u32,
+    slot: u32,
+) -> Result<(), i32> {
+    let (s, spec, task) = assemble(pending, arch, slot)?;
     let pos = paths(s, spec, pending);
     path::set_position(s, pos);
     s.walk.ts_boot_ns = pending.ts_boot_ns;

@@ -15,6 +15,7 @@ use crate::{
     entry::entry,
     kernel::{off, read},
     maps::{global, scratch, Scratch},
+    probes::generic,
     process, syscall,
 };
 
@@ -48,6 +49,17 @@ pub fn try_exit(ctx: &TracePointContext) -> Result<(), i32> {
     if syscall::is_self() {
         return Ok(());
     }
+    let unreturned = match generic::record_unreturned() {
+        Err(0) => Ok(()),
+        other => other,
+    };
+    let exit = exit_record(ctx);
+    unreturned.and(exit)
+}
+
+/// The EXIT record, once per process.
+#[inline(always)]
+fn exit_record(ctx: &TracePointContext) -> Result<(), i32> {
     let task = process::current_task();
     let group_dead_at = global!(CONFIG.exit_group_dead_offset) as usize;
     let last = if group_dead_at != 0 {

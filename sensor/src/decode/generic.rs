@@ -160,7 +160,13 @@ pub fn decode(raw: Bytes) -> Result<Syscall> {
         cwd,
         file,
         extra,
-        ..Syscall::new(Call::new(e.process, e.syscall), arch)
+        ..Syscall::new(
+            Call {
+                returned: e.flags & flags::UNRETURNED == 0,
+                ..Call::new(e.process, e.syscall)
+            },
+            arch,
+        )
     })
 }
 

@@ -26,6 +26,7 @@ pub fn decode(raw: &[u8]) -> Result<Login> {
         call: Call {
             process: e.process,
             syscall: e.syscall,
+            returned: true,
         },
         old_auid: e.old_auid,
         old_ses: e.old_ses,

@@ -45,6 +45,9 @@ pub enum Event {
 pub struct Call {
     pub process: ProcessInfo,
     pub syscall: SyscallInfo,
+    /// False for a call that never returns (exit, exit_group): its record
+    /// has no success and exit, and rules on them do not match it.
+    pub returned: bool,
 }
 
 impl Call {
@@ -62,7 +65,11 @@ impl Call {
         {
             syscall.ret = -EINTR;
         }
-        Self { process, syscall }
+        Self {
+            process,
+            syscall,
+            returned: true,
+        }
     }
 }
 

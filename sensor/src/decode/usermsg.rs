@@ -50,6 +50,7 @@ pub fn decode(raw: Bytes) -> Result<UserMsg> {
     let call = Call {
         process: e.process,
         syscall: e.syscall,
+        returned: true,
     };
     let messages = if accepted(&e) {
         messages(&data)

@@ -476,6 +476,7 @@ mod tests {
                         ret,
                         args: [args[0], args[1], 0, 0, 0, 0],
                     },
+                    returned: true,
                 },
                 syscalls::Arch::X86_64,
             )

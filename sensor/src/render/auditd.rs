@@ -317,13 +317,19 @@ fn syscall_in(
     r.record(kind::SYSCALL, |o| {
         let _ = write!(
             o,
-            "arch={:x} syscall={} success={} exit={} a0={:x} a1={:x} a2={:x} a3={:x} items={items} \
-             ppid={} pid={} auid={} uid={} gid={} euid={} suid={} fsuid={} egid={} sgid={} fsgid={} \
-             tty={} ses={} comm=",
+            "arch={:x} syscall={}",
             crate::rules::audit_arch(arch),
             sc.nr,
-            if sc.ret >= 0 { "yes" } else { "no" },
-            sc.ret,
+        );
+        if call.returned {
+            let success = if sc.ret >= 0 { "yes" } else { "no" };
+            let _ = write!(o, " success={success} exit={}", sc.ret);
+        }
+        let _ = write!(
+            o,
+            " a0={:x} a1={:x} a2={:x} a3={:x} items={items} \
+             ppid={} pid={} auid={} uid={} gid={} euid={} suid={} fsuid={} egid={} sgid={} fsgid={} \
+             tty={} ses={} comm=",
             sc.args[0],
             sc.args[1],
             sc.args[2],

@@ -83,6 +83,7 @@ pub fn call(pid: u32, comm: &str, nr: u32, ret: i64, args: [u64; 6]) -> Call {
             ret,
             args,
         },
+        returned: true,
     }
 }
 

@@ -209,8 +209,10 @@ fn syscall(top: &mut Obj, e: &Enriched, call: &Call, r: Record, interpret: impl 
     let mut s = top.object("SYSCALL");
     s.hex("arch", crate::rules::audit_arch(r.arch).into());
     s.num("syscall", sc.nr);
-    s.str("success", if sc.ret >= 0 { b"yes" } else { b"no" });
-    s.num("exit", sc.ret);
+    if call.returned {
+        s.str("success", if sc.ret >= 0 { b"yes" } else { b"no" });
+        s.num("exit", sc.ret);
+    }
     s.num("items", r.items);
     s.num("ppid", p.ppid);
     s.num("pid", p.pid);

@@ -36,6 +36,9 @@ pub struct RuleInput<'a> {
     pub syscall: u32,
     pub success: bool,
     pub exit: i64,
+    /// False for a call that never returns: `success` and `exit` match
+    /// nothing, as in the kernel (its return is AUDITSC_INVALID).
+    pub returned: bool,
     pub args: [u64; 4],
     pub pid: u32,
     pub ppid: u32,
@@ -209,6 +212,7 @@ impl Field {
                         id(self.name, input).unwrap_or_default()
                     }
                     Ses => input.ses,
+                    Success | Exit if !input.returned => return false,
                     Success => match input.success {
                         true => AUDITSC_SUCCESS,
                         false => AUDITSC_FAILURE,

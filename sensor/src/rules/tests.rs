@@ -42,6 +42,7 @@ fn exec() -> RuleInput<'static> {
         syscall: 59,
         success: true,
         exit: 0,
+        returned: true,
         args: [0; 4],
         pid: 100,
         ppid: 1,
@@ -272,6 +273,28 @@ fn success_is_yes_no_or_a_number() {
         assert_eq!(recorded(&rules, &exec()), on_success, "{rule}");
         assert_eq!(recorded(&rules, &failed), !on_success, "{rule}");
     }
+}
+
+/// A call that never returns (exit_group) has no return to compare: any
+/// success or exit field fails, whatever its operator, as in the kernel.
+#[test]
+fn success_and_exit_match_no_call_that_never_returns() {
+    let exit_group = RuleInput {
+        returned: false,
+        ..exec()
+    };
+    for rule in [
+        "success=1",
+        "success=0",
+        "success!=1",
+        "exit=0",
+        "exit!=0",
+        "exit>=0",
+    ] {
+        let rules = record_exec(&format!("-F {rule}"));
+        assert!(!recorded(&rules, &exit_group), "{rule}");
+    }
+    assert!(recorded(&record_exec("-F uid=1000"), &exit_group));
 }
 
 #[test]
