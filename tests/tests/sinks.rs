@@ -713,10 +713,17 @@ fn a_symbolic_link_where_a_file_goes_is_refused_and_its_target_untouched() {
     fs::remove_file(spool.join("down/lock")).unwrap();
     let ledger = spool.join("down/ledger");
     std::os::unix::fs::symlink(&target, &ledger).unwrap();
-    let rules = exec_rules(&dir);
+    // Rules no process matches: the spool stays empty whatever else runs
+    // on the machine meanwhile.
+    let rules = dir.join("none.rules");
+    fs::write(
+        &rules,
+        "-a always,exit -F arch=b64 -S execve -F uid=4242421\n",
+    )
+    .unwrap();
     let sensor = Sensor::start(&[
         "--rules",
-        &rules,
+        rules.to_str().unwrap(),
         "--output",
         &down,
         "--spool-dir",
