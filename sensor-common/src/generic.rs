@@ -130,6 +130,9 @@ pub mod flags {
     /// A call that never returns (exit, exit_group), written when its task
     /// exits, as the kernel's audit writes it: no return value.
     pub const UNRETURNED: u32 = 1 << 8;
+    /// A socketcall's SYS_SOCKETPAIR made the descriptors in `extra[4]`
+    /// and `extra[5]` (which its four arguments leave free).
+    pub const HAS_FD_PAIR: u32 = 1 << 9;
 }
 
 /// What the lookups found of a path argument (`GenericEvent::outcome`).
@@ -174,7 +177,8 @@ pub struct GenericEvent {
     pub before: [InodeInfo; PATHS_MAX],
     /// The family's values: FD_PAIR's two descriptors; CAPSET's
     /// inheritable, permitted, effective and ambient sets; KILL's target
-    /// pid; SOCKETCALL's call arguments.
+    /// pid; SOCKETCALL's call arguments (and a socketpair's descriptors:
+    /// `flags::HAS_FD_PAIR`).
     pub extra: [u64; 6],
 }
 

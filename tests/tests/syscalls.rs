@@ -156,13 +156,6 @@ const ALLOWED: &[Allowed] = &[
       kernel side does not copy at entry",
     ),
     (
-        "FD_PAIR",
-        "presence",
-        &["b32:socketcall"],
-        "TODO(kernel): socketcall's SYS_SOCKETPAIR writes FD_PAIR; the kernel side reads the \
-      descriptors only for pipe, pipe2 and socketpair",
-    ),
-    (
         "events",
         "count",
         &["init_module", "finit_module"],

@@ -538,6 +538,17 @@ fn path_arg(
     pos
 }
 
+/// socketcall's call number for socketpair (`SYS_SOCKETPAIR`).
+const SYS_SOCKETPAIR: u64 = 8;
+
+/// The two descriptors in the caller's `int[2]` at `at`.
+#[inline(always)]
+fn fd_pair(at: u64) -> Option<[u64; 2]> {
+    let mut fds = [0i32; 2];
+    let read = unsafe { bpf_probe_read_user(fds.as_mut_ptr().cast(), 8, at as *const _) };
+    (read == 0).then(|| fds.map(|fd| fd as u32 as u64))
+}
+
 /// The family's values, read at exit.
 #[inline(always)]
 fn extras(
@@ -550,11 +561,8 @@ fn extras(
     match spec.family {
         // The two descriptors made, from the caller's int[2].
         family::FD_PAIR if pending.ret == 0 => {
-            let mut fds = [0i32; 2];
-            let read = unsafe { bpf_probe_read_user(fds.as_mut_ptr().cast(), 8, arg as *const _) };
-            if read == 0 {
-                e.extra[0] = fds[0] as u32 as u64;
-                e.extra[1] = fds[1] as u32 as u64;
+            if let Some(fds) = fd_pair(arg) {
+                [e.extra[0], e.extra[1]] = fds;
                 e.flags |= flags::HAS_EXTRA;
             }
         }
@@ -591,6 +599,13 @@ fn extras(
                     *to = from as u64;
                 }
                 e.flags |= flags::HAS_EXTRA;
+                // socketpair(domain, type, protocol, int sv[2]): FD_PAIR.
+                if pending.args[0] == SYS_SOCKETPAIR && pending.ret == 0 {
+                    if let Some(fds) = fd_pair(args[3] as u64) {
+                        [e.extra[4], e.extra[5]] = fds;
+                        e.flags |= flags::HAS_FD_PAIR;
+                    }
+                }
             }
         }
         _ => {}

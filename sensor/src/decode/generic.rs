@@ -87,8 +87,9 @@ pub enum Extra {
     /// The capability sets as capset left them: inheritable, permitted,
     /// effective, ambient.
     Caps([u64; 4]),
-    /// socketcall's call and its arguments.
-    Socketcall(u32, [u32; 6]),
+    /// socketcall's call and its arguments, and the descriptors its
+    /// socketpair made.
+    Socketcall(u32, [u32; 6], Option<(i32, i32)>),
 }
 
 pub fn decode(raw: Bytes) -> Result<Syscall> {
@@ -143,7 +144,9 @@ pub fn decode(raw: Bytes) -> Result<Syscall> {
             ])),
             family::SOCKETCALL => {
                 let args = e.extra.map(|a| a as u32);
-                Some(Extra::Socketcall(e.syscall.args[0] as u32, args))
+                let pair = (e.flags & flags::HAS_FD_PAIR != 0)
+                    .then_some((e.extra[4] as i32, e.extra[5] as i32));
+                Some(Extra::Socketcall(e.syscall.args[0] as u32, args, pair))
             }
             _ => None,
         })

@@ -31,16 +31,19 @@ pub(super) fn render(r: &mut Records, e: &Enriched, x: &Syscall) {
                 );
             })
         }
-        Some(Extra::Socketcall(call, args)) => r.record(kind::SOCKETCALL, |o| {
-            let nargs = socketcall_nargs(*call);
-            let _ = write!(o, "nargs={nargs}");
-            for (i, a) in args.iter().take(nargs as usize).enumerate() {
-                let _ = write!(o, " a{i}={a:x}");
+        Some(Extra::Socketcall(call, args, pair)) => {
+            r.record(kind::SOCKETCALL, |o| {
+                let nargs = socketcall_nargs(*call);
+                let _ = write!(o, "nargs={nargs}");
+                for (i, a) in args.iter().take(nargs as usize).enumerate() {
+                    let _ = write!(o, " a{i}={a:x}");
+                }
+            });
+            if let Some((fd0, fd1)) = pair {
+                fd_pair(r, *fd0, *fd1);
             }
-        }),
-        Some(Extra::FdPair(fd0, fd1)) => r.record(kind::FD_PAIR, |o| {
-            let _ = write!(o, "fd0={fd0} fd1={fd1}");
-        }),
+        }
+        Some(Extra::FdPair(fd0, fd1)) => fd_pair(r, *fd0, *fd1),
         Some(Extra::Target(_)) => {
             if let Some(t) = e.target {
                 r.record(kind::OBJ_PID, |o| {
@@ -82,4 +85,11 @@ pub(super) fn render(r: &mut Records, e: &Enriched, x: &Syscall) {
         });
     }
     subject_proctitle(r, e);
+}
+
+/// FD_PAIR: the descriptors a pipe or socketpair made.
+fn fd_pair(r: &mut Records, fd0: i32, fd1: i32) {
+    r.record(kind::FD_PAIR, |o| {
+        let _ = write!(o, "fd0={fd0} fd1={fd1}");
+    })
 }

@@ -33,7 +33,7 @@ pub(super) fn render(top: &mut Obj, e: &Enriched, x: &Syscall) {
             c.end();
             l.end();
         }
-        Some(Extra::Socketcall(call, args)) => {
+        Some(Extra::Socketcall(call, args, pair)) => {
             let nargs = socketcall_nargs(*call);
             let mut l = top.list("SOCKETCALL");
             let mut c = l.object();
@@ -43,15 +43,11 @@ pub(super) fn render(top: &mut Obj, e: &Enriched, x: &Syscall) {
             }
             c.end();
             l.end();
+            if let Some((fd0, fd1)) = pair {
+                fd_pair(top, *fd0, *fd1);
+            }
         }
-        Some(Extra::FdPair(fd0, fd1)) => {
-            let mut l = top.list("FD_PAIR");
-            let mut c = l.object();
-            c.num("fd0", *fd0);
-            c.num("fd1", *fd1);
-            c.end();
-            l.end();
-        }
+        Some(Extra::FdPair(fd0, fd1)) => fd_pair(top, *fd0, *fd1),
         Some(Extra::Target(_)) => {
             if let Some(t) = e.target {
                 let mut l = top.list("OBJ_PID");
@@ -107,4 +103,14 @@ pub(super) fn render(top: &mut Obj, e: &Enriched, x: &Syscall) {
         paths.end();
     }
     proctitle(top, e);
+}
+
+/// FD_PAIR: the descriptors a pipe or socketpair made.
+fn fd_pair(top: &mut Obj, fd0: i32, fd1: i32) {
+    let mut l = top.list("FD_PAIR");
+    let mut c = l.object();
+    c.num("fd0", fd0);
+    c.num("fd1", fd1);
+    c.end();
+    l.end();
 }
